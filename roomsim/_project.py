@@ -1,0 +1,292 @@
+"""``project(view, fact) -> events``: what one client's SDK emits for one room fact.
+
+Pure functions of the fact and the client's own record at that point (``View.me``).  Every
+ordering rule of the Python SDK lives here (spec client §4, §9, §10); the server side decides
+*what* happened, this module decides what each client *sees* of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from roomsim import _state as S
+from roomsim import events as E
+from roomsim.model import ConnectionState, ParticipantState
+
+
+class View:
+    """The per-client state a projection reads and folds: who the client is, and its record."""
+
+    __slots__ = ("ended", "identity", "me", "sid")
+
+    def __init__(self, me: S.PRecord) -> None:
+        self.identity = me.identity
+        self.sid = me.sid
+        self.me = me
+        self.ended = False
+
+
+_Events = list[E.Event]
+_NONE: _Events = []
+
+
+def _is_me(v: View, rec: S.PRecord) -> bool:
+    return rec.sid == v.sid
+
+
+def _joined(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.Joined) and f.after is not None
+    rec = f.after
+    if _is_me(v, rec) or rec.permission.hidden:
+        return _NONE
+    # a new participant: connected, then each of its tracks (client §4.5)
+    out: _Events = [E.ParticipantConnected(participant=rec.identity)]
+    for t in rec.tracks.values():
+        out.append(E.TrackPublished(participant=rec.identity, track_sid=t.sid))
+    return out
+
+
+def _activated(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.Activated) and f.after is not None
+    rec = f.after
+    if _is_me(v, rec):
+        return [E.TrackSubscribed(participant=p, track_sid=sid) for p, sid in f.subs]
+    if rec.permission.hidden:
+        return _NONE
+    return [E.ParticipantActive(participant=rec.identity)]
+
+
+def _left(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.Left) and f.before is not None
+    rec = f.before
+    if _is_me(v, rec):
+        v.ended = True
+        return [
+            E.ConnectionStateChanged(state=ConnectionState.DISCONNECTED),
+            E.Disconnected(reason=f.reason),
+        ]
+    if rec.permission.hidden:
+        return _NONE
+    return [E.ParticipantDisconnected(participant=rec.identity, reason=f.reason)]
+
+
+def _name(v: View, f: S.Fact) -> _Events:
+    b, a = f.before, f.after
+    assert b is not None and a is not None
+    if a.permission.hidden and not _is_me(v, a):
+        return _NONE
+    return [E.ParticipantNameChanged(participant=a.identity, old_name=b.name, new_name=a.name)]
+
+
+def _metadata(v: View, f: S.Fact) -> _Events:
+    b, a = f.before, f.after
+    assert b is not None and a is not None
+    if a.permission.hidden and not _is_me(v, a):
+        return _NONE
+    return [
+        E.ParticipantMetadataChanged(
+            participant=a.identity, old_metadata=b.metadata, new_metadata=a.metadata
+        )
+    ]
+
+
+def _attributes(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.AttributesChanged) and f.after is not None
+    a = f.after
+    if a.permission.hidden and not _is_me(v, a):
+        return _NONE
+    return [E.ParticipantAttributesChanged(participant=a.identity, changed_attributes=f.changed)]
+
+
+def _permission(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.PermissionChanged)
+    b, a = f.before, f.after
+    assert b is not None and a is not None
+    if _is_me(v, a):
+        out: _Events = [
+            E.ParticipantPermissionsChanged(
+                participant=a.identity, old_permissions=b.permission, permissions=a.permission
+            )
+        ]
+        for pub, sid, on in f.subs:
+            if on:
+                out.append(E.TrackSubscribed(participant=pub, track_sid=sid))
+            else:
+                out.append(E.TrackUnsubscribed(participant=pub, track_sid=sid))
+        return out
+    if a.permission.hidden:
+        return _NONE
+    return [
+        E.ParticipantPermissionsChanged(
+            participant=a.identity, old_permissions=b.permission, permissions=a.permission
+        )
+    ]
+
+
+def _track_added(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.TrackAdded) and f.after is not None
+    a, t = f.after, f.track
+    if _is_me(v, a):
+        return [E.LocalTrackPublished(track_sid=t.sid)]
+    if a.permission.hidden:
+        return _NONE
+    out: _Events = [E.TrackPublished(participant=a.identity, track_sid=t.sid)]
+    if S.is_subscribed(v.me, a, t):
+        out.append(E.TrackSubscribed(participant=a.identity, track_sid=t.sid))
+    elif S.permission_state(v.me, a, t) is False:
+        out.append(
+            E.TrackSubscriptionPermissionChanged(
+                participant=a.identity, track_sid=t.sid, allowed=False
+            )
+        )
+    return out
+
+
+def _track_closing(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.TrackClosing) and f.before is not None
+    b, t = f.before, f.track
+    if not _is_me(v, b) and S.is_subscribed(v.me, b, b.tracks[t.sid]):
+        return [E.TrackUnsubscribed(participant=b.identity, track_sid=t.sid)]
+    return _NONE
+
+
+def _track_removed(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.TrackRemoved) and f.before is not None
+    b, t = f.before, f.track
+    if _is_me(v, b):
+        return _NONE if f.silent else [E.LocalTrackUnpublished(track_sid=t.sid)]
+    if b.permission.hidden:
+        return _NONE
+    return [E.TrackUnpublished(participant=b.identity, track_sid=t.sid)]
+
+
+def _track_mute(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.TrackMuteChanged) and f.after is not None
+    a, t = f.after, f.track
+    if a.permission.hidden and not _is_me(v, a):
+        return _NONE
+    if t.muted:
+        return [E.TrackMuted(participant=a.identity, track_sid=t.sid)]
+    return [E.TrackUnmuted(participant=a.identity, track_sid=t.sid)]
+
+
+def _first_subscribed(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.FirstSubscribed) and f.after is not None
+    if _is_me(v, f.after):
+        return [E.LocalTrackSubscribed(track_sid=f.track.sid)]
+    return _NONE
+
+
+def _subscription(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.SubscriptionChanged) and f.after is not None
+    if not _is_me(v, f.after):
+        return _NONE
+    out: _Events = []
+    for pub, sid, on, allowed in f.subs:
+        # the server's order (server §6): a revoked subscription ends, then the permission
+        # update arrives; a re-granted one is announced, then subscribed
+        if allowed is True:
+            out.append(
+                E.TrackSubscriptionPermissionChanged(participant=pub, track_sid=sid, allowed=True)
+            )
+        if on is True:
+            out.append(E.TrackSubscribed(participant=pub, track_sid=sid))
+        elif on is False:
+            out.append(E.TrackUnsubscribed(participant=pub, track_sid=sid))
+        if allowed is False:
+            out.append(
+                E.TrackSubscriptionPermissionChanged(participant=pub, track_sid=sid, allowed=False)
+            )
+    return out
+
+
+def _sub_permissions(v: View, f: S.Fact) -> _Events:
+    b, a = f.before, f.after
+    assert b is not None and a is not None
+    if _is_me(v, a) or a.permission.hidden:
+        return _NONE
+    me = v.me
+    out: _Events = []
+    for t in a.tracks.values():
+        was_on = S.is_subscribed(me, b, t)
+        is_on = S.is_subscribed(me, a, t)
+        was_ok = S.permission_state(me, b, t)
+        is_ok = S.permission_state(me, a, t)
+        if is_ok is True and was_ok is False:
+            out.append(
+                E.TrackSubscriptionPermissionChanged(
+                    participant=a.identity, track_sid=t.sid, allowed=True
+                )
+            )
+        if is_on and not was_on:
+            out.append(E.TrackSubscribed(participant=a.identity, track_sid=t.sid))
+        elif was_on and not is_on:
+            out.append(E.TrackUnsubscribed(participant=a.identity, track_sid=t.sid))
+        if is_ok is False and was_ok is not False:
+            out.append(
+                E.TrackSubscriptionPermissionChanged(
+                    participant=a.identity, track_sid=t.sid, allowed=False
+                )
+            )
+    return out
+
+
+def _stream_state(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.StreamStateChanged) and f.after is not None
+    if not _is_me(v, f.after):
+        return _NONE
+    return [
+        E.TrackStreamStateChanged(participant=f.publisher, track_sid=f.track_sid, state=f.state)
+    ]
+
+
+def _room_metadata(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.RoomMetadata)
+    return [E.RoomMetadataChanged(old_metadata=f.old, new_metadata=f.new)]
+
+
+def _data(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.Data)
+    if f.sender_sid == v.sid:
+        return _NONE
+    if f.destinations is not None and v.identity not in f.destinations:
+        return _NONE
+    return [
+        E.DataReceived(
+            participant=None if f.hidden else f.sender, data=f.data, topic=f.topic, kind=f.kind
+        )
+    ]
+
+
+PROJECTORS: dict[type[S.Fact], Callable[[View, S.Fact], _Events]] = {
+    S.Joined: _joined,
+    S.Activated: _activated,
+    S.Left: _left,
+    S.NameChanged: _name,
+    S.MetadataChanged: _metadata,
+    S.AttributesChanged: _attributes,
+    S.PermissionChanged: _permission,
+    S.TrackAdded: _track_added,
+    S.TrackClosing: _track_closing,
+    S.TrackRemoved: _track_removed,
+    S.TrackMuteChanged: _track_mute,
+    S.FirstSubscribed: _first_subscribed,
+    S.SubscriptionChanged: _subscription,
+    S.SubPermissionsChanged: _sub_permissions,
+    S.StreamStateChanged: _stream_state,
+    S.RoomMetadata: _room_metadata,
+    S.Data: _data,
+}
+
+
+def project(v: View, f: S.Fact) -> _Events:
+    """The events ``v``'s client receives for ``f``; folds ``f`` into ``v``."""
+    out = PROJECTORS[type(f)](v, f)
+    a = f.after
+    if a is not None and a.sid == v.sid:
+        v.me = a
+    return out
+
+
+def is_active(rec: S.PRecord) -> bool:
+    return rec.state is ParticipantState.ACTIVE

@@ -1,0 +1,384 @@
+"""Internal state: immutable records of the server's truth, and the facts a commit appends.
+
+A participant's server state is one immutable ``PRecord``; a change replaces it (copy on
+write, sharing the unchanged maps).  Every fact that changes a record carries the record before
+and after, so any client can be shown the room as it was at its own cursor (``records_at``)
+without a copy of the room per client, and a projection never needs more than the fact and the
+client's own record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from roomsim.model import (
+    EMPTY_MAP,
+    ConnectionQuality,
+    DataPacketKind,
+    DisconnectReason,
+    KindDetail,
+    ParticipantKind,
+    ParticipantState,
+    Permission,
+    StreamState,
+    TrackKind,
+    TrackSource,
+)
+
+# --------------------------------------------------------------------------------------------
+# records
+
+
+@attrs.frozen
+class TRecord:
+    """A published track on the server."""
+
+    sid: str
+    name: str
+    kind: TrackKind
+    source: TrackSource
+    muted: bool
+    #: set while the track is being torn down: nobody is subscribed to a closing track
+    closing: bool = False
+    #: whether a non-hidden subscriber has ever bound to it (``local_track_subscribed`` sent)
+    ever_subscribed: bool = False
+
+
+@attrs.frozen
+class PRecord:
+    """One participant session on the server."""
+
+    seq: int
+    sid: str
+    identity: str
+    name: str
+    metadata: str
+    attributes: Mapping[str, str] = attrs.field(hash=False)
+    kind: ParticipantKind
+    kind_details: tuple[KindDetail, ...]
+    permission: Permission
+    state: ParticipantState
+    joined_at: float
+    disconnect_reason: DisconnectReason | None = None
+    tracks: Mapping[str, TRecord] = attrs.field(default=EMPTY_MAP, hash=False)
+    auto_subscribe: bool = True
+    #: explicit wishes of this participant as a subscriber: track sid -> wanted
+    sub_overrides: Mapping[str, bool] = attrs.field(default=EMPTY_MAP, hash=False)
+    #: this participant's subscription permissions as a publisher
+    sub_all: bool = True
+    sub_allowed: Mapping[str, tuple[str, ...] | None] = attrs.field(default=EMPTY_MAP, hash=False)
+    #: stream state of the video tracks this participant receives: track sid -> state
+    stream_states: Mapping[str, StreamState] = attrs.field(default=EMPTY_MAP, hash=False)
+    quality: ConnectionQuality = ConnectionQuality.EXCELLENT
+    audio_level: float = 0.0
+    is_speaking: bool = False
+
+    @property
+    def hidden(self) -> bool:
+        return self.permission.hidden
+
+    @property
+    def dependent(self) -> bool:
+        """Agents and egress neither count toward limits nor keep a room open (server §3, §4)."""
+        p = self.permission
+        return (
+            self.kind is ParticipantKind.AGENT
+            or self.kind is ParticipantKind.EGRESS
+            or p.agent
+            or p.recorder
+        )
+
+    @property
+    def exempt_from_track_permissions(self) -> bool:
+        """Recorders and egress ignore publishers' subscription permissions (server §6)."""
+        return self.permission.recorder or self.kind is ParticipantKind.EGRESS
+
+
+def evolve(rec: Any, **changes: Any) -> Any:
+    return attrs.evolve(rec, **changes)
+
+
+# --------------------------------------------------------------------------------------------
+# the subscription rule: one function, used by the server at commit and by every projection
+
+
+def allowed_by(publisher: PRecord, subscriber: PRecord, track_sid: str) -> bool:
+    """Whether ``publisher``'s subscription permissions let ``subscriber`` receive a track."""
+    if publisher.sub_all or subscriber.exempt_from_track_permissions:
+        return True
+    sids = publisher.sub_allowed.get(subscriber.identity, ())
+    return sids is None or track_sid in sids
+
+
+def wants(subscriber: PRecord, track_sid: str) -> bool:
+    """Whether the subscriber's subscription manager wants the track (desired and ACTIVE)."""
+    return subscriber.state is ParticipantState.ACTIVE and subscriber.sub_overrides.get(
+        track_sid, subscriber.auto_subscribe
+    )
+
+
+def is_subscribed(subscriber: PRecord, publisher: PRecord, track: TRecord) -> bool:
+    """The one rule for an actual subscription (server §6): wanted, granted and allowed."""
+    return (
+        subscriber.sid != publisher.sid
+        and not track.closing
+        and not publisher.permission.hidden
+        and subscriber.permission.can_subscribe
+        and wants(subscriber, track.sid)
+        and allowed_by(publisher, subscriber, track.sid)
+    )
+
+
+def permission_state(subscriber: PRecord, publisher: PRecord, track: TRecord) -> bool | None:
+    """The subscriber's view of its permission for a track it wants; None when not wanted."""
+    if subscriber.sid == publisher.sid or track.closing or publisher.permission.hidden:
+        return None
+    if not wants(subscriber, track.sid):
+        return None
+    return allowed_by(publisher, subscriber, track.sid)
+
+
+# --------------------------------------------------------------------------------------------
+# facts
+
+
+class Fact:
+    """A room-level fact appended by a commit; projections turn facts into events."""
+
+    __slots__ = ("after", "before", "subject", "time")
+
+    subject: str | None
+    before: PRecord | None
+    after: PRecord | None
+    time: float
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in _all_slots(type(self)))
+        return f"{type(self).__name__}({fields})"
+
+
+def _all_slots(cls: type) -> list[str]:
+    out: list[str] = []
+    for klass in reversed(cls.__mro__):
+        out.extend(getattr(klass, "__slots__", ()))
+    return out
+
+
+class PFact(Fact):
+    """A fact about one participant session: its record before and after."""
+
+    __slots__ = ()
+
+    def __init__(self, before: PRecord | None, after: PRecord | None, time: float) -> None:
+        rec = after if after is not None else before
+        assert rec is not None
+        self.subject = rec.identity
+        self.before = before
+        self.after = after
+        self.time = time
+
+    @property
+    def rec(self) -> PRecord:
+        rec = self.after if self.after is not None else self.before
+        assert rec is not None
+        return rec
+
+
+class Joined(PFact):
+    """A new session is in the room (JOINED)."""
+
+    __slots__ = ()
+
+
+class Activated(PFact):
+    """A session became ACTIVE; ``subs`` are the subscriptions it gained then."""
+
+    __slots__ = ("subs",)
+
+    def __init__(
+        self, before: PRecord, after: PRecord, time: float, subs: tuple[tuple[str, str], ...]
+    ) -> None:
+        super().__init__(before, after, time)
+        self.subs = subs
+
+
+class Left(PFact):
+    """A session ended (its tracks were removed by earlier facts)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, before: PRecord, time: float, reason: DisconnectReason) -> None:
+        super().__init__(before, None, time)
+        self.reason = reason
+
+
+class NameChanged(PFact):
+    __slots__ = ()
+
+
+class MetadataChanged(PFact):
+    __slots__ = ()
+
+
+class AttributesChanged(PFact):
+    __slots__ = ("changed",)
+
+    def __init__(
+        self, before: PRecord, after: PRecord, time: float, changed: Mapping[str, str]
+    ) -> None:
+        super().__init__(before, after, time)
+        self.changed = changed
+
+
+class PermissionChanged(PFact):
+    """The permission set changed; ``subs`` are the subject's own subscription changes."""
+
+    __slots__ = ("subs",)
+
+    def __init__(
+        self,
+        before: PRecord,
+        after: PRecord,
+        time: float,
+        subs: tuple[tuple[str, str, bool], ...],
+    ) -> None:
+        super().__init__(before, after, time)
+        self.subs = subs
+
+
+class TrackAdded(PFact):
+    __slots__ = ("track",)
+
+    def __init__(self, before: PRecord, after: PRecord, time: float, track: TRecord) -> None:
+        super().__init__(before, after, time)
+        self.track = track
+
+
+class TrackClosing(PFact):
+    """Subscribers lose the track; it is still published."""
+
+    __slots__ = ("track",)
+
+    def __init__(self, before: PRecord, after: PRecord, time: float, track: TRecord) -> None:
+        super().__init__(before, after, time)
+        self.track = track
+
+
+class TrackRemoved(PFact):
+    """The track is gone; ``silent`` when its publisher is leaving (no local event)."""
+
+    __slots__ = ("silent", "track")
+
+    def __init__(
+        self, before: PRecord, after: PRecord, time: float, track: TRecord, silent: bool
+    ) -> None:
+        super().__init__(before, after, time)
+        self.track = track
+        self.silent = silent
+
+
+class TrackMuteChanged(PFact):
+    __slots__ = ("track",)
+
+    def __init__(self, before: PRecord, after: PRecord, time: float, track: TRecord) -> None:
+        super().__init__(before, after, time)
+        self.track = track
+
+
+class FirstSubscribed(PFact):
+    """A track's first non-hidden subscriber bound: its publisher is told once."""
+
+    __slots__ = ("track",)
+
+    def __init__(self, before: PRecord, after: PRecord, time: float, track: TRecord) -> None:
+        super().__init__(before, after, time)
+        self.track = track
+
+
+class SubscriptionChanged(PFact):
+    """The subject (a subscriber) changed what it wants; ``subs`` are its actual changes.
+
+    Each entry of ``subs`` is (publisher, track sid, subscribed or None, permission event or
+    None): the subscription that started or ended, and the permission status the subscriber is
+    told about.
+    """
+
+    __slots__ = ("subs",)
+
+    def __init__(
+        self,
+        before: PRecord,
+        after: PRecord,
+        time: float,
+        subs: tuple[tuple[str, str, bool | None, bool | None], ...],
+    ) -> None:
+        super().__init__(before, after, time)
+        self.subs = subs
+
+
+class SubPermissionsChanged(PFact):
+    """The subject (a publisher) replaced its subscription permissions."""
+
+    __slots__ = ()
+
+
+class StreamStateChanged(PFact):
+    """The subject (a subscriber) sees a track's stream state change."""
+
+    __slots__ = ("publisher", "state", "track_sid")
+
+    def __init__(
+        self,
+        before: PRecord,
+        after: PRecord,
+        time: float,
+        publisher: str,
+        track_sid: str,
+        state: StreamState,
+    ) -> None:
+        super().__init__(before, after, time)
+        self.publisher = publisher
+        self.track_sid = track_sid
+        self.state = state
+
+
+class RoomMetadata(Fact):
+    __slots__ = ("new", "old")
+
+    def __init__(self, old: str, new: str, time: float) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.old = old
+        self.new = new
+
+
+class Data(Fact):
+    """A data packet from ``sender`` (None: the server); ``hidden`` senders arrive anonymous."""
+
+    __slots__ = ("data", "destinations", "hidden", "kind", "sender", "sender_sid", "topic")
+
+    def __init__(
+        self,
+        sender: PRecord | None,
+        data: bytes,
+        topic: str | None,
+        kind: DataPacketKind,
+        destinations: frozenset[str] | None,
+        time: float,
+    ) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.sender = sender.identity if sender is not None else None
+        self.sender_sid = sender.sid if sender is not None else None
+        self.hidden = sender is not None and sender.permission.hidden
+        self.data = data
+        self.topic = topic
+        self.kind = kind
+        self.destinations = destinations

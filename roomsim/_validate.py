@@ -1,0 +1,94 @@
+"""Input checks shared by every mutation; each raises before anything changes."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from roomsim.errors import InvalidArgument, InvalidType, LimitExceeded
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def nbytes(s: str) -> int:
+    """The size LiveKit measures: UTF-8 bytes (Go ``len(string)``)."""
+    return len(s) if s.isascii() else len(s.encode("utf-8", "surrogatepass"))
+
+
+def typename(v: Any) -> str:
+    return type(v).__name__
+
+
+def check_str(v: Any, what: str) -> str:
+    if type(v) is not str:
+        raise InvalidType(f"{what} must be a str, got {v!r} (type {typename(v)})")
+    return v
+
+
+def check_opt_str(v: Any, what: str) -> str | None:
+    if v is None:
+        return None
+    return check_str(v, what)
+
+
+def check_bool(v: Any, what: str) -> bool:
+    if type(v) is not bool:
+        raise InvalidType(f"{what} must be a bool, got {v!r} (type {typename(v)})")
+    return v
+
+
+def check_enum(v: Any, cls: type[_E], what: str) -> _E:
+    if not isinstance(v, cls):
+        members = ", ".join(f"{cls.__name__}.{m.name}" for m in cls)
+        raise InvalidType(
+            f"{what} must be a {cls.__name__} ({members}), got {v!r} (type {typename(v)})"
+        )
+    return v
+
+
+def check_identity(v: Any, what: str = "identity") -> str:
+    check_str(v, what)
+    if not v:
+        raise InvalidArgument(f"{what} must be a non-empty str, got ''")
+    return v
+
+
+def check_attributes(v: Any, what: str) -> Mapping[str, str]:
+    if not isinstance(v, Mapping):
+        raise InvalidType(
+            f"{what} must be a mapping of str to str, got {v!r} (type {typename(v)})"
+        )
+    for k, val in v.items():
+        if type(k) is not str:
+            raise InvalidType(f"{what} has a key {k!r} of type {typename(k)}; keys must be str")
+        if type(val) is not str:
+            raise InvalidType(
+                f"{what}[{k!r}] is {val!r} (type {typename(val)}); values must be str "
+                "(use '' to delete a key)"
+            )
+    return v
+
+
+def attributes_size(attrs: Mapping[str, str]) -> int:
+    """LiveKit's measure: the sum of ``len(key) + len(value)`` in UTF-8 bytes."""
+    return sum(nbytes(k) + nbytes(v) for k, v in attrs.items())
+
+
+def check_limit(size: int, limit: int, what: str, setting: str, code: str) -> None:
+    if limit and size > limit:
+        raise LimitExceeded(
+            f"{what} is {size} bytes (UTF-8), over the limit of {limit}; shorten it, or raise "
+            f"RoomConfig.{setting}",
+            code=code,
+        )
+
+
+def check_finite_nonneg(v: Any, what: str) -> float:
+    if type(v) not in (int, float):
+        raise InvalidType(f"{what} must be a number, got {v!r} (type {typename(v)})")
+    if v != v or v in (float("inf"), float("-inf")):
+        raise InvalidArgument(f"{what} must be a finite number, got {v!r}")
+    if v < 0:
+        raise InvalidArgument(f"{what} must be >= 0, got {v!r}")
+    return float(v)

@@ -1,0 +1,550 @@
+"""``Client``: one participant's SDK view of a room, and its actions.
+
+A client holds a cursor into its room's fact log and folds facts into events when it is read
+(lazy delivery).  A client with handlers is folded during dispatch instead, so its handlers run
+right after each commit.  Either way the events are the same.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar, final, overload
+
+from roomsim import _state as S
+from roomsim import mutations as M
+from roomsim._project import View, project
+from roomsim.errors import ClientDisconnected, HandlerFailure, IllegalState, InvalidArgument
+from roomsim.events import EVENTS_BY_NAME, Event
+from roomsim.model import (
+    EMPTY_MAP,
+    ConnectionQuality,
+    ConnectionState,
+    DisconnectReason,
+    ParticipantSnapshot,
+    ParticipantState,
+    PublicationSnapshot,
+    StreamState,
+    TrackKind,
+    TrackSource,
+)
+from roomsim.snapshot import ClientSnapshot
+
+if TYPE_CHECKING:
+    from roomsim.room import Room
+
+__all__ = ["Client"]
+
+Handler = Callable[[Any], object]
+_H = TypeVar("_H", bound=Handler)
+
+
+class _EventsView(Sequence[Event]):
+    """Every event a client received, read-only, without a copy per access."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def _list(self) -> list[Event]:
+        self._client._sync()
+        return self._client._events
+
+    @overload
+    def __getitem__(self, i: int) -> Event: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Event]: ...
+    def __getitem__(self, i: int | slice) -> Event | Sequence[Event]:
+        if isinstance(i, slice):
+            return tuple(self._list()[i])
+        return self._list()[i]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self._list())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self._list()) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._list())
+
+
+@final
+class Client:
+    """One participant session as its SDK sees the room.
+
+    Made only by ``Room.connect``.  Reads (``events``, ``remote_participants``, ...) show the
+    room as this client's SDK would; verbs are checked as the LiveKit server checks a client.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_cursor",
+        "_ended",
+        "_events",
+        "_gone",
+        "_handlers",
+        "_keep",
+        "_reason",
+        "_room",
+        "_room_metadata",
+        "_seq",
+        "_taken",
+        "_unread",
+        "_view",
+        "identity",
+        "sid",
+    )
+
+    def __init__(self) -> None:
+        raise TypeError("Client objects are made by Room.connect(); call room.connect(identity)")
+
+    @classmethod
+    def _create(cls, room: Room, rec: S.PRecord, cursor: int, keep_events: bool) -> Client:
+        self = object.__new__(cls)
+        self._room = room
+        self._view = View(rec)
+        self._cursor = cursor
+        self._ended = False
+        self._gone = False
+        self._reason: DisconnectReason | None = None
+        self._keep = keep_events
+        self._events: list[Event] = []
+        self._taken = 0
+        self._unread: deque[Event] = deque()
+        self._handlers: dict[str, list[Handler]] = {}
+        self._seq = rec.seq
+        self._room_metadata = room.metadata
+        self.identity: str = rec.identity
+        self.sid: str = rec.sid
+        return self
+
+    # ----------------------------------------------------------------------------------------
+    # delivery (called by the room)
+
+    def _store(self, evs: list[Event]) -> None:
+        if self._keep:
+            self._events.extend(evs)
+        else:
+            self._unread.extend(evs)
+
+    def _fold(self, f: S.Fact) -> list[Event]:
+        v = self._view
+        self._cursor += 1
+        evs = project(v, f)
+        if type(f) is S.RoomMetadata:
+            self._room_metadata = f.new
+        if v.ended:
+            self._ended = True
+            assert isinstance(f, S.Left)
+            self._reason = f.reason
+        return evs
+
+    def _catch_up(self, upto: int) -> None:
+        """Fold facts up to ``upto`` (exclusive) without calling handlers."""
+        room = self._room
+        while self._cursor < upto and not self._ended:
+            evs = self._fold(room._fact(self._cursor))
+            if evs:
+                self._store(evs)
+
+    def _sync(self) -> None:
+        if not self._handlers and not self._ended:
+            self._catch_up(self._room._end)
+
+    def _deliver(self, f: S.Fact, failures: list[HandlerFailure]) -> None:
+        if self._ended:
+            return
+        evs = self._fold(f)
+        if not evs:
+            return
+        self._store(evs)
+        handlers = self._handlers
+        for e in evs:
+            hs = handlers.get(e.name)
+            if hs:
+                for h in tuple(hs):
+                    try:
+                        h(e)
+                    except Exception as exc:
+                        failures.append(HandlerFailure(self.identity, e, exc))
+
+    def _session_ended(self, reason: DisconnectReason) -> None:
+        self._gone = True
+
+    def _check_live(self, verb: str) -> None:
+        if self._gone:
+            raise ClientDisconnected(
+                f"client {self.identity!r} ({self.sid}) can't {verb}: its session has ended; "
+                "connect again with room.connect()",
+                code="DISCONNECTED",
+            )
+
+    # ----------------------------------------------------------------------------------------
+    # events
+
+    @property
+    def events(self) -> Sequence[Event]:
+        """Every event this client received, oldest first (read-only, no copy per access)."""
+        if not self._keep:
+            raise IllegalState(
+                f"client {self.identity!r} keeps no history (connected with keep_events=False); "
+                "use next_event() or drain()"
+            )
+        return _EventsView(self)
+
+    def next_event(self) -> Event | None:
+        """The oldest event not yet taken by ``next_event()``/``drain()``, or None."""
+        self._sync()
+        if self._keep:
+            if self._taken < len(self._events):
+                e = self._events[self._taken]
+                self._taken += 1
+                return e
+            return None
+        return self._unread.popleft() if self._unread else None
+
+    def drain(self) -> tuple[Event, ...]:
+        """Every event not yet taken, oldest first."""
+        self._sync()
+        if self._keep:
+            out = tuple(self._events[self._taken :])
+            self._taken = len(self._events)
+            return out
+        out = tuple(self._unread)
+        self._unread.clear()
+        return out
+
+    def _unread_events(self) -> tuple[Event, ...]:
+        if self._keep:
+            return tuple(self._events[self._taken :])
+        return tuple(self._unread)
+
+    @overload
+    def on(self, event: str | type[Event]) -> Callable[[_H], _H]: ...
+    @overload
+    def on(self, event: str | type[Event], handler: _H) -> _H: ...
+    def on(self, event: str | type[Event], handler: _H | None = None) -> Any:
+        """Call ``handler(event)`` for each later event of that name; usable as a decorator.
+
+        Handlers run after the commit that caused the event, in registration order.
+        """
+        name = _event_name(event)
+        if handler is None:
+
+            def register(h: _H) -> _H:
+                self.on(name, h)
+                return h
+
+            return register
+        if not callable(handler):
+            raise InvalidArgument(f"on({name!r}, handler) needs a callable, got {handler!r}")
+        if inspect.iscoroutinefunction(handler):
+            raise InvalidArgument(
+                f"on({name!r}, ...) got a coroutine function; handlers are called synchronously "
+                "(as livekit.rtc requires): wrap it, e.g. lambda e: asyncio.create_task(f(e))"
+            )
+        first = not self._handlers
+        self._handlers.setdefault(name, []).append(handler)
+        if first and not self._ended:
+            self._room._make_eager(self)
+        return handler
+
+    def off(self, event: str | type[Event], handler: Handler) -> None:
+        """Remove a handler ``on()`` registered."""
+        name = _event_name(event)
+        hs = self._handlers.get(name)
+        if not hs or handler not in hs:
+            raise InvalidArgument(f"{handler!r} is not registered for {name!r}")
+        hs.remove(handler)
+        if not hs:
+            del self._handlers[name]
+        if not self._handlers and self in self._room._eager:
+            self._room._make_lazy(self)
+
+    # ----------------------------------------------------------------------------------------
+    # state, as this client's SDK knows it
+
+    @property
+    def state(self) -> ParticipantState:
+        self._sync()
+        return ParticipantState.DISCONNECTED if self._ended else self._view.me.state
+
+    @property
+    def connection_state(self) -> ConnectionState:
+        self._sync()
+        return ConnectionState.DISCONNECTED if self._ended else ConnectionState.CONNECTED
+
+    @property
+    def disconnect_reason(self) -> DisconnectReason | None:
+        self._sync()
+        return self._reason
+
+    @property
+    def room_metadata(self) -> str:
+        self._sync()
+        return self._room_metadata
+
+    @property
+    def active_speakers(self) -> tuple[str, ...]:
+        """Identities of the active speakers this client knows, loudest first."""
+        self._sync()
+        return ()
+
+    @property
+    def local_participant(self) -> ParticipantSnapshot:
+        self._sync()
+        me = self._view.me
+        pubs = MappingProxyType(
+            {
+                t.sid: PublicationSnapshot(
+                    sid=t.sid, name=t.name, kind=t.kind, source=t.source, muted=t.muted
+                )
+                for t in me.tracks.values()
+            }
+        )
+        return self._snapshot_of(me, pubs, local=True)
+
+    @property
+    def remote_participants(self) -> Mapping[str, ParticipantSnapshot]:
+        """identity -> snapshot of each other participant this client knows, in join order."""
+        self._sync()
+        if self._ended:
+            return EMPTY_MAP
+        records = self._room._records_at(self._cursor)
+        me = self._view.me
+        visible = {
+            k: r for k, r in records.items() if r.sid != me.sid and not r.permission.hidden
+        }
+        return _RemoteMap(self, visible)
+
+    def _remote_snapshot(self, rec: S.PRecord) -> ParticipantSnapshot:
+        me = self._view.me
+        pubs = {}
+        for t in rec.tracks.values():
+            on = S.is_subscribed(me, rec, t)
+            if on and t.kind is TrackKind.VIDEO:
+                stream = me.stream_states.get(t.sid, StreamState.ACTIVE)
+            else:
+                stream = StreamState.UNKNOWN
+            pubs[t.sid] = PublicationSnapshot(
+                sid=t.sid,
+                name=t.name,
+                kind=t.kind,
+                source=t.source,
+                muted=t.muted,
+                subscribed=on,
+                stream_state=stream,
+                allowed=S.allowed_by(rec, me, t.sid),
+            )
+        return self._snapshot_of(rec, MappingProxyType(pubs), local=False)
+
+    def _snapshot_of(
+        self, rec: S.PRecord, pubs: Mapping[str, PublicationSnapshot], *, local: bool
+    ) -> ParticipantSnapshot:
+        ended = local and self._ended
+        return ParticipantSnapshot(
+            sid=rec.sid,
+            identity=rec.identity,
+            name=rec.name,
+            metadata=rec.metadata,
+            attributes=rec.attributes,
+            kind=rec.kind,
+            kind_details=rec.kind_details,
+            state=ParticipantState.DISCONNECTED if ended else rec.state,
+            permission=rec.permission,
+            joined_at=rec.joined_at,
+            disconnect_reason=self._reason if ended else None,
+            track_publications=pubs,
+            connection_quality=ConnectionQuality.UNKNOWN,
+            is_speaking=False,
+            audio_level=0.0,
+        )
+
+    def _snapshot(self) -> ClientSnapshot:
+        self._sync()
+        return ClientSnapshot(
+            identity=self.identity,
+            sid=self.sid,
+            keep_events=self._keep,
+            connection_state=self.connection_state,
+            disconnect_reason=self._reason,
+            events=tuple(self._events),
+            unread=self._unread_events(),
+            local_participant=self.local_participant,
+            remote_participants=tuple(self.remote_participants.values()),
+            active_speakers=self.active_speakers,
+            room_metadata=self._room_metadata,
+            handlers=sum(len(h) for h in self._handlers.values()),
+        )
+
+    def __repr__(self) -> str:
+        state = "disconnected" if self._gone else "connected"
+        return f"<Client {self.identity!r} {self.sid} {state}>"
+
+    # ----------------------------------------------------------------------------------------
+    # actions (each builds a mutation and applies it to the room)
+
+    def _apply(self, verb: str, m: M.Mutation) -> Any:
+        self._check_live(verb)
+        return self._room.apply(m)
+
+    def activate(self) -> None:
+        """The media connection comes up: JOINED -> ACTIVE (a second call changes nothing)."""
+        self._apply("activate", M.Activate(identity=self.identity))
+
+    def disconnect(self) -> None:
+        """Leave the room (reason CLIENT_INITIATED)."""
+        self._apply("disconnect", M.Disconnect(identity=self.identity))
+
+    def set_name(self, name: str) -> None:
+        """Rename this participant; needs ``can_update_metadata``; ``""`` changes nothing."""
+        self._apply("set_name", M.SetName(identity=self.identity, name=name))
+
+    def set_metadata(self, metadata: str) -> None:
+        """Set this participant's metadata; needs ``can_update_metadata``; ``""`` changes nothing."""
+        self._apply("set_metadata", M.SetMetadata(identity=self.identity, metadata=metadata))
+
+    def set_attributes(self, attributes: Mapping[str, str]) -> None:
+        """Merge attributes (``""`` deletes a key); needs ``can_update_metadata``."""
+        if isinstance(attributes, Mapping) and not isinstance(attributes, MappingProxyType):
+            attributes = MappingProxyType(dict(attributes))
+        self._apply(
+            "set_attributes", M.SetAttributes(identity=self.identity, attributes=attributes)
+        )
+
+    def publish_track(
+        self, kind: TrackKind, source: TrackSource, *, name: str = "", muted: bool = False
+    ) -> str:
+        """Publish a media track; returns its sid.  Needs ``can_publish`` and the source."""
+        sid: str = self._apply(
+            "publish_track",
+            M.PublishTrack(identity=self.identity, kind=kind, source=source, name=name, muted=muted),
+        )
+        return sid
+
+    def unpublish_track(self, track_sid: str) -> None:
+        """Unpublish one of this participant's tracks."""
+        self._apply(
+            "unpublish_track", M.UnpublishTrack(identity=self.identity, track_sid=track_sid)
+        )
+
+    def set_track_muted(self, track_sid: str, muted: bool) -> None:
+        """Mute or unmute one of this participant's tracks."""
+        self._apply(
+            "set_track_muted",
+            M.SetTrackMuted(identity=self.identity, track_sid=track_sid, muted=muted),
+        )
+
+    def set_subscribed(self, publisher: str, track_sid: str, subscribed: bool) -> None:
+        """Want (or stop wanting) a remote track; a denied wish stays desired and is retried."""
+        self._apply(
+            "set_subscribed",
+            M.SetSubscribed(
+                identity=self.identity,
+                publisher=publisher,
+                track_sid=track_sid,
+                subscribed=subscribed,
+            ),
+        )
+
+    def set_track_subscription_permissions(
+        self,
+        *,
+        all_participants: bool,
+        allowed: Mapping[str, Sequence[str] | None] | None = None,
+    ) -> None:
+        """Say who may subscribe to this participant's tracks; each call replaces the last.
+
+        ``allowed`` maps an identity (present or not yet) to the track sids it may receive,
+        or to None for all of them.
+        """
+        frozen: Any = EMPTY_MAP
+        if allowed is not None:
+            if not isinstance(allowed, Mapping):
+                frozen = allowed  # refused, with a clear message, by Room.apply
+            else:
+                frozen = MappingProxyType(
+                    {
+                        k: (tuple(v) if isinstance(v, list | tuple) else v)
+                        for k, v in allowed.items()
+                    }
+                )
+        self._apply(
+            "set_track_subscription_permissions",
+            M.SetTrackSubscriptionPermissions(
+                identity=self.identity, all_participants=all_participants, allowed=frozen
+            ),
+        )
+
+    def send_data(
+        self,
+        data: bytes | str,
+        *,
+        topic: str | None = None,
+        reliable: bool = True,
+        destination_identities: Sequence[str] = (),
+    ) -> None:
+        """Send a data packet; without ``can_publish_data`` it is dropped silently."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if isinstance(destination_identities, list):
+            destination_identities = tuple(destination_identities)
+        self._apply(
+            "send_data",
+            M.SendData(
+                sender=self.identity,
+                data=data,
+                topic=topic,
+                reliable=reliable,
+                destination_identities=destination_identities,  # type: ignore[arg-type]
+            ),
+        )
+
+
+class _RemoteMap(Mapping[str, ParticipantSnapshot]):
+    __slots__ = ("_client", "_records")
+
+    def __init__(self, client: Client, records: dict[str, S.PRecord]) -> None:
+        self._client = client
+        self._records = records
+
+    def __getitem__(self, identity: str) -> ParticipantSnapshot:
+        return self._client._remote_snapshot(self._records[identity])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, identity: object) -> bool:
+        return identity in self._records
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: ..." for k in self._records) + "}"
+
+
+def _event_name(event: Any) -> str:
+    if isinstance(event, type) and issubclass(event, Event) and hasattr(event, "name"):
+        return event.name
+    if type(event) is not str:
+        raise InvalidArgument(
+            f"on()/off() take an event name such as 'participant_connected' or an event class, "
+            f"got {event!r}"
+        )
+    if event not in EVENTS_BY_NAME:
+        raise InvalidArgument(
+            f"unknown event name {event!r}; known names: {', '.join(sorted(EVENTS_BY_NAME))}"
+        )
+    return event

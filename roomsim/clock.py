@@ -1,0 +1,37 @@
+"""Virtual time: roomsim never reads the wall clock."""
+
+from __future__ import annotations
+
+from typing import final
+
+__all__ = ["ManualClock"]
+
+
+@final
+class ManualClock:
+    """A virtual clock in seconds, starting at ``start`` (0.0 by default).
+
+    Time moves only when a room's ``advance(dt)`` moves it.  One clock may be shared by several
+    rooms; advancing any of them advances all, running their timers in order of
+    (time, room creation).
+    """
+
+    __slots__ = ("_now", "_rooms")
+
+    def __init__(self, start: float = 0.0) -> None:
+        if type(start) not in (int, float) or start != start or start < 0:
+            from roomsim.errors import InvalidArgument
+
+            raise InvalidArgument(
+                f"ManualClock(start=...) must be a finite number >= 0, got {start!r}"
+            )
+        self._now = float(start)
+        self._rooms: list[object] = []
+
+    @property
+    def now(self) -> float:
+        """The current virtual time in seconds."""
+        return self._now
+
+    def __repr__(self) -> str:
+        return f"ManualClock(now={self._now!r})"

@@ -1,0 +1,1181 @@
+"""``Room``: the server's truth, ``apply()``, and delivery of facts to clients.
+
+A mutation is validated completely, then committed: the commit replaces participant records
+and appends facts to the room's fact log; nothing a commit does can raise.  Clients fold the
+facts into events when they are read; clients with handlers are folded during dispatch, which
+runs after the outermost commit (DESIGN §1).
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, final
+
+from sortedcontainers import SortedDict
+
+from roomsim import _state as S
+from roomsim import _validate as V
+from roomsim import mutations as M
+from roomsim.clock import ManualClock
+from roomsim.config import RoomConfig
+from roomsim.errors import (
+    HandlerError,
+    HandlerFailure,
+    IllegalState,
+    InvalidArgument,
+    InvalidType,
+    PermissionDenied,
+    RoomClosed,
+    RoomFull,
+    UnknownParticipant,
+    UnknownTrack,
+)
+from roomsim.model import (
+    EMPTY_MAP,
+    DataPacketKind,
+    DisconnectReason,
+    KindDetail,
+    ParticipantKind,
+    ParticipantSnapshot,
+    ParticipantState,
+    Permission,
+    PublicationSnapshot,
+    StreamState,
+    TrackKind,
+    TrackSource,
+)
+from roomsim.snapshot import ClientSnapshot, RoomSnapshot
+
+if TYPE_CHECKING:
+    from roomsim.client import Client
+
+__all__ = ["Room"]
+
+log = logging.getLogger("roomsim")
+
+_CLIENT = "LIMIT_EXCEEDED"
+_SERVER = "invalid_argument"
+# facts kept before a trim is considered; a trim drops what every client has read
+_TRIM_AT = 4096
+
+
+def server_snapshot(rec: S.PRecord, state: ParticipantState | None = None) -> ParticipantSnapshot:
+    """The server's view of a participant record."""
+    return ParticipantSnapshot(
+        sid=rec.sid,
+        identity=rec.identity,
+        name=rec.name,
+        metadata=rec.metadata,
+        attributes=rec.attributes,
+        kind=rec.kind,
+        kind_details=rec.kind_details,
+        state=state if state is not None else rec.state,
+        permission=rec.permission,
+        joined_at=rec.joined_at,
+        disconnect_reason=rec.disconnect_reason,
+        track_publications=MappingProxyType(
+            {
+                t.sid: PublicationSnapshot(
+                    sid=t.sid, name=t.name, kind=t.kind, source=t.source, muted=t.muted
+                )
+                for t in rec.tracks.values()
+            }
+        ),
+        connection_quality=rec.quality,
+        is_speaking=rec.is_speaking,
+        audio_level=rec.audio_level,
+    )
+
+
+class _SnapshotMap(Mapping[str, ParticipantSnapshot]):
+    """A read-only identity -> snapshot mapping built on access, in join order."""
+
+    __slots__ = ("_convert", "_records")
+
+    def __init__(
+        self,
+        records: Mapping[str, S.PRecord],
+        convert: Callable[[S.PRecord], ParticipantSnapshot],
+    ) -> None:
+        self._records = records
+        self._convert = convert
+
+    def __getitem__(self, identity: str) -> ParticipantSnapshot:
+        return self._convert(self._records[identity])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, identity: object) -> bool:
+        return identity in self._records
+
+    def __repr__(self) -> str:
+        return f"{{{', '.join(f'{k!r}: ...' for k in self._records)}}}"
+
+
+@final
+class Room:
+    """One LiveKit room: the server's truth, and the clients connected to it.
+
+    >>> from roomsim import Room
+    >>> room = Room("standup")
+    >>> alice = room.connect("alice")
+    >>> bob = room.connect("bob")
+    >>> [e.name for e in alice.drain()]
+    ['participant_connected', 'participant_active']
+    """
+
+    def __init__(
+        self,
+        name: str = "room",
+        *,
+        config: RoomConfig | None = None,
+        clock: ManualClock | None = None,
+        keep_log: bool = True,
+    ) -> None:
+        V.check_str(name, "Room(name=...)")
+        if not name:
+            raise InvalidArgument("Room(name=...) must be a non-empty str")
+        if config is None:
+            config = RoomConfig()
+        elif not isinstance(config, RoomConfig):
+            raise InvalidType(
+                f"Room(config=...) must be a RoomConfig, got {config!r} "
+                f"(type {type(config).__name__})"
+            )
+        V.check_limit(
+            V.nbytes(name), 256, "the room name", "max_identity_length", "invalid_argument"
+        )
+        if clock is None:
+            clock = ManualClock()
+        elif not isinstance(clock, ManualClock):
+            raise InvalidType(
+                f"Room(clock=...) must be a ManualClock, got {clock!r} "
+                f"(type {type(clock).__name__})"
+            )
+        V.check_bool(keep_log, "Room(keep_log=...)")
+        self._name = name
+        self._config = config
+        self._clock = clock
+        self._keep_log = keep_log
+        self._log: list[M.Mutation] = []
+        self._closed = False
+        self._metadata = ""
+        self._sid = "RM_1"
+        # the server's truth: current sessions in join order
+        self._records: dict[str, S.PRecord] = {}
+        # participants with at least one track, by join order: seq -> identity
+        self._publishers: SortedDict = SortedDict()
+        self._track_owner: dict[str, str] = {}
+        self._departed: list[ParticipantSnapshot] = []
+        self._seq = 0
+        self._next_pa = 1
+        self._next_tr = 1
+        # clients: the current session of each identity, and every client ever made
+        self._clients: dict[str, Client] = {}
+        self._all_clients: list[Client] = []
+        self._eager: list[Client] = []
+        # the fact log; a fact's absolute position is its index plus _base
+        self._facts: list[S.Fact] = []
+        self._base = 0
+        self._dispatch_pos = 0
+        self._dispatching = False
+        self._depth = 0
+        self._failures: list[HandlerFailure] = []
+        self._appliers: dict[type[M.Mutation], Callable[[Any], Any]] = {
+            M.Connect: self._apply_connect,
+            M.Activate: self._apply_activate,
+            M.Disconnect: self._apply_disconnect,
+            M.SetName: self._apply_set_name,
+            M.SetMetadata: self._apply_set_metadata,
+            M.SetAttributes: self._apply_set_attributes,
+            M.UpdateParticipant: self._apply_update_participant,
+            M.RemoveParticipant: self._apply_remove_participant,
+            M.UpdateRoomMetadata: self._apply_update_room_metadata,
+            M.PublishTrack: self._apply_publish,
+            M.UnpublishTrack: self._apply_unpublish,
+            M.SetTrackMuted: self._apply_set_track_muted,
+            M.MutePublishedTrack: self._apply_mute_published_track,
+            M.SetSubscribed: self._apply_set_subscribed,
+            M.UpdateSubscriptions: self._apply_update_subscriptions,
+            M.SetTrackSubscriptionPermissions: self._apply_sub_permissions,
+            M.SendData: self._apply_send_data,
+            M.SetStreamState: self._apply_set_stream_state,
+        }
+
+    # ----------------------------------------------------------------------------------------
+    # reads
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def sid(self) -> str:
+        return self._sid
+
+    @property
+    def config(self) -> RoomConfig:
+        return self._config
+
+    @property
+    def clock(self) -> ManualClock:
+        return self._clock
+
+    @property
+    def now(self) -> float:
+        """The room's virtual time in seconds."""
+        return self._clock.now
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def metadata(self) -> str:
+        return self._metadata
+
+    @property
+    def participants(self) -> Mapping[str, ParticipantSnapshot]:
+        """identity -> snapshot of every current session (the server's truth), in join order."""
+        return _SnapshotMap(self._records, server_snapshot)
+
+    @property
+    def departed(self) -> Sequence[ParticipantSnapshot]:
+        """Final snapshots of the sessions that left, in leave order."""
+        return _ReadOnlySeq(self._departed)
+
+    @property
+    def clients(self) -> Mapping[str, Client]:
+        """identity -> the current ``Client`` of each session."""
+        return MappingProxyType(self._clients)
+
+    @property
+    def log(self) -> Sequence[M.Mutation]:
+        """Every mutation applied, in order (nested ones included); empty with keep_log=False."""
+        return _ReadOnlySeq(self._log)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<Room {self._name!r} {state}, {len(self._records)} participant(s)>"
+
+    # ----------------------------------------------------------------------------------------
+    # verbs (each builds a mutation and applies it)
+
+    def connect(
+        self,
+        identity: str,
+        *,
+        name: str = "",
+        metadata: str = "",
+        attributes: Mapping[str, str] | None = None,
+        kind: ParticipantKind = ParticipantKind.STANDARD,
+        kind_details: Sequence[KindDetail] = (),
+        permission: Permission | None = None,
+        active: bool = True,
+        auto_subscribe: bool | None = None,
+        keep_events: bool = True,
+    ) -> Client:
+        """A participant joins with these token claims and gets its ``Client``.
+
+        A refused join (room full, closed room, bad identity) raises and changes nothing.
+        An identity already in the room replaces that session (DUPLICATE_IDENTITY).
+        """
+        if isinstance(kind_details, list | tuple):
+            kind_details = tuple(kind_details)
+        client: Client = self.apply(
+            M.Connect(
+                identity=identity,
+                name=name,
+                metadata=metadata,
+                attributes=_freeze_map(attributes) if attributes is not None else EMPTY_MAP,
+                kind=kind,
+                kind_details=kind_details,  # type: ignore[arg-type]
+                permission=permission if permission is not None else Permission(),
+                active=active,
+                auto_subscribe=auto_subscribe,
+                keep_events=keep_events,
+            )
+        )
+        return client
+
+    def update_participant(
+        self,
+        identity: str,
+        *,
+        name: str | None = None,
+        metadata: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+        permission: Permission | None = None,
+    ) -> ParticipantSnapshot:
+        """Server API ``UpdateParticipant``: no grant needed; returns the updated snapshot."""
+        self.apply(
+            M.UpdateParticipant(
+                identity=identity,
+                name=name,
+                metadata=metadata,
+                attributes=_freeze_map(attributes) if attributes is not None else None,
+                permission=permission,
+            )
+        )
+        return server_snapshot(self._records[identity])
+
+    def remove_participant(self, identity: str) -> None:
+        """Server API ``RemoveParticipant``: the session ends with PARTICIPANT_REMOVED."""
+        self.apply(M.RemoveParticipant(identity=identity))
+
+    def update_room_metadata(self, metadata: str) -> None:
+        """Server API ``UpdateRoomMetadata``."""
+        self.apply(M.UpdateRoomMetadata(metadata=metadata))
+
+    def mute_published_track(
+        self, identity: str, track_sid: str, muted: bool
+    ) -> PublicationSnapshot | None:
+        """Server API ``MutePublishedTrack``; None (and no change) if the track is unknown."""
+        result: PublicationSnapshot | None = self.apply(
+            M.MutePublishedTrack(identity=identity, track_sid=track_sid, muted=muted)
+        )
+        return result
+
+    def update_subscriptions(
+        self, identity: str, *, track_sids: Sequence[str], subscribe: bool
+    ) -> None:
+        """Server API ``UpdateSubscriptions``: set what ``identity`` wants of these tracks."""
+        if isinstance(track_sids, list):
+            track_sids = tuple(track_sids)
+        self.apply(
+            M.UpdateSubscriptions(
+                identity=identity,
+                track_sids=track_sids,  # type: ignore[arg-type]
+                subscribe=subscribe,
+            )
+        )
+
+    def send_data(
+        self,
+        data: bytes | str,
+        *,
+        topic: str | None = None,
+        reliable: bool = True,
+        destination_identities: Sequence[str] = (),
+    ) -> None:
+        """Server API ``SendData``: receivers see ``participant=None``."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if isinstance(destination_identities, list):
+            destination_identities = tuple(destination_identities)
+        self.apply(
+            M.SendData(
+                sender=None,
+                data=data,
+                topic=topic,
+                reliable=reliable,
+                destination_identities=destination_identities,  # type: ignore[arg-type]
+            )
+        )
+
+    def set_stream_state(self, identity: str, track_sid: str, state: StreamState) -> None:
+        """The network pauses or resumes a video track ``identity`` is subscribed to."""
+        self.apply(M.SetStreamState(identity=identity, track_sid=track_sid, state=state))
+
+    # ----------------------------------------------------------------------------------------
+    # apply
+
+    def apply(self, mutation: M.Mutation) -> Any:
+        """Validate ``mutation`` completely, commit it, then deliver to clients with handlers.
+
+        A mutation that raises (any error but ``HandlerError``) leaves the room, its log and
+        every client exactly as they were.  Returns the mutation's result (``Client`` for
+        ``Connect``, the track sid for ``PublishTrack``, ...).
+        """
+        applier = self._appliers.get(type(mutation))
+        if applier is None:
+            raise InvalidType(
+                f"Room.apply() takes a roomsim mutation (roomsim.mutations), got {mutation!r} "
+                f"(type {type(mutation).__name__})"
+            )
+        if self._closed:
+            raise RoomClosed(
+                f"can't apply {type(mutation).__name__} to room {self._name!r}: the room is "
+                "closed; make a new Room (LiveKit creates a new room on the next join)"
+            )
+        self._depth += 1
+        try:
+            result = applier(mutation)
+        finally:
+            self._depth -= 1
+        if self._keep_log:
+            self._log.append(mutation)
+        if self._depth == 0:
+            self._dispatch()
+            if len(self._facts) >= _TRIM_AT:
+                self._maybe_trim()
+        return result
+
+    # ----------------------------------------------------------------------------------------
+    # delivery
+
+    def _append(self, fact: S.Fact) -> None:
+        self._facts.append(fact)
+
+    @property
+    def _end(self) -> int:
+        return self._base + len(self._facts)
+
+    def _fact(self, pos: int) -> S.Fact:
+        return self._facts[pos - self._base]
+
+    def _facts_from(self, pos: int) -> list[S.Fact]:
+        return self._facts[pos - self._base :]
+
+    def _make_eager(self, client: Client) -> None:
+        """``client`` got its first handler: from now on dispatch delivers to it."""
+        if self._dispatching:
+            client._catch_up(self._dispatch_pos + 1)
+        else:
+            client._catch_up(self._end)
+        keyed = [c._seq for c in self._eager]
+        self._eager.insert(bisect.bisect(keyed, client._seq), client)
+
+    def _make_lazy(self, client: Client) -> None:
+        self._eager.remove(client)
+
+    def _dispatch(self) -> None:
+        if self._dispatching:
+            return
+        end = self._end
+        if not self._eager:
+            self._dispatch_pos = end
+            return
+        self._dispatching = True
+        try:
+            while self._dispatch_pos < self._end:
+                i = self._dispatch_pos
+                fact = self._fact(i)
+                for client in tuple(self._eager):
+                    if client._cursor == i:
+                        client._deliver(fact, self._failures)
+                self._dispatch_pos = i + 1
+        finally:
+            self._dispatching = False
+        if self._failures:
+            failures, self._failures = self._failures, []
+            if self._config.handler_errors == "raise":
+                raise HandlerError(failures)
+            for f in failures:
+                log.error(
+                    "handler of client %r raised while handling %r",
+                    f.client,
+                    f.event,
+                    exc_info=(type(f.exception), f.exception, f.exception.__traceback__),
+                )
+
+    def _maybe_trim(self) -> None:
+        """Drop the facts every client has read (so long runs stay flat)."""
+        low = self._dispatch_pos
+        for c in self._all_clients:
+            if not c._ended and c._cursor < low:
+                low = c._cursor
+        drop = low - self._base
+        if drop >= len(self._facts) // 2:
+            del self._facts[:drop]
+            self._base = low
+
+    def _records_at(self, pos: int) -> dict[str, S.PRecord]:
+        """The server's records as they were before the fact at ``pos`` (a client's cursor)."""
+        if pos >= self._end:
+            return self._records
+        older: dict[str, S.PRecord | None] = {}
+        for f in self._facts_from(pos):
+            if f.subject is not None and f.subject not in older:
+                older[f.subject] = f.before
+        if not older:
+            return self._records
+        out = {k: r for k, r in self._records.items() if k not in older}
+        for k, r in older.items():
+            if r is not None:
+                out[k] = r
+        return dict(sorted(out.items(), key=lambda kv: kv[1].seq))
+
+    # ----------------------------------------------------------------------------------------
+    # helpers for commits
+
+    def _now(self) -> float:
+        return self._clock.now
+
+    def _lookup(self, identity: Any, what: str = "participant") -> S.PRecord:
+        V.check_identity(identity, "identity")
+        rec = self._records.get(identity)
+        if rec is None:
+            raise UnknownParticipant(
+                f"no {what} with identity {identity!r} in room {self._name!r}; "
+                f"present: {_preview(self._records)}"
+            )
+        return rec
+
+    def _set(self, rec: S.PRecord) -> None:
+        self._records[rec.identity] = rec
+
+    def _publisher_records(self, exclude_sid: str | None = None) -> Iterator[S.PRecord]:
+        for identity in self._publishers.values():
+            rec = self._records[identity]
+            if rec.sid != exclude_sid:
+                yield rec
+
+    def _find_track(self, track_sid: Any, what: str = "track_sid") -> tuple[S.PRecord, S.TRecord]:
+        V.check_str(track_sid, what)
+        owner = self._track_owner.get(track_sid)
+        if owner is None:
+            raise UnknownTrack(
+                f"no published track {track_sid!r} in room {self._name!r}; pass the sid "
+                "publish_track() returned, of a track still published"
+            )
+        rec = self._records[owner]
+        return rec, rec.tracks[track_sid]
+
+    def _first_subscribed(self, publisher: S.PRecord, sids: Sequence[str] | None = None) -> None:
+        """Tell ``publisher`` once per track when its first non-hidden subscriber binds."""
+        for t in list(publisher.tracks.values()):
+            if t.ever_subscribed or t.closing or (sids is not None and t.sid not in sids):
+                continue
+            for sub in self._records.values():
+                if not sub.permission.hidden and S.is_subscribed(sub, publisher, t):
+                    break
+            else:
+                continue
+            self._mark_subscribed(publisher.identity, t.sid)
+
+    def _mark_subscribed(self, publisher: str, track_sid: str) -> None:
+        before = self._records[publisher]
+        t = before.tracks[track_sid]
+        if t.ever_subscribed:
+            return
+        t2 = S.evolve(t, ever_subscribed=True)
+        after = S.evolve(before, tracks=_replace(before.tracks, track_sid, t2))
+        self._set(after)
+        self._append(S.FirstSubscribed(before, after, self._now(), t2))
+
+    def _subscriber_changes(
+        self, before: S.PRecord, after: S.PRecord, only: Mapping[str, str] | None = None
+    ) -> list[tuple[str, str, bool | None, bool | None]]:
+        """What changes for ``before``->``after`` as a subscriber, over the room's tracks.
+
+        ``only`` limits the scan to these track sids (sid -> publisher identity).
+        """
+        out: list[tuple[str, str, bool | None, bool | None]] = []
+        if only is not None:
+            pubs: list[tuple[S.PRecord, S.TRecord]] = []
+            for sid, owner in only.items():
+                prec = self._records[owner]
+                pubs.append((prec, prec.tracks[sid]))
+            pairs: Iterator[tuple[S.PRecord, S.TRecord]] = iter(pubs)
+        else:
+            pairs = (
+                (p, t) for p in self._publisher_records(before.sid) for t in p.tracks.values()
+            )
+        for p, t in pairs:
+            if p.permission.hidden:
+                continue
+            was_on, is_on = S.is_subscribed(before, p, t), S.is_subscribed(after, p, t)
+            was_ok, is_ok = S.permission_state(before, p, t), S.permission_state(after, p, t)
+            on = None if was_on == is_on else is_on
+            ok: bool | None = None
+            if is_ok is False and was_ok is not False:
+                ok = False
+            elif is_ok is True and was_ok is False:
+                ok = True
+            if on is not None or ok is not None:
+                out.append((p.identity, t.sid, on, ok))
+        return out
+
+    def _after_subscriber_change(
+        self, subs: Sequence[tuple[str, str, bool | None, bool | None]], subscriber: S.PRecord
+    ) -> None:
+        if subscriber.permission.hidden:
+            return
+        for pub, sid, on, _ in subs:
+            if on:
+                self._mark_subscribed(pub, sid)
+
+    def _remove_track(self, identity: str, track_sid: str, *, silent: bool) -> None:
+        before = self._records[identity]
+        t = before.tracks[track_sid]
+        closing = S.evolve(t, closing=True)
+        mid = S.evolve(before, tracks=_replace(before.tracks, track_sid, closing))
+        self._set(mid)
+        self._append(S.TrackClosing(before, mid, self._now(), t))
+        rest = {k: v for k, v in mid.tracks.items() if k != track_sid}
+        after = S.evolve(mid, tracks=MappingProxyType(rest) if rest else EMPTY_MAP)
+        self._set(after)
+        self._append(S.TrackRemoved(mid, after, self._now(), t, silent))
+        del self._track_owner[track_sid]
+        if not rest:
+            del self._publishers[after.seq]
+
+    def _end_session(self, identity: str, reason: DisconnectReason) -> None:
+        """Remove a session: its tracks, then the session itself (client §10)."""
+        rec = self._records[identity]
+        for sid in list(rec.tracks):
+            self._remove_track(identity, sid, silent=True)
+        rec = self._records.pop(identity)
+        gone = S.evolve(rec, state=ParticipantState.DISCONNECTED, disconnect_reason=reason)
+        self._departed.append(server_snapshot(gone))
+        self._append(S.Left(rec, self._now(), reason))
+        client = self._clients.pop(identity, None)
+        if client is not None:
+            client._session_ended(reason)
+
+    # ----------------------------------------------------------------------------------------
+    # participants
+
+    def _apply_connect(self, m: M.Connect) -> Client:
+        from roomsim.client import Client
+
+        cfg = self._config
+        identity = V.check_identity(m.identity, "connect(identity=...)")
+        V.check_str(m.name, "connect(name=...)")
+        V.check_str(m.metadata, "connect(metadata=...)")
+        V.check_attributes(m.attributes, "connect(attributes=...)")
+        V.check_enum(m.kind, ParticipantKind, "connect(kind=...)")
+        if not isinstance(m.kind_details, tuple):
+            raise InvalidType(
+                f"connect(kind_details=...) must be a tuple of KindDetail, got "
+                f"{m.kind_details!r} (type {type(m.kind_details).__name__})"
+            )
+        for d in m.kind_details:
+            V.check_enum(d, KindDetail, "connect(kind_details=...) entry")
+        if not isinstance(m.permission, Permission):
+            raise InvalidType(
+                f"connect(permission=...) must be a Permission, got {m.permission!r} "
+                f"(type {type(m.permission).__name__})"
+            )
+        V.check_bool(m.active, "connect(active=...)")
+        if m.auto_subscribe is not None:
+            V.check_bool(m.auto_subscribe, "connect(auto_subscribe=...)")
+        V.check_bool(m.keep_events, "connect(keep_events=...)")
+        code = "invalid_argument"
+        V.check_limit(
+            V.nbytes(identity), cfg.max_identity_length, "the identity", "max_identity_length", code
+        )
+        V.check_limit(V.nbytes(m.name), cfg.max_name_length, "the name", "max_name_length", code)
+        V.check_limit(
+            V.nbytes(m.metadata), cfg.max_metadata_size, "the metadata", "max_metadata_size", code
+        )
+        V.check_limit(
+            V.attributes_size(m.attributes),
+            cfg.max_attributes_size,
+            "the attributes",
+            "max_attributes_size",
+            code,
+        )
+        perm = m.permission
+        dependent = (
+            m.kind in (ParticipantKind.AGENT, ParticipantKind.EGRESS) or perm.agent or perm.recorder
+        )
+        if cfg.max_participants and not dependent:
+            counted = sum(
+                1 for r in self._records.values() if not r.dependent and r.identity != identity
+            )
+            if counted >= cfg.max_participants:
+                raise RoomFull(
+                    f"can't connect {identity!r}: room {self._name!r} has reached "
+                    f"max_participants={cfg.max_participants} (agents and egress are not "
+                    "counted); remove someone, or raise RoomConfig.max_participants",
+                    code="JOIN_FAILURE",
+                )
+        # commit
+        if identity in self._records:
+            self._end_session(identity, DisconnectReason.DUPLICATE_IDENTITY)
+        self._seq += 1
+        sid = f"PA_{self._next_pa}"
+        self._next_pa += 1
+        rec = S.PRecord(
+            seq=self._seq,
+            sid=sid,
+            identity=identity,
+            name=m.name,
+            metadata=m.metadata,
+            attributes=MappingProxyType({k: v for k, v in m.attributes.items() if v != ""}),
+            kind=m.kind,
+            kind_details=m.kind_details,
+            permission=perm,
+            state=ParticipantState.JOINED,
+            joined_at=self._now(),
+            auto_subscribe=cfg.auto_subscribe if m.auto_subscribe is None else m.auto_subscribe,
+        )
+        self._records[identity] = rec
+        self._append(S.Joined(None, rec, self._now()))
+        client = Client._create(self, rec, self._end, m.keep_events)
+        self._clients[identity] = client
+        self._all_clients.append(client)
+        if m.active:
+            self._activate(identity)
+        return client
+
+    def _activate(self, identity: str) -> None:
+        before = self._records[identity]
+        after = S.evolve(before, state=ParticipantState.ACTIVE)
+        subs = self._subscriber_changes(before, after)
+        self._set(after)
+        self._append(S.Activated(before, after, self._now(), tuple(subs)))
+        self._after_subscriber_change(subs, after)
+
+    def _apply_activate(self, m: M.Activate) -> None:
+        rec = self._lookup(m.identity)
+        if rec.state is ParticipantState.ACTIVE:
+            return  # a second activate() changes nothing (DESIGN §2)
+        self._activate(rec.identity)
+
+    def _apply_disconnect(self, m: M.Disconnect) -> None:
+        rec = self._lookup(m.identity)
+        self._end_session(rec.identity, DisconnectReason.CLIENT_INITIATED)
+
+    def _apply_remove_participant(self, m: M.RemoveParticipant) -> None:
+        rec = self._lookup(m.identity)
+        self._end_session(rec.identity, DisconnectReason.PARTICIPANT_REMOVED)
+
+    def _check_self_update(self, identity: Any, verb: str) -> S.PRecord:
+        rec = self._lookup(identity)
+        if not rec.permission.can_update_metadata:
+            raise PermissionDenied(
+                f"{identity!r} can't {verb}: it lacks the can_update_metadata grant "
+                "(it defaults to False); grant it with Permission(can_update_metadata=True), "
+                "or use the server API room.update_participant()",
+                code="NOT_ALLOWED",
+            )
+        return rec
+
+    def _commit_name(self, rec: S.PRecord, name: str) -> S.PRecord:
+        if not name or name == rec.name:
+            return rec
+        after = S.evolve(rec, name=name)
+        self._set(after)
+        self._append(S.NameChanged(rec, after, self._now()))
+        return after
+
+    def _commit_metadata(self, rec: S.PRecord, metadata: str) -> S.PRecord:
+        if not metadata or metadata == rec.metadata:
+            return rec
+        after = S.evolve(rec, metadata=metadata)
+        self._set(after)
+        self._append(S.MetadataChanged(rec, after, self._now()))
+        return after
+
+    def _commit_attributes(self, rec: S.PRecord, update: Mapping[str, str]) -> S.PRecord:
+        if not update:
+            return rec
+        old = rec.attributes
+        new = dict(old)
+        changed: dict[str, str] = {}
+        for k, v in update.items():
+            if v == "":
+                if k in new:
+                    del new[k]
+                    changed[k] = ""
+            elif new.get(k) != v:
+                new[k] = v
+                changed[k] = v
+        if not changed:
+            return rec
+        after = S.evolve(rec, attributes=MappingProxyType(new))
+        self._set(after)
+        self._append(S.AttributesChanged(rec, after, self._now(), MappingProxyType(changed)))
+        return after
+
+    def _apply_set_name(self, m: M.SetName) -> None:
+        V.check_str(m.name, "set_name(name=...)")
+        rec = self._check_self_update(m.identity, "set its name")
+        V.check_limit(
+            V.nbytes(m.name), self._config.max_name_length, "the name", "max_name_length", _CLIENT
+        )
+        self._commit_name(rec, m.name)
+
+    def _apply_set_metadata(self, m: M.SetMetadata) -> None:
+        V.check_str(m.metadata, "set_metadata(metadata=...)")
+        rec = self._check_self_update(m.identity, "set its metadata")
+        V.check_limit(
+            V.nbytes(m.metadata),
+            self._config.max_metadata_size,
+            "the metadata",
+            "max_metadata_size",
+            _CLIENT,
+        )
+        self._commit_metadata(rec, m.metadata)
+
+    def _apply_set_attributes(self, m: M.SetAttributes) -> None:
+        V.check_attributes(m.attributes, "set_attributes(attributes=...)")
+        rec = self._check_self_update(m.identity, "set its attributes")
+        V.check_limit(
+            V.attributes_size(m.attributes),
+            self._config.max_attributes_size,
+            "the attribute update",
+            "max_attributes_size",
+            _CLIENT,
+        )
+        self._commit_attributes(rec, m.attributes)
+
+    def _apply_update_participant(self, m: M.UpdateParticipant) -> None:
+        cfg = self._config
+        V.check_opt_str(m.name, "update_participant(name=...)")
+        V.check_opt_str(m.metadata, "update_participant(metadata=...)")
+        if m.attributes is not None:
+            V.check_attributes(m.attributes, "update_participant(attributes=...)")
+        if m.permission is not None and not isinstance(m.permission, Permission):
+            raise InvalidType(
+                f"update_participant(permission=...) must be a Permission, got "
+                f"{m.permission!r} (type {type(m.permission).__name__})"
+            )
+        # the server API checks the limits before the lookup: name, metadata, attributes
+        if m.name is not None:
+            V.check_limit(V.nbytes(m.name), cfg.max_name_length, "the name", "max_name_length",
+                          _SERVER)
+        if m.metadata is not None:
+            V.check_limit(V.nbytes(m.metadata), cfg.max_metadata_size, "the metadata",
+                          "max_metadata_size", _SERVER)
+        if m.attributes is not None:
+            V.check_limit(V.attributes_size(m.attributes), cfg.max_attributes_size,
+                          "the attribute update", "max_attributes_size", _SERVER)
+        rec = self._lookup(m.identity)
+        if m.permission is not None and m.permission.hidden != rec.permission.hidden:
+            raise IllegalState(
+                f"can't change hidden on connected participant {rec.identity!r}: LiveKit's "
+                "behaviour there is unconfirmed (spec server, open items); connect it again "
+                "with the permission you want",
+                code="failed_precondition",
+            )
+        # commit: name, metadata, attributes, permission, each its own update (server §1)
+        if m.name is not None:
+            rec = self._commit_name(rec, m.name)
+        if m.metadata is not None:
+            rec = self._commit_metadata(rec, m.metadata)
+        if m.attributes is not None:
+            rec = self._commit_attributes(rec, m.attributes)
+        if m.permission is not None and m.permission != rec.permission:
+            self._commit_permission(rec, m.permission)
+
+    def _commit_permission(self, before: S.PRecord, perm: Permission) -> None:
+        after = S.evolve(before, permission=perm)
+        subs = self._subscriber_changes(before, after)
+        self._set(after)
+        self._append(
+            S.PermissionChanged(
+                before, after, self._now(), tuple((p, s, bool(on)) for p, s, on, _ in subs
+                                                  if on is not None)
+            )
+        )
+        self._after_subscriber_change(subs, after)
+        # tracks whose source is no longer allowed are unpublished (server §3, effect 1)
+        for t in list(after.tracks.values()):
+            if not perm.can_publish_source(t.source):
+                self._remove_track(after.identity, t.sid, silent=False)
+
+    def _apply_update_room_metadata(self, m: M.UpdateRoomMetadata) -> None:
+        V.check_str(m.metadata, "update_room_metadata(metadata=...)")
+        V.check_limit(V.nbytes(m.metadata), self._config.max_metadata_size, "the room metadata",
+                      "max_metadata_size", _SERVER)
+        if m.metadata == self._metadata:
+            return
+        old, self._metadata = self._metadata, m.metadata
+        self._append(S.RoomMetadata(old, m.metadata, self._now()))
+
+    # ----------------------------------------------------------------------------------------
+    # tracks
+
+    def _apply_publish(self, m: M.PublishTrack) -> str:
+        V.check_enum(m.kind, TrackKind, "publish_track(kind=...)")
+        V.check_enum(m.source, TrackSource, "publish_track(source=...)")
+        V.check_str(m.name, "publish_track(name=...)")
+        V.check_bool(m.muted, "publish_track(muted=...)")
+        rec = self._lookup(m.identity)
+        if not rec.permission.can_publish_source(m.source):
+            why = (
+                "it lacks the can_publish grant"
+                if not rec.permission.can_publish
+                else f"{m.source!r} is not in its can_publish_sources "
+                f"{rec.permission.can_publish_sources!r}"
+            )
+            raise PermissionDenied(
+                f"{rec.identity!r} can't publish a {m.source.value} track: {why}; change its "
+                "permission with room.update_participant(permission=...)",
+                code="NOT_ALLOWED",
+            )
+        sid = f"TR_{self._next_tr}"
+        self._next_tr += 1
+        t = S.TRecord(sid=sid, name=m.name, kind=m.kind, source=m.source, muted=m.muted)
+        after = S.evolve(rec, tracks=_replace(rec.tracks, sid, t))
+        self._set(after)
+        self._track_owner[sid] = rec.identity
+        self._publishers[rec.seq] = rec.identity
+        self._append(S.TrackAdded(rec, after, self._now(), t))
+        self._first_subscribed(after, (sid,))
+        return sid
+
+    def _own_track(self, m: M.UnpublishTrack | M.SetTrackMuted) -> tuple[S.PRecord, S.TRecord]:
+        V.check_str(m.track_sid, "track_sid")
+        rec = self._lookup(m.identity)
+        t = rec.tracks.get(m.track_sid)
+        if t is None:
+            raise UnknownTrack(
+                f"{rec.identity!r} has no published track {m.track_sid!r}; its tracks: "
+                f"{list(rec.tracks)}",
+                code="NOT_FOUND",
+            )
+        return rec, t
+
+    def _apply_unpublish(self, m: M.UnpublishTrack) -> None:
+        rec, t = self._own_track(m)
+        self._remove_track(rec.identity, t.sid, silent=False)
+
+    def _commit_mute(self, rec: S.PRecord, t: S.TRecord, muted: bool) -> None:
+        if t.muted == muted:
+            return
+        t2 = S.evolve(t, muted=muted)
+        after = S.evolve(rec, tracks=_replace(rec.tracks, t.sid, t2))
+        self._set(after)
+        self._append(S.TrackMuteChanged(rec, after, self._now(), t2))
+
+    def _apply_set_track_muted(self, m: M.SetTrackMuted) -> None:
+        V.check_bool(m.muted, "set_track_muted(muted=...)")
+        rec, t = self._own_track(m)
+        self._commit_mute(rec, t, m.muted)
+
+    def _apply_mute_published_track(self, m: M.MutePublishedTrack) -> PublicationSnapshot | None:
+        V.check_str(m.track_sid, "mute_published_track(track_sid=...)")
+        V.check_bool(m.muted, "mute_published_track(muted=...)")
+        if not m.muted and not self._config.enable_remote_unmute:
+            raise IllegalState(
+                f"can't unmute {m.track_sid!r} of {m.identity!r} through the server API: "
+                "remote unmute not enabled; set RoomConfig(enable_remote_unmute=True), or "
+                "have the participant unmute its own track",
+                code="failed_precondition",
+            )
+        rec = self._lookup(m.identity)
+        t = rec.tracks.get(m.track_sid)
+        if t is None:
+            return None  # LiveKit answers with no track and no error (server §5)
+        self._commit_mute(rec, t, m.muted)
+        t2 = self._records[rec.identity].tracks[t.sid]
+        return PublicationSnapshot(
+            sid=t2.sid, name=t2.name, kind=t2.kind, source=t2.source, muted=t2.muted
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # subscriptions
+
+    def _commit_overrides(self, rec: S.PRecord, wanted: Mapping[str, str], on: bool) -> None:
+        overrides = dict(rec.sub_overrides)
+        for sid in wanted:
+            overrides[sid] = on
+        after = S.evolve(rec, sub_overrides=MappingProxyType(overrides))
+        if after == rec:
+            return
+        subs = self._subscriber_changes(rec, after, only=wanted)
+        self._set(after)
+        self._append(S.SubscriptionChanged(rec, after, self._now(), tuple(subs)))
+        self._after_subscriber_change(subs, after)
+
+    def _apply_set_subscribed(self, m: M.SetSubscribed) -> None:
+        V.check_str(m.publisher, "set_subscribed(publisher=...)")
+        V.check_str(m.track_sid, "set_subscribed(track_sid=...)")
+        V.check_bool(m.subscribed, "set_subscribed(subscribed=...)")
+        rec = self._lookup(m.identity)
+        pub = self._records.get(m.publisher)
+        if pub is None or pub.permission.hidden:
+            raise UnknownParticipant(
+                f"{rec.identity!r} can't subscribe to {m.track_sid!r} of {m.publisher!r}: no "
+                f"such participant in room {self._name!r}",
+                code="NOT_FOUND",
+            )
+        if pub.sid == rec.sid:
+            raise InvalidArgument(
+                f"{rec.identity!r} can't subscribe to its own track {m.track_sid!r}; name "
+                "another participant's track"
+            )
+        if m.track_sid not in pub.tracks:
+            raise UnknownTrack(
+                f"{m.publisher!r} has no published track {m.track_sid!r}; its tracks: "
+                f"{list(pub.tracks)}",
+                code="NOT_FOUND",
+            )
+        self._commit_overrides(rec, {m.track_sid: pub.identity}, m.subscribed)
+
+    def _apply_update_subscriptions(self, m: M.UpdateSubscriptions) -> None:
+        if not isinstance(m.track_sids, tuple):
+            raise InvalidType(
+                f"update_subscriptions(track_sids=...) must be a tuple of str, got "
+                f"{m.track_sids!r} (type {type(m.track_sids).__name__})"
+            )
+        V.check_bool(m.subscribe, "update_subscriptions(subscribe=...)")
+        for sid in m.track_sids:
+            V.check_str(sid, "update_subscriptions(track_sids=...) entry")
+        rec = self._lookup(m.identity)
+        wanted: dict[str, str] = {}
+        for sid in m.track_sids:
+            owner, _ = self._find_track(sid, "update_subscriptions(track_sids=...) entry")
+            if owner.sid == rec.sid:
+                raise InvalidArgument(
+                    f"{rec.identity!r} can't subscribe to its own track {sid!r}"
+                )
+            wanted[sid] = owner.identity
+        if wanted:
+            self._commit_overrides(rec, wanted, m.subscribe)
+
+    def _apply_sub_permissions(self, m: M.SetTrackSubscriptionPermissions) -> None:
+        V.check_bool(m.all_participants, "set_track_subscription_permissions(all_participants=)")
+        if not isinstance(m.allowed, Mapping):
+            raise InvalidType(
+                "set_track_subscription_permissions(allowed=...) must map identities to a "
+                f"tuple of track sids or None, got {m.allowed!r}"
+            )
+        allowed: dict[str, tuple[str, ...] | None] = {}
+        for ident, sids in m.allowed.items():
+            V.check_identity(ident, "set_track_subscription_permissions(allowed=...) key")
+            if sids is not None:
+                if not isinstance(sids, tuple | list):
+                    raise InvalidType(
+                        f"set_track_subscription_permissions(allowed=...)[{ident!r}] must be a "
+                        f"tuple of track sids or None (all tracks), got {sids!r}"
+                    )
+                for s in sids:
+                    V.check_str(s, f"set_track_subscription_permissions(allowed=)[{ident!r}]")
+                sids = tuple(sids)
+            allowed[ident] = sids
+        rec = self._lookup(m.identity)
+        after = S.evolve(rec, sub_all=m.all_participants, sub_allowed=MappingProxyType(allowed))
+        if after == rec:
+            return
+        self._set(after)
+        self._append(S.SubPermissionsChanged(rec, after, self._now()))
+        self._first_subscribed(after)
+
+    # ----------------------------------------------------------------------------------------
+    # data and stream state
+
+    def _apply_send_data(self, m: M.SendData) -> None:
+        if m.sender is not None:
+            V.check_str(m.sender, "send_data sender")
+        if not isinstance(m.data, bytes):
+            raise InvalidType(
+                f"send_data(data=...) must be bytes or str, got {type(m.data).__name__}"
+            )
+        V.check_opt_str(m.topic, "send_data(topic=...)")
+        V.check_bool(m.reliable, "send_data(reliable=...)")
+        if not isinstance(m.destination_identities, tuple):
+            raise InvalidType(
+                "send_data(destination_identities=...) must be a tuple of identities, got "
+                f"{m.destination_identities!r}"
+            )
+        for d in m.destination_identities:
+            V.check_str(d, "send_data(destination_identities=...) entry")
+        sender = self._lookup(m.sender) if m.sender is not None else None
+        if sender is not None and not sender.permission.can_publish_data:
+            return  # dropped silently, as LiveKit does (server §3, effect 3)
+        dests = frozenset(m.destination_identities) if m.destination_identities else None
+        kind = DataPacketKind.RELIABLE if m.reliable else DataPacketKind.LOSSY
+        self._append(S.Data(sender, m.data, m.topic, kind, dests, self._now()))
+
+    def _apply_set_stream_state(self, m: M.SetStreamState) -> None:
+        V.check_enum(m.state, StreamState, "set_stream_state(state=...)")
+        if m.state is StreamState.UNKNOWN:
+            raise InvalidArgument(
+                "set_stream_state(state=...) must be StreamState.ACTIVE or StreamState.PAUSED"
+            )
+        rec = self._lookup(m.identity)
+        pub, t = self._find_track(m.track_sid, "set_stream_state(track_sid=...)")
+        if t.kind is not TrackKind.VIDEO:
+            raise InvalidArgument(
+                f"stream state is reported for video tracks only; {t.sid!r} is audio"
+            )
+        if not S.is_subscribed(rec, pub, t):
+            raise IllegalState(
+                f"{rec.identity!r} is not subscribed to {t.sid!r} of {pub.identity!r}; stream "
+                "state applies to a subscribed video track"
+            )
+        current = rec.stream_states.get(t.sid, StreamState.ACTIVE)
+        if current is m.state:
+            return
+        after = S.evolve(rec, stream_states=_replace(rec.stream_states, t.sid, m.state))
+        self._set(after)
+        self._append(
+            S.StreamStateChanged(rec, after, self._now(), pub.identity, t.sid, m.state)
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # snapshots
+
+    def snapshot(self) -> RoomSnapshot:
+        """The whole state as a value: the room, its log, every client's view and queue.
+
+        Reading a snapshot reads every client (so it folds what they have not read yet);
+        two snapshots compare with ``==``.
+        """
+        clients = tuple(c._snapshot() for c in self._all_clients)
+        return RoomSnapshot(
+            name=self._name,
+            sid=self._sid,
+            config=self._config,
+            time=self._clock.now,
+            closed=self._closed,
+            metadata=self._metadata,
+            participants=tuple(self._records.values()),
+            departed=tuple(self._departed),
+            log=tuple(self._log),
+            clients=clients,
+            counters=(self._seq, self._next_pa, self._next_tr),
+        )
+
+
+class _ReadOnlySeq(Sequence[Any]):
+    """A read-only view of a list, without a copy per access."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = items
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._items[i]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _ReadOnlySeq):
+            return self._items == other._items
+        if isinstance(other, list | tuple):
+            return list(self._items) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+
+def _replace(m: Mapping[str, Any], key: str, value: Any) -> Mapping[str, Any]:
+    d = dict(m)
+    d[key] = value
+    return MappingProxyType(d)
+
+
+def _freeze_map(m: Any) -> Any:
+    if isinstance(m, Mapping) and not isinstance(m, MappingProxyType):
+        return MappingProxyType(dict(m))
+    return m
+
+
+def _preview(records: Mapping[str, Any]) -> str:
+    names = list(records)
+    if len(names) > 8:
+        return ", ".join(map(repr, names[:8])) + f", ... ({len(names)} in all)"
+    return ", ".join(map(repr, names)) or "nobody"
+
