@@ -11,19 +11,28 @@ from collections.abc import Callable
 
 from roomsim import _state as S
 from roomsim import events as E
-from roomsim.model import ConnectionState, ParticipantState
+from roomsim.model import ConnectionState, ParticipantState, StreamState
 
 
 class View:
-    """The per-client state a projection reads and folds: who the client is, and its record."""
+    """The per-client state a projection reads and folds.
 
-    __slots__ = ("ended", "identity", "me", "sid")
+    ``me`` is the client's own record at its cursor.  ``subs``, ``denied`` and ``paused`` hold
+    what the client's SDK was *told* about remote tracks (subscribed, not allowed, paused), by
+    track sid; ``fold`` updates them one event at a time, as the SDK updates a publication when
+    it handles each event.
+    """
+
+    __slots__ = ("denied", "ended", "identity", "me", "paused", "sid", "subs")
 
     def __init__(self, me: S.PRecord) -> None:
         self.identity = me.identity
         self.sid = me.sid
         self.me = me
         self.ended = False
+        self.subs: set[str] = set()
+        self.denied: set[str] = set()
+        self.paused: set[str] = set()
 
 
 _Events = list[E.Event]
@@ -50,7 +59,7 @@ def _activated(v: View, f: S.Fact) -> _Events:
     assert isinstance(f, S.Activated) and f.after is not None
     rec = f.after
     if _is_me(v, rec):
-        return [E.TrackSubscribed(participant=p, track_sid=sid) for p, sid in f.subs]
+        return _own_subscriptions(v, f.subs)
     if rec.permission.hidden:
         return _NONE
     return [E.ParticipantActive(participant=rec.identity)]
@@ -108,11 +117,7 @@ def _permission(v: View, f: S.Fact) -> _Events:
                 participant=a.identity, old_permissions=b.permission, permissions=a.permission
             )
         ]
-        for pub, sid, on in f.subs:
-            if on:
-                out.append(E.TrackSubscribed(participant=pub, track_sid=sid))
-            else:
-                out.append(E.TrackUnsubscribed(participant=pub, track_sid=sid))
+        out.extend(_own_subscriptions(v, f.subs))
         return out
     if a.permission.hidden:
         return _NONE
@@ -145,7 +150,7 @@ def _track_added(v: View, f: S.Fact) -> _Events:
 def _track_closing(v: View, f: S.Fact) -> _Events:
     assert isinstance(f, S.TrackClosing) and f.before is not None
     b, t = f.before, f.track
-    if not _is_me(v, b) and S.is_subscribed(v.me, b, b.tracks[t.sid]):
+    if t.sid in v.subs:
         return [E.TrackUnsubscribed(participant=b.identity, track_sid=t.sid)]
     return _NONE
 
@@ -177,12 +182,18 @@ def _first_subscribed(v: View, f: S.Fact) -> _Events:
     return _NONE
 
 
-def _subscription(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.SubscriptionChanged) and f.after is not None
-    if not _is_me(v, f.after):
-        return _NONE
+def _own_subscriptions(
+    v: View, subs: tuple[tuple[str, str, bool | None, bool | None], ...]
+) -> _Events:
+    """A subscriber's own changes, each (publisher, sid, subscribed, permission status).
+
+    A permission status is reported only when it differs from what the SDK was last told.
+    """
     out: _Events = []
-    for pub, sid, on, allowed in f.subs:
+    denied = v.denied
+    for pub, sid, on, allowed in subs:
+        if (allowed is True and sid not in denied) or (allowed is False and sid in denied):
+            allowed = None
         # the server's order (server §6): a revoked subscription ends, then the permission
         # update arrives; a re-granted one is announced, then subscribed
         if allowed is True:
@@ -200,6 +211,13 @@ def _subscription(v: View, f: S.Fact) -> _Events:
     return out
 
 
+def _subscription(v: View, f: S.Fact) -> _Events:
+    assert isinstance(f, S.SubscriptionChanged) and f.after is not None
+    if not _is_me(v, f.after):
+        return _NONE
+    return _own_subscriptions(v, f.subs)
+
+
 def _sub_permissions(v: View, f: S.Fact) -> _Events:
     b, a = f.before, f.after
     assert b is not None and a is not None
@@ -208,11 +226,11 @@ def _sub_permissions(v: View, f: S.Fact) -> _Events:
     me = v.me
     out: _Events = []
     for t in a.tracks.values():
-        was_on = S.is_subscribed(me, b, t)
+        was_on = t.sid in v.subs
         is_on = S.is_subscribed(me, a, t)
-        was_ok = S.permission_state(me, b, t)
+        was_denied = t.sid in v.denied
         is_ok = S.permission_state(me, a, t)
-        if is_ok is True and was_ok is False:
+        if is_ok is True and was_denied:
             out.append(
                 E.TrackSubscriptionPermissionChanged(
                     participant=a.identity, track_sid=t.sid, allowed=True
@@ -222,7 +240,7 @@ def _sub_permissions(v: View, f: S.Fact) -> _Events:
             out.append(E.TrackSubscribed(participant=a.identity, track_sid=t.sid))
         elif was_on and not is_on:
             out.append(E.TrackUnsubscribed(participant=a.identity, track_sid=t.sid))
-        if is_ok is False and was_ok is not False:
+        if is_ok is False and not was_denied:
             out.append(
                 E.TrackSubscriptionPermissionChanged(
                     participant=a.identity, track_sid=t.sid, allowed=False
@@ -232,9 +250,11 @@ def _sub_permissions(v: View, f: S.Fact) -> _Events:
 
 
 def _stream_state(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.StreamStateChanged) and f.after is not None
-    if not _is_me(v, f.after):
+    assert isinstance(f, S.StreamStateChanged)
+    if f.subscriber_sid != v.sid or f.track_sid not in v.subs:
         return _NONE
+    if (f.track_sid in v.paused) == (f.state is StreamState.PAUSED):
+        return _NONE  # the SDK reports only a real change (client §8)
     return [
         E.TrackStreamStateChanged(participant=f.publisher, track_sid=f.track_sid, state=f.state)
     ]
@@ -276,6 +296,51 @@ PROJECTORS: dict[type[S.Fact], Callable[[View, S.Fact], _Events]] = {
     S.StreamStateChanged: _stream_state,
     S.RoomMetadata: _room_metadata,
     S.Data: _data,
+}
+
+
+def _fold_subscribed(v: View, e: E.Event) -> None:
+    assert isinstance(e, E.TrackSubscribed)
+    v.subs.add(e.track_sid)
+    v.denied.discard(e.track_sid)
+
+
+def _fold_unsubscribed(v: View, e: E.Event) -> None:
+    assert isinstance(e, E.TrackUnsubscribed)
+    v.subs.discard(e.track_sid)
+    v.paused.discard(e.track_sid)  # a new subscription starts ACTIVE (client §8)
+
+
+def _fold_unpublished(v: View, e: E.Event) -> None:
+    assert isinstance(e, E.TrackUnpublished)
+    v.subs.discard(e.track_sid)
+    v.denied.discard(e.track_sid)
+    v.paused.discard(e.track_sid)
+
+
+def _fold_permission(v: View, e: E.Event) -> None:
+    assert isinstance(e, E.TrackSubscriptionPermissionChanged)
+    if e.allowed:
+        v.denied.discard(e.track_sid)
+    else:
+        v.denied.add(e.track_sid)
+
+
+def _fold_stream(v: View, e: E.Event) -> None:
+    assert isinstance(e, E.TrackStreamStateChanged)
+    if e.state is StreamState.PAUSED:
+        v.paused.add(e.track_sid)
+    else:
+        v.paused.discard(e.track_sid)
+
+
+#: how an event changes what the client's SDK knows of remote publications
+FOLDERS: dict[type[E.Event], Callable[[View, E.Event], None]] = {
+    E.TrackSubscribed: _fold_subscribed,
+    E.TrackUnsubscribed: _fold_unsubscribed,
+    E.TrackUnpublished: _fold_unpublished,
+    E.TrackSubscriptionPermissionChanged: _fold_permission,
+    E.TrackStreamStateChanged: _fold_stream,
 }
 
 

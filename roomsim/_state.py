@@ -10,7 +10,7 @@ client's own record.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -70,8 +70,6 @@ class PRecord:
     #: this participant's subscription permissions as a publisher
     sub_all: bool = True
     sub_allowed: Mapping[str, tuple[str, ...] | None] = attrs.field(default=EMPTY_MAP, hash=False)
-    #: stream state of the video tracks this participant receives: track sid -> state
-    stream_states: Mapping[str, StreamState] = attrs.field(default=EMPTY_MAP, hash=False)
     quality: ConnectionQuality = ConnectionQuality.EXCELLENT
     audio_level: float = 0.0
     is_speaking: bool = False
@@ -97,7 +95,10 @@ class PRecord:
         return self.permission.recorder or self.kind is ParticipantKind.EGRESS
 
 
-def evolve(rec: Any, **changes: Any) -> Any:
+_R = TypeVar("_R", "PRecord", "TRecord")
+
+
+def evolve(rec: _R, **changes: Any) -> _R:
     return attrs.evolve(rec, **changes)
 
 
@@ -199,7 +200,11 @@ class Activated(PFact):
     __slots__ = ("subs",)
 
     def __init__(
-        self, before: PRecord, after: PRecord, time: float, subs: tuple[tuple[str, str], ...]
+        self,
+        before: PRecord,
+        after: PRecord,
+        time: float,
+        subs: tuple[tuple[str, str, bool | None, bool | None], ...],
     ) -> None:
         super().__init__(before, after, time)
         self.subs = subs
@@ -243,7 +248,7 @@ class PermissionChanged(PFact):
         before: PRecord,
         after: PRecord,
         time: float,
-        subs: tuple[tuple[str, str, bool], ...],
+        subs: tuple[tuple[str, str, bool | None, bool | None], ...],
     ) -> None:
         super().__init__(before, after, time)
         self.subs = subs
@@ -325,21 +330,19 @@ class SubPermissionsChanged(PFact):
     __slots__ = ()
 
 
-class StreamStateChanged(PFact):
-    """The subject (a subscriber) sees a track's stream state change."""
+class StreamStateChanged(Fact):
+    """The network paused or resumed a track for one subscriber (a fact for it alone)."""
 
-    __slots__ = ("publisher", "state", "track_sid")
+    __slots__ = ("publisher", "state", "subscriber_sid", "track_sid")
 
     def __init__(
-        self,
-        before: PRecord,
-        after: PRecord,
-        time: float,
-        publisher: str,
-        track_sid: str,
-        state: StreamState,
+        self, subscriber_sid: str, publisher: str, track_sid: str, state: StreamState, time: float
     ) -> None:
-        super().__init__(before, after, time)
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.subscriber_sid = subscriber_sid
         self.publisher = publisher
         self.track_sid = track_sid
         self.state = state

@@ -48,17 +48,15 @@ def check_enum(v: Any, cls: type[_E], what: str) -> _E:
 
 
 def check_identity(v: Any, what: str = "identity") -> str:
-    check_str(v, what)
-    if not v:
+    s = check_str(v, what)
+    if not s:
         raise InvalidArgument(f"{what} must be a non-empty str, got ''")
-    return v
+    return s
 
 
 def check_attributes(v: Any, what: str) -> Mapping[str, str]:
     if not isinstance(v, Mapping):
-        raise InvalidType(
-            f"{what} must be a mapping of str to str, got {v!r} (type {typename(v)})"
-        )
+        raise InvalidType(f"{what} must be a mapping of str to str, got {v!r} (type {typename(v)})")
     for k, val in v.items():
         if type(k) is not str:
             raise InvalidType(f"{what} has a key {k!r} of type {typename(k)}; keys must be str")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from roomsim import _state as S
 from roomsim import mutations as M
-from roomsim._project import View, project
+from roomsim._project import FOLDERS, View, project
 from roomsim.errors import ClientDisconnected, HandlerFailure, IllegalState, InvalidArgument
 from roomsim.events import EVENTS_BY_NAME, Event
 from roomsim.model import (
@@ -106,6 +106,22 @@ class Client:
         "sid",
     )
 
+    identity: str
+    sid: str
+    _room: Room
+    _view: View
+    _cursor: int
+    _ended: bool
+    _gone: bool
+    _reason: DisconnectReason | None
+    _keep: bool
+    _events: list[Event]
+    _taken: int
+    _unread: deque[Event]
+    _handlers: dict[str, list[Handler]]
+    _seq: int
+    _room_metadata: str
+
     def __init__(self) -> None:
         raise TypeError("Client objects are made by Room.connect(); call room.connect(identity)")
 
@@ -117,22 +133,27 @@ class Client:
         self._cursor = cursor
         self._ended = False
         self._gone = False
-        self._reason: DisconnectReason | None = None
+        self._reason = None
         self._keep = keep_events
-        self._events: list[Event] = []
+        self._events = []
         self._taken = 0
-        self._unread: deque[Event] = deque()
-        self._handlers: dict[str, list[Handler]] = {}
+        self._unread = deque()
+        self._handlers = {}
         self._seq = rec.seq
         self._room_metadata = room.metadata
-        self.identity: str = rec.identity
-        self.sid: str = rec.sid
+        self.identity = rec.identity
+        self.sid = rec.sid
         return self
 
     # ----------------------------------------------------------------------------------------
     # delivery (called by the room)
 
     def _store(self, evs: list[Event]) -> None:
+        v = self._view
+        for e in evs:
+            fold = FOLDERS.get(type(e))
+            if fold is not None:
+                fold(v, e)
         if self._keep:
             self._events.extend(evs)
         else:
@@ -168,9 +189,18 @@ class Client:
         evs = self._fold(f)
         if not evs:
             return
-        self._store(evs)
         handlers = self._handlers
+        v = self._view
+        keep = self._keep
         for e in evs:
+            # the state a handler sees is the state right after its event
+            fold = FOLDERS.get(type(e))
+            if fold is not None:
+                fold(v, e)
+            if keep:
+                self._events.append(e)
+            else:
+                self._unread.append(e)
             hs = handlers.get(e.name)
             if hs:
                 for h in tuple(hs):
@@ -323,18 +353,18 @@ class Client:
             return EMPTY_MAP
         records = self._room._records_at(self._cursor)
         me = self._view.me
-        visible = {
-            k: r for k, r in records.items() if r.sid != me.sid and not r.permission.hidden
-        }
+        visible = {k: r for k, r in records.items() if r.sid != me.sid and not r.permission.hidden}
         return _RemoteMap(self, visible)
 
     def _remote_snapshot(self, rec: S.PRecord) -> ParticipantSnapshot:
-        me = self._view.me
+        v = self._view
         pubs = {}
         for t in rec.tracks.values():
-            on = S.is_subscribed(me, rec, t)
-            if on and t.kind is TrackKind.VIDEO:
-                stream = me.stream_states.get(t.sid, StreamState.ACTIVE)
+            on = t.sid in v.subs
+            if t.sid in v.paused:
+                stream = StreamState.PAUSED
+            elif on and t.kind is TrackKind.VIDEO:
+                stream = StreamState.ACTIVE
             else:
                 stream = StreamState.UNKNOWN
             pubs[t.sid] = PublicationSnapshot(
@@ -345,7 +375,7 @@ class Client:
                 muted=t.muted,
                 subscribed=on,
                 stream_state=stream,
-                allowed=S.allowed_by(rec, me, t.sid),
+                allowed=t.sid not in v.denied,
             )
         return self._snapshot_of(rec, MappingProxyType(pubs), local=False)
 
@@ -412,7 +442,7 @@ class Client:
         self._apply("set_name", M.SetName(identity=self.identity, name=name))
 
     def set_metadata(self, metadata: str) -> None:
-        """Set this participant's metadata; needs ``can_update_metadata``; ``""`` changes nothing."""
+        """Set this participant's metadata (needs ``can_update_metadata``; ``""``: no change)."""
         self._apply("set_metadata", M.SetMetadata(identity=self.identity, metadata=metadata))
 
     def set_attributes(self, attributes: Mapping[str, str]) -> None:
@@ -429,7 +459,9 @@ class Client:
         """Publish a media track; returns its sid.  Needs ``can_publish`` and the source."""
         sid: str = self._apply(
             "publish_track",
-            M.PublishTrack(identity=self.identity, kind=kind, source=source, name=name, muted=muted),
+            M.PublishTrack(
+                identity=self.identity, kind=kind, source=source, name=name, muted=muted
+            ),
         )
         return sid
 
@@ -470,15 +502,13 @@ class Client:
         or to None for all of them.
         """
         frozen: Any = EMPTY_MAP
-        if allowed is not None:
-            if not isinstance(allowed, Mapping):
-                frozen = allowed  # refused, with a clear message, by Room.apply
+        raw: Any = allowed
+        if raw is not None:
+            if not isinstance(raw, Mapping):
+                frozen = raw  # refused, with a clear message, by Room.apply
             else:
                 frozen = MappingProxyType(
-                    {
-                        k: (tuple(v) if isinstance(v, list | tuple) else v)
-                        for k, v in allowed.items()
-                    }
+                    {k: (tuple(v) if isinstance(v, list | tuple) else v) for k, v in raw.items()}
                 )
         self._apply(
             "set_track_subscription_permissions",

@@ -39,9 +39,7 @@ def _bool(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
 
 def _handler_errors(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
     if v not in ("raise", "log") or type(v) is not str:
-        raise InvalidArgument(
-            f"RoomConfig.handler_errors must be 'raise' or 'log', got {v!r}"
-        )
+        raise InvalidArgument(f"RoomConfig.handler_errors must be 'raise' or 'log', got {v!r}")
 
 
 @final

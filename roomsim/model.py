@@ -170,7 +170,7 @@ def _check_bool(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 
 def _to_sources(value: Any) -> tuple[TrackSource, ...]:
-    if isinstance(value, TrackSource) or isinstance(value, str | bytes) or value is None:
+    if isinstance(value, TrackSource | str | bytes) or value is None:
         raise InvalidType(
             f"Permission.can_publish_sources must be a tuple of TrackSource, got {value!r} "
             f"(type {type(value).__name__}); pass e.g. (TrackSource.MICROPHONE,)"

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Final, final
 import attrs
 
 from roomsim.model import (
+    DEFAULT_PERMISSION,
     EMPTY_MAP,
     ConnectionQuality,
     KindDetail,
@@ -73,7 +74,7 @@ class Connect(Mutation):
     attributes: Mapping[str, str] = attrs.field(default=EMPTY_MAP, hash=False)
     kind: ParticipantKind = ParticipantKind.STANDARD
     kind_details: tuple[KindDetail, ...] = ()
-    permission: Permission = Permission()
+    permission: Permission = DEFAULT_PERMISSION
     active: bool = True
     auto_subscribe: bool | None = None
     keep_events: bool = True

@@ -47,7 +47,7 @@ from roomsim.model import (
     TrackKind,
     TrackSource,
 )
-from roomsim.snapshot import ClientSnapshot, RoomSnapshot
+from roomsim.snapshot import RoomSnapshot
 
 if TYPE_CHECKING:
     from roomsim.client import Client
@@ -576,9 +576,7 @@ class Room:
                 pubs.append((prec, prec.tracks[sid]))
             pairs: Iterator[tuple[S.PRecord, S.TRecord]] = iter(pubs)
         else:
-            pairs = (
-                (p, t) for p in self._publisher_records(before.sid) for t in p.tracks.values()
-            )
+            pairs = ((p, t) for p in self._publisher_records(before.sid) for t in p.tracks.values())
         for p, t in pairs:
             if p.permission.hidden:
                 continue
@@ -833,14 +831,25 @@ class Room:
             )
         # the server API checks the limits before the lookup: name, metadata, attributes
         if m.name is not None:
-            V.check_limit(V.nbytes(m.name), cfg.max_name_length, "the name", "max_name_length",
-                          _SERVER)
+            V.check_limit(
+                V.nbytes(m.name), cfg.max_name_length, "the name", "max_name_length", _SERVER
+            )
         if m.metadata is not None:
-            V.check_limit(V.nbytes(m.metadata), cfg.max_metadata_size, "the metadata",
-                          "max_metadata_size", _SERVER)
+            V.check_limit(
+                V.nbytes(m.metadata),
+                cfg.max_metadata_size,
+                "the metadata",
+                "max_metadata_size",
+                _SERVER,
+            )
         if m.attributes is not None:
-            V.check_limit(V.attributes_size(m.attributes), cfg.max_attributes_size,
-                          "the attribute update", "max_attributes_size", _SERVER)
+            V.check_limit(
+                V.attributes_size(m.attributes),
+                cfg.max_attributes_size,
+                "the attribute update",
+                "max_attributes_size",
+                _SERVER,
+            )
         rec = self._lookup(m.identity)
         if m.permission is not None and m.permission.hidden != rec.permission.hidden:
             raise IllegalState(
@@ -863,12 +872,7 @@ class Room:
         after = S.evolve(before, permission=perm)
         subs = self._subscriber_changes(before, after)
         self._set(after)
-        self._append(
-            S.PermissionChanged(
-                before, after, self._now(), tuple((p, s, bool(on)) for p, s, on, _ in subs
-                                                  if on is not None)
-            )
-        )
+        self._append(S.PermissionChanged(before, after, self._now(), tuple(subs)))
         self._after_subscriber_change(subs, after)
         # tracks whose source is no longer allowed are unpublished (server §3, effect 1)
         for t in list(after.tracks.values()):
@@ -877,8 +881,13 @@ class Room:
 
     def _apply_update_room_metadata(self, m: M.UpdateRoomMetadata) -> None:
         V.check_str(m.metadata, "update_room_metadata(metadata=...)")
-        V.check_limit(V.nbytes(m.metadata), self._config.max_metadata_size, "the room metadata",
-                      "max_metadata_size", _SERVER)
+        V.check_limit(
+            V.nbytes(m.metadata),
+            self._config.max_metadata_size,
+            "the room metadata",
+            "max_metadata_size",
+            _SERVER,
+        )
         if m.metadata == self._metadata:
             return
         old, self._metadata = self._metadata, m.metadata
@@ -1019,9 +1028,7 @@ class Room:
         for sid in m.track_sids:
             owner, _ = self._find_track(sid, "update_subscriptions(track_sids=...) entry")
             if owner.sid == rec.sid:
-                raise InvalidArgument(
-                    f"{rec.identity!r} can't subscribe to its own track {sid!r}"
-                )
+                raise InvalidArgument(f"{rec.identity!r} can't subscribe to its own track {sid!r}")
             wanted[sid] = owner.identity
         if wanted:
             self._commit_overrides(rec, wanted, m.subscribe)
@@ -1097,14 +1104,8 @@ class Room:
                 f"{rec.identity!r} is not subscribed to {t.sid!r} of {pub.identity!r}; stream "
                 "state applies to a subscribed video track"
             )
-        current = rec.stream_states.get(t.sid, StreamState.ACTIVE)
-        if current is m.state:
-            return
-        after = S.evolve(rec, stream_states=_replace(rec.stream_states, t.sid, m.state))
-        self._set(after)
-        self._append(
-            S.StreamStateChanged(rec, after, self._now(), pub.identity, t.sid, m.state)
-        )
+        # the subscriber's SDK reports only a real change (its projection compares)
+        self._append(S.StreamStateChanged(rec.sid, pub.identity, t.sid, m.state, self._now()))
 
     # ----------------------------------------------------------------------------------------
     # snapshots
@@ -1178,4 +1179,3 @@ def _preview(records: Mapping[str, Any]) -> str:
     if len(names) > 8:
         return ", ".join(map(repr, names[:8])) + f", ... ({len(names)} in all)"
     return ", ".join(map(repr, names)) or "nobody"
-

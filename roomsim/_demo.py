@@ -1,0 +1,74 @@
+"""The built-in scenario behind ``roomsim demo``: a stand-up meeting, one line per event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import Enum
+from typing import Any
+
+import attrs
+
+from roomsim.client import Client
+from roomsim.events import ALL_EVENTS, Event
+from roomsim.model import Permission, TrackKind, TrackSource
+from roomsim.room import Room
+
+
+def format_value(v: Any) -> str:
+    if isinstance(v, Enum):
+        return v.name
+    if isinstance(v, Mapping):
+        return "{" + ", ".join(f"{k}: {format_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, tuple):
+        return "[" + ", ".join(format_value(x) for x in v) + "]"
+    if isinstance(v, Permission):
+        on = [f.name for f in attrs.fields(Permission) if getattr(v, f.name) is True]
+        return "Permission(" + ",".join(on) + ")"
+    return repr(v)
+
+
+def format_event(time: float, recipient: str, e: Event) -> str:
+    fields = " ".join(f"{f.name}={format_value(getattr(e, f.name))}" for f in attrs.fields(type(e)))
+    return f"{time:8.3f}  {recipient:<8} {e.name:<40} {fields}".rstrip()
+
+
+def watch(room: Room, client: Client, emit: Callable[[str], None]) -> None:
+    """Print every event ``client`` receives, as it is delivered."""
+
+    def handler(e: Event) -> None:
+        emit(format_event(room.now, client.identity, e))
+
+    for cls in ALL_EVENTS:
+        client.on(cls.name, handler)
+
+
+def run(emit: Callable[[str], None] = print) -> Room:
+    """The stand-up: people join, talk in attributes and metadata, publish, mute, leave."""
+    room = Room("standup")
+    host = Permission(can_update_metadata=True)
+    alice = room.connect("alice", name="Alice", attributes={"role": "host"}, permission=host)
+    watch(room, alice, emit)
+    bob = room.connect("bob", name="Bob", permission=host)
+    watch(room, bob, emit)
+    alice.set_attributes({"mood": "happy", "role": ""})
+    bob.set_metadata('{"status": "ready"}')
+    room.update_participant("bob", name="Robert")
+    room.update_room_metadata("daily stand-up")
+    mic = alice.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE, name="mic")
+    cam = alice.publish_track(TrackKind.VIDEO, TrackSource.CAMERA, name="cam")
+    alice.set_track_muted(mic, True)
+    # a recorder joins hidden: nobody sees it, it sees everyone
+    rec = room.connect("recorder", permission=Permission(hidden=True, recorder=True))
+    watch(room, rec, emit)
+    # alice keeps her camera for bob only: a denied subscription for carol
+    carol = room.connect("carol", name="Carol")
+    watch(room, carol, emit)
+    alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (cam,)})
+    bob.send_data(b"hi all", topic="chat")
+    room.update_participant("carol", permission=Permission(can_publish=False))
+    # bob's laptop reconnects as a new session: the old one ends
+    bob2 = room.connect("bob", name="Bob")
+    watch(room, bob2, emit)
+    room.remove_participant("carol")
+    alice.disconnect()
+    return room
