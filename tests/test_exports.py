@@ -24,11 +24,22 @@ def test_all_lists_exactly_the_public_names() -> None:
 
 
 def test_design_contract_names_are_exported() -> None:
-    for name in (
-        "Room RoomConfig Client Permission ManualClock ParticipantKind ParticipantState "
-        "TrackKind TrackSource ConnectionQuality StreamState DisconnectReason ConnectionState "
-        "RoomsimError"
-    ).split():
+    for name in [
+        "Room",
+        "RoomConfig",
+        "Client",
+        "Permission",
+        "ManualClock",
+        "ParticipantKind",
+        "ParticipantState",
+        "TrackKind",
+        "TrackSource",
+        "ConnectionQuality",
+        "StreamState",
+        "DisconnectReason",
+        "ConnectionState",
+        "RoomsimError",
+    ]:
         assert name in roomsim.__all__, name
 
 
