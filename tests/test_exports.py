@@ -23,23 +23,26 @@ def test_all_lists_exactly_the_public_names() -> None:
     assert len(roomsim.__all__) == len(set(roomsim.__all__))
 
 
+DESIGN_NAMES = (
+    "Room",
+    "RoomConfig",
+    "Client",
+    "Permission",
+    "ManualClock",
+    "ParticipantKind",
+    "ParticipantState",
+    "TrackKind",
+    "TrackSource",
+    "ConnectionQuality",
+    "StreamState",
+    "DisconnectReason",
+    "ConnectionState",
+    "RoomsimError",
+)
+
+
 def test_design_contract_names_are_exported() -> None:
-    for name in [
-        "Room",
-        "RoomConfig",
-        "Client",
-        "Permission",
-        "ManualClock",
-        "ParticipantKind",
-        "ParticipantState",
-        "TrackKind",
-        "TrackSource",
-        "ConnectionQuality",
-        "StreamState",
-        "DisconnectReason",
-        "ConnectionState",
-        "RoomsimError",
-    ]:
+    for name in DESIGN_NAMES:
         assert name in roomsim.__all__, name
 
 
@@ -93,8 +96,8 @@ def test_error_hierarchy_matches_design() -> None:
     assert issubclass(e.UnknownTrack, e.NotFound)
     assert issubclass(e.PermissionDenied, PermissionError)
     assert issubclass(e.IllegalState, RuntimeError)
-    for cls in (e.RoomClosed, e.ClientDisconnected, e.RoomFull):
-        assert issubclass(cls, e.IllegalState)
+    for state_cls in (e.RoomClosed, e.ClientDisconnected, e.RoomFull):
+        assert issubclass(state_cls, e.IllegalState)
     assert issubclass(e.InternalError, AssertionError)
     for cls in (e.InvalidArgument, e.NotFound, e.PermissionDenied, e.IllegalState):
         assert issubclass(cls, e.RoomsimError)
