@@ -184,6 +184,7 @@ class Room:
         # the fact log; a fact's absolute position is its index plus _base
         self._facts: list[S.Fact] = []
         self._base = 0
+        self._trim_at = _TRIM_AT
         self._dispatch_pos = 0
         self._dispatching = False
         self._depth = 0
@@ -414,7 +415,7 @@ class Room:
             self._log.append(mutation)
         if self._depth == 0:
             self._dispatch()
-            if len(self._facts) >= _TRIM_AT:
+            if len(self._facts) >= self._trim_at:
                 self._maybe_trim()
         return result
 
@@ -486,6 +487,9 @@ class Room:
         if drop >= len(self._facts) // 2:
             del self._facts[:drop]
             self._base = low
+        # the scan costs O(clients): make the next one wait until the log has doubled, so its
+        # cost stays amortised O(1) per fact even while unread clients pin the log
+        self._trim_at = max(_TRIM_AT, 2 * len(self._facts))
 
     def _records_at(self, pos: int) -> dict[str, S.PRecord]:
         """The server's records as they were before the fact at ``pos`` (a client's cursor)."""
