@@ -10,7 +10,7 @@ import attrs
 
 from roomsim.client import Client
 from roomsim.events import ALL_EVENTS, Event
-from roomsim.model import Permission, TrackKind, TrackSource
+from roomsim.model import ParticipantKind, Permission, TrackKind, TrackSource
 from roomsim.room import Room
 
 
@@ -43,20 +43,32 @@ def watch(room: Room, client: Client, emit: Callable[[str], None]) -> None:
 
 
 def run(emit: Callable[[str], None] = print) -> Room:
-    """The stand-up: people join, talk in attributes and metadata, publish, mute, leave."""
+    """The stand-up: people join, talk in attributes and metadata, publish, mute, leave, and
+    the room closes once only its agent is left."""
     room = Room("standup")
     host = Permission(can_update_metadata=True)
     alice = room.connect("alice", name="Alice", attributes={"role": "host"}, permission=host)
     watch(room, alice, emit)
+    # an agent: it sees everyone, but neither counts nor keeps the room open
+    agent = room.connect("agent", kind=ParticipantKind.AGENT)
+    watch(room, agent, emit)
+    room.advance(1.5)
     bob = room.connect("bob", name="Bob", permission=host)
     watch(room, bob, emit)
+    room.advance(1.0)
     alice.set_attributes({"mood": "happy", "role": ""})
     bob.set_metadata('{"status": "ready"}')
     room.update_participant("bob", name="Robert")
     room.update_room_metadata("daily stand-up")
     mic = alice.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE, name="mic")
     cam = alice.publish_track(TrackKind.VIDEO, TrackSource.CAMERA, name="cam")
+    room.advance(2.0)
     alice.set_track_muted(mic, True)
+    # dave's media connection takes 3 s: others see him connect, then become active
+    dave = room.connect("dave", name="Dave", active=False)
+    watch(room, dave, emit)
+    room.advance(3.0)
+    dave.activate()
     # a recorder joins hidden: nobody sees it, it sees everyone
     rec = room.connect("recorder", permission=Permission(hidden=True, recorder=True))
     watch(room, rec, emit)
@@ -70,5 +82,10 @@ def run(emit: Callable[[str], None] = print) -> Room:
     bob2 = room.connect("bob", name="Bob")
     watch(room, bob2, emit)
     room.remove_participant("carol")
-    alice.disconnect()
+    room.advance(10.0)
+    for who in ("alice", "bob", "dave"):
+        room.clients[who].disconnect()
+    room.clients["recorder"].disconnect()
+    # 20 s after the last person left, the room closes; the agent is told ROOM_CLOSED
+    room.advance(30.0)
     return room

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import final
+from typing import Any, final
 
 __all__ = ["ManualClock"]
 
@@ -26,7 +26,8 @@ class ManualClock:
                 f"ManualClock(start=...) must be a finite number >= 0, got {start!r}"
             )
         self._now = float(start)
-        self._rooms: list[object] = []
+        # the rooms on this clock, in creation order (advancing one advances all)
+        self._rooms: list[Any] = []
 
     @property
     def now(self) -> float:

@@ -9,7 +9,9 @@ runs after the outermost commit (DESIGN §1).
 from __future__ import annotations
 
 import bisect
+import heapq
 import logging
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, final
@@ -48,6 +50,7 @@ from roomsim.model import (
     TrackSource,
 )
 from roomsim.snapshot import RoomSnapshot
+from roomsim.webhooks import Webhook
 
 if TYPE_CHECKING:
     from roomsim.client import Client
@@ -189,6 +192,19 @@ class Room:
         self._dispatching = False
         self._depth = 0
         self._failures: list[HandlerFailure] = []
+        # virtual time: timers (due, order, kind, arg) in a heap; the room's place on its clock
+        self._timers: list[tuple[float, int, str, Any]] = []
+        self._timer_seq = 0
+        self._created_at = clock.now
+        self._order = len(clock._rooms)
+        clock._rooms.append(self)
+        self._ever_joined = False
+        self._last_left: float | None = None
+        self._close_due: float | None = None
+        self._webhooks: list[Webhook] = []
+        self._next_ev = 1
+        # while an advance runs: the time up to which it has been written to the log
+        self._adv_mark: float | None = None
         self._appliers: dict[type[M.Mutation], Callable[[Any], Any]] = {
             M.Connect: self._apply_connect,
             M.Activate: self._apply_activate,
@@ -208,7 +224,11 @@ class Room:
             M.SetTrackSubscriptionPermissions: self._apply_sub_permissions,
             M.SendData: self._apply_send_data,
             M.SetStreamState: self._apply_set_stream_state,
+            M.Advance: self._apply_advance,
+            M.DeleteRoom: self._apply_delete,
         }
+        self._webhook("room_started")
+        self._schedule_close_check(self._created_at + config.empty_timeout)
 
     # ----------------------------------------------------------------------------------------
     # reads
@@ -256,6 +276,11 @@ class Room:
     def clients(self) -> Mapping[str, Client]:
         """identity -> the current ``Client`` of each session."""
         return MappingProxyType(self._clients)
+
+    @property
+    def webhooks(self) -> Sequence[Webhook]:
+        """The webhook events the room sent, in order (spec server §10)."""
+        return _ReadOnlySeq(self._webhooks)
 
     @property
     def log(self) -> Sequence[M.Mutation]:
@@ -381,6 +406,18 @@ class Room:
             )
         )
 
+    def advance(self, dt: float) -> None:
+        """Let ``dt`` virtual seconds pass: every timer that falls due runs, in time order.
+
+        Rooms sharing this room's clock advance too, their timers interleaved by (time, room
+        creation).  Works on a closed room (time passes; nothing else happens).
+        """
+        self.apply(M.Advance(dt=dt))
+
+    def delete(self) -> None:
+        """Server API ``DeleteRoom``: everyone leaves with ROOM_DELETED and the room closes."""
+        self.apply(M.DeleteRoom())
+
     def set_stream_state(self, identity: str, track_sid: str, state: StreamState) -> None:
         """The network pauses or resumes a video track ``identity`` is subscribed to."""
         self.apply(M.SetStreamState(identity=identity, track_sid=track_sid, state=state))
@@ -401,7 +438,7 @@ class Room:
                 f"Room.apply() takes a roomsim mutation (roomsim.mutations), got {mutation!r} "
                 f"(type {type(mutation).__name__})"
             )
-        if self._closed:
+        if self._closed and type(mutation) is not M.Advance:
             raise RoomClosed(
                 f"can't apply {type(mutation).__name__} to room {self._name!r}: the room is "
                 "closed; make a new Room (LiveKit creates a new room on the next join)"
@@ -411,10 +448,13 @@ class Room:
             result = applier(mutation)
         finally:
             self._depth -= 1
-        if self._keep_log:
+        if self._keep_log and type(mutation) is not M.Advance:
+            if self._adv_mark is not None:
+                self._log_advance_piece()
             self._log.append(mutation)
         if self._depth == 0:
             self._dispatch()
+            self._raise_failures()
             if len(self._facts) >= self._trim_at:
                 self._maybe_trim()
         return result
@@ -465,6 +505,8 @@ class Room:
                 self._dispatch_pos = i + 1
         finally:
             self._dispatching = False
+
+    def _raise_failures(self) -> None:
         if self._failures:
             failures, self._failures = self._failures, []
             if self._config.handler_errors == "raise":
@@ -616,6 +658,7 @@ class Room:
         after = S.evolve(mid, tracks=MappingProxyType(rest) if rest else EMPTY_MAP)
         self._set(after)
         self._append(S.TrackRemoved(mid, after, self._now(), t, silent))
+        self._webhook("track_unpublished", after, track=t)
         del self._track_owner[track_sid]
         if not rest:
             del self._publishers[after.seq]
@@ -627,11 +670,22 @@ class Room:
             self._remove_track(identity, sid, silent=True)
         rec = self._records.pop(identity)
         gone = S.evolve(rec, state=ParticipantState.DISCONNECTED, disconnect_reason=reason)
-        self._departed.append(server_snapshot(gone))
+        final = server_snapshot(gone)
+        self._departed.append(final)
         self._append(S.Left(rec, self._now(), reason))
         client = self._clients.pop(identity, None)
         if client is not None:
             client._session_ended(reason)
+        # participant_left only for a session that became ACTIVE (server §10)
+        ever_active = rec.state is ParticipantState.ACTIVE
+        self._webhook(
+            "participant_left" if ever_active else "participant_connection_aborted",
+            gone,
+            full=final,
+        )
+        self._last_left = self._now()
+        if not self._closed and not any(not r.dependent for r in self._records.values()):
+            self._schedule_close_check(self._now() + self._config.departure_timeout)
 
     # ----------------------------------------------------------------------------------------
     # participants
@@ -712,7 +766,11 @@ class Room:
             auto_subscribe=cfg.auto_subscribe if m.auto_subscribe is None else m.auto_subscribe,
         )
         self._records[identity] = rec
+        if not rec.dependent:
+            self._ever_joined = True
         self._append(S.Joined(None, rec, self._now()))
+        if not m.active:
+            self._schedule(self._now() + cfg.join_timeout, "join_timeout", sid)
         client = Client._create(self, rec, self._end, m.keep_events)
         self._clients[identity] = client
         self._all_clients.append(client)
@@ -726,6 +784,7 @@ class Room:
         subs = self._subscriber_changes(before, after)
         self._set(after)
         self._append(S.Activated(before, after, self._now(), tuple(subs)))
+        self._webhook("participant_joined", after, full=server_snapshot(after))
         self._after_subscriber_change(subs, after)
 
     def _apply_activate(self, m: M.Activate) -> None:
@@ -926,6 +985,7 @@ class Room:
         self._track_owner[sid] = rec.identity
         self._publishers[rec.seq] = rec.identity
         self._append(S.TrackAdded(rec, after, self._now(), t))
+        self._webhook("track_published", after, track=t)
         self._first_subscribed(after, (sid,))
         return sid
 
@@ -1112,6 +1172,141 @@ class Room:
         self._append(S.StreamStateChanged(rec.sid, pub.identity, t.sid, m.state, self._now()))
 
     # ----------------------------------------------------------------------------------------
+    # time: timers, lifecycle, webhooks
+
+    def _schedule(self, due: float, kind: str, arg: Any = None) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (due, self._timer_seq, kind, arg))
+
+    def _schedule_close_check(self, due: float) -> None:
+        if self._close_due is not None and self._close_due <= due:
+            return
+        self._close_due = due
+        self._schedule(due, "close_check")
+
+    def _webhook(
+        self,
+        event: str,
+        rec: S.PRecord | None = None,
+        *,
+        full: ParticipantSnapshot | None = None,
+        track: S.TRecord | None = None,
+    ) -> None:
+        self._webhooks.append(
+            Webhook(
+                event=event,
+                id=f"EV_{self._next_ev}",
+                created_at=self._now(),
+                room=self._name,
+                room_sid=self._sid,
+                participant_identity=rec.identity if rec is not None else None,
+                participant_sid=rec.sid if rec is not None else None,
+                participant=full,
+                track=PublicationSnapshot(
+                    sid=track.sid,
+                    name=track.name,
+                    kind=track.kind,
+                    source=track.source,
+                    muted=track.muted,
+                )
+                if track is not None
+                else None,
+            )
+        )
+        self._next_ev += 1
+
+    def _run_timer(self) -> None:
+        """Run the earliest timer (its time has come: the clock stands at its due time)."""
+        _, _, kind, arg = heapq.heappop(self._timers)
+        if kind == "close_check":
+            self._close_due = None
+            self._check_close()
+        elif kind == "join_timeout":
+            rec = next((r for r in self._records.values() if r.sid == arg), None)
+            if rec is not None and rec.state is not ParticipantState.ACTIVE:
+                self._end_session(rec.identity, DisconnectReason.JOIN_FAILURE)
+        else:
+            self._run_media_timer(kind, arg)
+
+    def _run_media_timer(self, kind: str, arg: Any) -> None:  # pragma: no cover - speakers issue
+        raise AssertionError(kind)
+
+    def _check_close(self) -> None:
+        """LiveKit's ``CloseIfEmpty`` (server §4), at the exact virtual time it falls due."""
+        if any(not r.dependent for r in self._records.values()):
+            return
+        cfg = self._config
+        if self._ever_joined and self._last_left is not None:
+            due = self._last_left + cfg.departure_timeout
+        else:
+            due = self._created_at + cfg.empty_timeout
+        if self._now() >= due:
+            self._close(DisconnectReason.ROOM_CLOSED)
+        else:
+            self._schedule_close_check(due)
+
+    def _close(self, reason: DisconnectReason) -> None:
+        for identity in list(self._records):
+            self._end_session(identity, reason)
+        self._closed = True
+        self._timers.clear()
+        self._close_due = None
+        self._webhook("room_finished")
+
+    def _apply_delete(self, m: M.DeleteRoom) -> None:
+        self._close(DisconnectReason.ROOM_DELETED)
+
+    def _apply_advance(self, m: M.Advance) -> None:
+        dt = m.dt
+        if type(dt) not in (int, float):
+            raise InvalidType(
+                f"advance(dt=...) takes a number of seconds, got {dt!r} (type {type(dt).__name__})"
+            )
+        if not math.isfinite(dt) or dt < 0:
+            raise InvalidArgument(
+                f"advance(dt=...) must be a finite number of seconds >= 0, got {dt!r}; time "
+                "only moves forward"
+            )
+        if self._dispatching:
+            raise IllegalState(
+                "can't advance the clock from inside a handler; advance after the verb returns"
+            )
+        clock = self._clock
+        target = clock.now + dt
+        rooms: list[Room] = [r for r in clock._rooms if isinstance(r, Room)]
+        for r in rooms:
+            r._adv_mark = clock.now
+        while True:
+            best: Room | None = None
+            for r in rooms:
+                due = r._timers[0][0] if r._timers else math.inf
+                if due <= target and (best is None or due < best._timers[0][0]):
+                    best = r
+            if best is None:
+                break
+            clock._now = max(clock._now, best._timers[0][0])
+            best._run_timer()
+            # each timer is a commit of its own: handlers run at its virtual time
+            best._dispatch()
+            if best is not self:
+                self._failures.extend(best._failures)
+                best._failures.clear()
+        clock._now = target
+        for r in rooms:
+            r._log_advance_piece(final=True)
+            r._adv_mark = None
+
+    def _log_advance_piece(self, *, final: bool = False) -> None:
+        """Write the time passed so far in the running advance to the log, so that a handler's
+        mutation during an advance replays at the virtual time it was made."""
+        mark = self._adv_mark
+        assert mark is not None
+        now = self._clock.now
+        if self._keep_log and (now > mark or final):
+            self._log.append(M.Advance(dt=now - mark))
+        self._adv_mark = now
+
+    # ----------------------------------------------------------------------------------------
     # snapshots
 
     def snapshot(self) -> RoomSnapshot:
@@ -1132,7 +1327,9 @@ class Room:
             departed=tuple(self._departed),
             log=tuple(self._log),
             clients=clients,
-            counters=(self._seq, self._next_pa, self._next_tr),
+            counters=(self._seq, self._next_pa, self._next_tr, self._next_ev, self._timer_seq),
+            webhooks=tuple(self._webhooks),
+            timers=tuple(sorted(self._timers)),
         )
 
 

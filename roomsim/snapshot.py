@@ -54,3 +54,6 @@ class RoomSnapshot:
     log: tuple[Mutation, ...]
     clients: tuple[ClientSnapshot, ...]
     counters: tuple[int, ...]
+    webhooks: tuple[Any, ...]
+    #: pending timers: (due, order, kind, argument)
+    timers: tuple[tuple[float, int, str, Any], ...]
