@@ -48,6 +48,7 @@ from roomsim.model import TrackSource as TrackSource
 from roomsim.room import Room as Room
 from roomsim.snapshot import ClientSnapshot as ClientSnapshot
 from roomsim.snapshot import RoomSnapshot as RoomSnapshot
+from roomsim.webhooks import Webhook as Webhook
 
 __version__ = "0.1.0"
 
@@ -63,6 +64,7 @@ __all__ = [
     "PublicationSnapshot",
     "RoomSnapshot",
     "ClientSnapshot",
+    "Webhook",
     # enums
     "ParticipantKind",
     "KindDetail",

@@ -10,7 +10,7 @@ import attrs
 
 from roomsim.client import Client
 from roomsim.events import ALL_EVENTS, Event
-from roomsim.model import ParticipantKind, Permission, TrackKind, TrackSource
+from roomsim.model import ConnectionQuality, ParticipantKind, Permission, TrackKind, TrackSource
 from roomsim.room import Room
 
 
@@ -62,7 +62,15 @@ def run(emit: Callable[[str], None] = print) -> Room:
     room.update_room_metadata("daily stand-up")
     mic = alice.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE, name="mic")
     cam = alice.publish_track(TrackKind.VIDEO, TrackSource.CAMERA, name="cam")
-    room.advance(2.0)
+    # alice talks; bob answers louder; the speaker list follows on the 400 ms ticks
+    room.set_audio_levels({"alice": 0.6})
+    room.advance(0.5)
+    bob.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE, name="mic")
+    room.set_audio_levels({"bob": 0.9})
+    room.advance(0.5)
+    room.set_audio_levels({"bob": 0.0})
+    room.set_connection_quality("bob", ConnectionQuality.POOR)
+    room.advance(1.0)
     alice.set_track_muted(mic, True)
     # dave's media connection takes 3 s: others see him connect, then become active
     dave = room.connect("dave", name="Dave", active=False)

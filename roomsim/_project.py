@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from roomsim import _state as S
 from roomsim import events as E
-from roomsim.model import ConnectionState, ParticipantState, StreamState
+from roomsim.model import ConnectionQuality, ConnectionState, ParticipantState, StreamState
 
 
 class View:
@@ -23,7 +23,18 @@ class View:
     it handles each event.
     """
 
-    __slots__ = ("denied", "ended", "identity", "me", "paused", "sid", "subs")
+    __slots__ = (
+        "denied",
+        "ended",
+        "identity",
+        "me",
+        "paused",
+        "pub_count",
+        "quality",
+        "sid",
+        "speakers",
+        "subs",
+    )
 
     def __init__(self, me: S.PRecord) -> None:
         self.identity = me.identity
@@ -33,6 +44,12 @@ class View:
         self.subs: set[str] = set()
         self.denied: set[str] = set()
         self.paused: set[str] = set()
+        #: identity -> number of its tracks this client is subscribed to
+        self.pub_count: dict[str, int] = {}
+        #: the client's merged active-speaker list: identity -> level, in arrival order
+        self.speakers: dict[str, float] = {}
+        #: the connection qualities the client was told: identity -> quality
+        self.quality: dict[str, ConnectionQuality] = {}
 
 
 _Events = list[E.Event]
@@ -41,6 +58,37 @@ _NONE: _Events = []
 
 def _is_me(v: View, rec: S.PRecord) -> bool:
     return rec.sid == v.sid
+
+
+def _gain(v: View, out: _Events, pub: S.PRecord, sid: str) -> None:
+    """A subscription started; the first to a publisher also brings its quality and, if it is
+    speaking, its speaker info (spec server §7, §8)."""
+    out.append(E.TrackSubscribed(participant=pub.identity, track_sid=sid))
+    n = v.pub_count.get(pub.identity, 0)
+    v.pub_count[pub.identity] = n + 1
+    if n:
+        return
+    out.append(E.ConnectionQualityChanged(participant=pub.identity, quality=pub.quality))
+    v.quality[pub.identity] = pub.quality
+    if pub.is_speaking:
+        if pub.identity not in v.speakers:
+            out.append(E.IsSpeakingChanged(participant=pub.identity, speaking=True))
+        v.speakers[pub.identity] = pub.audio_level
+        out.append(E.ActiveSpeakersChanged(speakers=(pub.identity,)))
+
+
+def _lose(v: View, out: _Events, pub: str, sid: str) -> None:
+    """A subscription ended; the last to a publisher stops its speaker info (server §7)."""
+    out.append(E.TrackUnsubscribed(participant=pub, track_sid=sid))
+    n = v.pub_count.get(pub, 0) - 1
+    if n > 0:
+        v.pub_count[pub] = n
+        return
+    v.pub_count.pop(pub, None)
+    if pub in v.speakers:
+        del v.speakers[pub]
+        out.append(E.IsSpeakingChanged(participant=pub, speaking=False))
+        out.append(E.ActiveSpeakersChanged(speakers=()))
 
 
 def _joined(v: View, f: S.Fact) -> _Events:
@@ -76,6 +124,9 @@ def _left(v: View, f: S.Fact) -> _Events:
         ]
     if rec.permission.hidden:
         return _NONE
+    v.speakers.pop(rec.identity, None)
+    v.quality.pop(rec.identity, None)
+    v.pub_count.pop(rec.identity, None)
     return [E.ParticipantDisconnected(participant=rec.identity, reason=f.reason)]
 
 
@@ -137,7 +188,7 @@ def _track_added(v: View, f: S.Fact) -> _Events:
         return _NONE
     out: _Events = [E.TrackPublished(participant=a.identity, track_sid=t.sid)]
     if S.is_subscribed(v.me, a, t):
-        out.append(E.TrackSubscribed(participant=a.identity, track_sid=t.sid))
+        _gain(v, out, a, t.sid)
     elif S.permission_state(v.me, a, t) is False:
         out.append(
             E.TrackSubscriptionPermissionChanged(
@@ -151,7 +202,9 @@ def _track_closing(v: View, f: S.Fact) -> _Events:
     assert isinstance(f, S.TrackClosing) and f.before is not None
     b, t = f.before, f.track
     if t.sid in v.subs:
-        return [E.TrackUnsubscribed(participant=b.identity, track_sid=t.sid)]
+        out: _Events = []
+        _lose(v, out, b.identity, t.sid)
+        return out
     return _NONE
 
 
@@ -182,16 +235,15 @@ def _first_subscribed(v: View, f: S.Fact) -> _Events:
     return _NONE
 
 
-def _own_subscriptions(
-    v: View, subs: tuple[tuple[str, str, bool | None, bool | None], ...]
-) -> _Events:
+def _own_subscriptions(v: View, subs: tuple[S.SubChange, ...]) -> _Events:
     """A subscriber's own changes, each (publisher, sid, subscribed, permission status).
 
     A permission status is reported only when it differs from what the SDK was last told.
     """
     out: _Events = []
     denied = v.denied
-    for pub, sid, on, allowed in subs:
+    for prec, sid, on, allowed in subs:
+        pub = prec.identity
         if (allowed is True and sid not in denied) or (allowed is False and sid in denied):
             allowed = None
         # the server's order (server §6): a revoked subscription ends, then the permission
@@ -201,9 +253,9 @@ def _own_subscriptions(
                 E.TrackSubscriptionPermissionChanged(participant=pub, track_sid=sid, allowed=True)
             )
         if on is True:
-            out.append(E.TrackSubscribed(participant=pub, track_sid=sid))
+            _gain(v, out, prec, sid)
         elif on is False:
-            out.append(E.TrackUnsubscribed(participant=pub, track_sid=sid))
+            _lose(v, out, pub, sid)
         if allowed is False:
             out.append(
                 E.TrackSubscriptionPermissionChanged(participant=pub, track_sid=sid, allowed=False)
@@ -237,9 +289,9 @@ def _sub_permissions(v: View, f: S.Fact) -> _Events:
                 )
             )
         if is_on and not was_on:
-            out.append(E.TrackSubscribed(participant=a.identity, track_sid=t.sid))
+            _gain(v, out, a, t.sid)
         elif was_on and not is_on:
-            out.append(E.TrackUnsubscribed(participant=a.identity, track_sid=t.sid))
+            _lose(v, out, a.identity, t.sid)
         if is_ok is False and not was_denied:
             out.append(
                 E.TrackSubscriptionPermissionChanged(
@@ -258,6 +310,52 @@ def _stream_state(v: View, f: S.Fact) -> _Events:
     return [
         E.TrackStreamStateChanged(participant=f.publisher, track_sid=f.track_sid, state=f.state)
     ]
+
+
+def _speakers(v: View, f: S.Fact) -> _Events:
+    """A speaker delta, filtered to what this client subscribes to plus itself; emitted as the
+    Python SDK emits it: the active entries of the delta, quietest first (client §6)."""
+    assert isinstance(f, S.SpeakersChanged)
+    me, counts, speakers = v.identity, v.pub_count, v.speakers
+    entries = [c for c in f.changes if c[0] == me or counts.get(c[0], 0) > 0]
+    if not entries:
+        return _NONE
+    out: _Events = []
+    for ident, level, active in entries:
+        was = ident in speakers
+        if active:
+            speakers[ident] = level
+        else:
+            speakers.pop(ident, None)
+        if was != active:
+            out.append(E.IsSpeakingChanged(participant=ident, speaking=active))
+    ranked = sorted((level, i, ident) for i, (ident, level, active) in enumerate(entries) if active)
+    out.append(E.ActiveSpeakersChanged(speakers=tuple(ident for _, _, ident in ranked)))
+    return out
+
+
+def _quality(v: View, f: S.Fact) -> _Events:
+    """A quality update: the client's own entry, then every participant it subscribes to; the
+    Python SDK emits one event per entry, changed or not (client §7)."""
+    assert isinstance(f, S.QualityUpdate)
+    if v.me.state is not ParticipantState.ACTIVE:
+        return _NONE
+    out: _Events = []
+    q = f.qualities
+    mine = q.get(v.identity)
+    if mine is not None:
+        v.quality[v.identity] = mine
+        out.append(E.ConnectionQualityChanged(participant=v.identity, quality=mine))
+    counts = v.pub_count
+    for ident, quality in q.items():
+        if ident != v.identity and counts.get(ident, 0) > 0:
+            v.quality[ident] = quality
+            out.append(E.ConnectionQualityChanged(participant=ident, quality=quality))
+    return out
+
+
+def _silent(v: View, f: S.Fact) -> _Events:
+    return _NONE
 
 
 def _room_metadata(v: View, f: S.Fact) -> _Events:
@@ -294,6 +392,9 @@ PROJECTORS: dict[type[S.Fact], Callable[[View, S.Fact], _Events]] = {
     S.SubscriptionChanged: _subscription,
     S.SubPermissionsChanged: _sub_permissions,
     S.StreamStateChanged: _stream_state,
+    S.MediaChanged: _silent,
+    S.SpeakersChanged: _speakers,
+    S.QualityUpdate: _quality,
     S.RoomMetadata: _room_metadata,
     S.Data: _data,
 }

@@ -102,6 +102,14 @@ def evolve(rec: _R, **changes: Any) -> _R:
     return attrs.evolve(rec, **changes)
 
 
+#: the server's active-speaker threshold: -35 dBov as a linear level (spec server §7)
+SPEAKING_THRESHOLD = 10 ** (-35 / 20)
+
+#: one subscriber's change on one track: (publisher record, track sid, subscribed now or None,
+#: permission status to report or None)
+SubChange = tuple["PRecord", str, "bool | None", "bool | None"]
+
+
 # --------------------------------------------------------------------------------------------
 # the subscription rule: one function, used by the server at commit and by every projection
 
@@ -204,7 +212,7 @@ class Activated(PFact):
         before: PRecord,
         after: PRecord,
         time: float,
-        subs: tuple[tuple[str, str, bool | None, bool | None], ...],
+        subs: tuple[SubChange, ...],
     ) -> None:
         super().__init__(before, after, time)
         self.subs = subs
@@ -248,7 +256,7 @@ class PermissionChanged(PFact):
         before: PRecord,
         after: PRecord,
         time: float,
-        subs: tuple[tuple[str, str, bool | None, bool | None], ...],
+        subs: tuple[SubChange, ...],
     ) -> None:
         super().__init__(before, after, time)
         self.subs = subs
@@ -318,7 +326,7 @@ class SubscriptionChanged(PFact):
         before: PRecord,
         after: PRecord,
         time: float,
-        subs: tuple[tuple[str, str, bool | None, bool | None], ...],
+        subs: tuple[SubChange, ...],
     ) -> None:
         super().__init__(before, after, time)
         self.subs = subs
@@ -346,6 +354,40 @@ class StreamStateChanged(Fact):
         self.publisher = publisher
         self.track_sid = track_sid
         self.state = state
+
+
+class MediaChanged(PFact):
+    """The media layer changed a record (speaking, level, quality): no event of its own."""
+
+    __slots__ = ()
+
+
+class SpeakersChanged(Fact):
+    """A speaker update (spec server §7): ``changes`` are (identity, level, active), the new
+    and changed speakers loudest first, then those that stopped."""
+
+    __slots__ = ("changes",)
+
+    def __init__(self, changes: tuple[tuple[str, float, bool], ...], time: float) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.changes = changes
+
+
+class QualityUpdate(Fact):
+    """A connection-quality update (spec server §8): every ACTIVE participant's quality; each
+    ACTIVE client receives its own and those it subscribes to."""
+
+    __slots__ = ("qualities",)
+
+    def __init__(self, qualities: Mapping[str, ConnectionQuality], time: float) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.qualities = qualities
 
 
 class RoomMetadata(Fact):

@@ -327,9 +327,10 @@ class Client:
 
     @property
     def active_speakers(self) -> tuple[str, ...]:
-        """Identities of the active speakers this client knows, loudest first."""
+        """Identities of the active speakers this client knows (merged), loudest first."""
         self._sync()
-        return ()
+        ranked = sorted(self._view.speakers.items(), key=lambda kv: -kv[1])  # stable
+        return tuple(identity for identity, _ in ranked)
 
     @property
     def local_participant(self) -> ParticipantSnapshot:
@@ -383,6 +384,7 @@ class Client:
         self, rec: S.PRecord, pubs: Mapping[str, PublicationSnapshot], *, local: bool
     ) -> ParticipantSnapshot:
         ended = local and self._ended
+        v = self._view
         return ParticipantSnapshot(
             sid=rec.sid,
             identity=rec.identity,
@@ -396,9 +398,9 @@ class Client:
             joined_at=rec.joined_at,
             disconnect_reason=self._reason if ended else None,
             track_publications=pubs,
-            connection_quality=ConnectionQuality.UNKNOWN,
-            is_speaking=False,
-            audio_level=0.0,
+            connection_quality=v.quality.get(rec.identity, ConnectionQuality.UNKNOWN),
+            is_speaking=rec.identity in v.speakers,
+            audio_level=v.speakers.get(rec.identity, 0.0),
         )
 
     def _snapshot(self) -> ClientSnapshot:

@@ -37,6 +37,7 @@ from roomsim.errors import (
 )
 from roomsim.model import (
     EMPTY_MAP,
+    ConnectionQuality,
     DataPacketKind,
     DisconnectReason,
     KindDetail,
@@ -205,6 +206,10 @@ class Room:
         self._next_ev = 1
         # while an advance runs: the time up to which it has been written to the log
         self._adv_mark: float | None = None
+        # the media layer: raw audio levels (sticky), and when the next updates fall due
+        self._levels: dict[str, float] = {}
+        self._speakers_due: float | None = None
+        self._quality_due: float | None = None
         self._appliers: dict[type[M.Mutation], Callable[[Any], Any]] = {
             M.Connect: self._apply_connect,
             M.Activate: self._apply_activate,
@@ -225,6 +230,8 @@ class Room:
             M.SendData: self._apply_send_data,
             M.SetStreamState: self._apply_set_stream_state,
             M.Advance: self._apply_advance,
+            M.SetAudioLevels: self._apply_set_audio_levels,
+            M.SetConnectionQuality: self._apply_set_connection_quality,
             M.DeleteRoom: self._apply_delete,
         }
         self._webhook("room_started")
@@ -413,6 +420,16 @@ class Room:
         creation).  Works on a closed room (time passes; nothing else happens).
         """
         self.apply(M.Advance(dt=dt))
+
+    def set_audio_levels(self, levels: Mapping[str, float]) -> None:
+        """The media layer's audio levels, linear in [0, 1] as the server's level is; sticky
+        until changed.  Speaker updates go out on the next 400 ms tick (spec server §7)."""
+        self.apply(M.SetAudioLevels(levels=_freeze_map(levels)))
+
+    def set_connection_quality(self, identity: str, quality: ConnectionQuality) -> None:
+        """The network's view of a participant's connection; clients hear of it on the next
+        quality update (``RoomConfig.quality_interval``, 5 s; 0 = at once; spec server §8)."""
+        self.apply(M.SetConnectionQuality(identity=identity, quality=quality))
 
     def delete(self) -> None:
         """Server API ``DeleteRoom``: everyone leaves with ROOM_DELETED and the room closes."""
@@ -609,12 +626,12 @@ class Room:
 
     def _subscriber_changes(
         self, before: S.PRecord, after: S.PRecord, only: Mapping[str, str] | None = None
-    ) -> list[tuple[str, str, bool | None, bool | None]]:
+    ) -> list[S.SubChange]:
         """What changes for ``before``->``after`` as a subscriber, over the room's tracks.
 
         ``only`` limits the scan to these track sids (sid -> publisher identity).
         """
-        out: list[tuple[str, str, bool | None, bool | None]] = []
+        out: list[S.SubChange] = []
         if only is not None:
             pubs: list[tuple[S.PRecord, S.TRecord]] = []
             for sid, owner in only.items():
@@ -635,17 +652,15 @@ class Room:
             elif is_ok is True and was_ok is False:
                 ok = True
             if on is not None or ok is not None:
-                out.append((p.identity, t.sid, on, ok))
+                out.append((p, t.sid, on, ok))
         return out
 
-    def _after_subscriber_change(
-        self, subs: Sequence[tuple[str, str, bool | None, bool | None]], subscriber: S.PRecord
-    ) -> None:
+    def _after_subscriber_change(self, subs: Sequence[S.SubChange], subscriber: S.PRecord) -> None:
         if subscriber.permission.hidden:
             return
         for pub, sid, on, _ in subs:
             if on:
-                self._mark_subscribed(pub, sid)
+                self._mark_subscribed(pub.identity, sid)
 
     def _remove_track(self, identity: str, track_sid: str, *, silent: bool) -> None:
         before = self._records[identity]
@@ -658,6 +673,8 @@ class Room:
         after = S.evolve(mid, tracks=MappingProxyType(rest) if rest else EMPTY_MAP)
         self._set(after)
         self._append(S.TrackRemoved(mid, after, self._now(), t, silent))
+        if t.source is TrackSource.MICROPHONE:
+            self._mark_speakers(identity)
         self._webhook("track_unpublished", after, track=t)
         del self._track_owner[track_sid]
         if not rest:
@@ -669,6 +686,7 @@ class Room:
         for sid in list(rec.tracks):
             self._remove_track(identity, sid, silent=True)
         rec = self._records.pop(identity)
+        self._levels.pop(identity, None)
         gone = S.evolve(rec, state=ParticipantState.DISCONNECTED, disconnect_reason=reason)
         final = server_snapshot(gone)
         self._departed.append(final)
@@ -786,6 +804,7 @@ class Room:
         self._append(S.Activated(before, after, self._now(), tuple(subs)))
         self._webhook("participant_joined", after, full=server_snapshot(after))
         self._after_subscriber_change(subs, after)
+        self._mark_quality()
 
     def _apply_activate(self, m: M.Activate) -> None:
         rec = self._lookup(m.identity)
@@ -986,6 +1005,8 @@ class Room:
         self._publishers[rec.seq] = rec.identity
         self._append(S.TrackAdded(rec, after, self._now(), t))
         self._webhook("track_published", after, track=t)
+        if t.source is TrackSource.MICROPHONE:
+            self._mark_speakers(rec.identity)
         self._first_subscribed(after, (sid,))
         return sid
 
@@ -1012,6 +1033,8 @@ class Room:
         after = S.evolve(rec, tracks=_replace(rec.tracks, t.sid, t2))
         self._set(after)
         self._append(S.TrackMuteChanged(rec, after, self._now(), t2))
+        if t.source is TrackSource.MICROPHONE:
+            self._mark_speakers(rec.identity)
 
     def _apply_set_track_muted(self, m: M.SetTrackMuted) -> None:
         V.check_bool(m.muted, "set_track_muted(muted=...)")
@@ -1228,8 +1251,126 @@ class Room:
         else:
             self._run_media_timer(kind, arg)
 
-    def _run_media_timer(self, kind: str, arg: Any) -> None:  # pragma: no cover - speakers issue
-        raise AssertionError(kind)
+    def _run_media_timer(self, kind: str, arg: Any) -> None:
+        if kind == "speakers":
+            self._speakers_due = None
+            self._speaker_tick()
+        elif kind == "quality":
+            self._quality_due = None
+            self._quality_tick()
+        else:  # pragma: no cover - every kind is handled
+            raise AssertionError(kind)
+
+    # ----------------------------------------------------------------------------------------
+    # the media layer: speakers and connection quality
+
+    def _next_tick(self, interval: float) -> float:
+        """The next time on the room's grid of ``interval`` (LiveKit's workers tick)."""
+        k = math.floor((self._now() - self._created_at) / interval + 1e-9) + 1
+        return self._created_at + k * interval
+
+    def _mark_speakers(self, identity: str | None = None) -> None:
+        """Something that decides who speaks changed: update at the next tick."""
+        if identity is not None:
+            rec = self._records.get(identity)
+            if identity not in self._levels and (rec is None or not rec.is_speaking):
+                return
+        interval = self._config.speaker_interval
+        if interval == 0:
+            self._speaker_tick()
+        elif self._speakers_due is None:
+            self._speakers_due = self._next_tick(interval)
+            self._schedule(self._speakers_due, "speakers")
+
+    def _mark_quality(self) -> None:
+        interval = self._config.quality_interval
+        if interval == 0:
+            self._quality_tick()
+        elif self._quality_due is None:
+            self._quality_due = self._next_tick(interval)
+            self._schedule(self._quality_due, "quality")
+
+    def _speaker_tick(self) -> None:
+        """``audioUpdateWorker``: who speaks now, and the changes since the last update."""
+        active: list[tuple[float, int, str]] = []
+        for identity, level in self._levels.items():
+            rec = self._records.get(identity)
+            if rec is None or level < S.SPEAKING_THRESHOLD:
+                continue
+            if any(
+                t.source is TrackSource.MICROPHONE and not t.muted and not t.closing
+                for t in rec.tracks.values()
+            ):
+                active.append((-level, rec.seq, identity))
+        active.sort()
+        changes: list[tuple[str, float, bool]] = []
+        now_speaking: set[str] = set()
+        for neg, _, identity in active:
+            level = min(1.0, math.ceil(-neg * 8) / 8)
+            now_speaking.add(identity)
+            rec = self._records[identity]
+            if not rec.is_speaking or rec.audio_level != level:
+                changes.append((identity, level, True))
+                self._set_media(rec, is_speaking=True, audio_level=level)
+        for identity, rec in list(self._records.items()):
+            if rec.is_speaking and identity not in now_speaking:
+                changes.append((identity, 0.0, False))
+                self._set_media(rec, is_speaking=False, audio_level=0.0)
+        if changes:
+            self._append(S.SpeakersChanged(tuple(changes), self._now()))
+
+    def _quality_tick(self) -> None:
+        """``connectionQualityWorker``: every ACTIVE participant's quality, to every client."""
+        qualities = MappingProxyType(
+            {
+                identity: rec.quality
+                for identity, rec in self._records.items()
+                if rec.state is ParticipantState.ACTIVE
+            }
+        )
+        if qualities:
+            self._append(S.QualityUpdate(qualities, self._now()))
+
+    def _set_media(self, rec: S.PRecord, **changes: Any) -> None:
+        after = S.evolve(rec, **changes)
+        self._set(after)
+        self._append(S.MediaChanged(rec, after, self._now()))
+
+    def _apply_set_audio_levels(self, m: M.SetAudioLevels) -> None:
+        if not isinstance(m.levels, Mapping):
+            raise InvalidType(
+                f"set_audio_levels(levels=...) takes a mapping of identity to a level in [0, 1], "
+                f"got {m.levels!r} (type {type(m.levels).__name__})"
+            )
+        for identity, level in m.levels.items():
+            self._lookup(identity)
+            if type(level) not in (int, float):
+                raise InvalidType(
+                    f"the audio level of {identity!r} must be a number in [0, 1], got {level!r} "
+                    f"(type {type(level).__name__})"
+                )
+            if not (0.0 <= level <= 1.0):  # also refuses NaN
+                raise InvalidArgument(
+                    f"the audio level of {identity!r} must be linear in [0, 1] (1 is loudest; "
+                    f"the speaking threshold is about {S.SPEAKING_THRESHOLD:.4f}), got {level!r}"
+                )
+        for identity, level in m.levels.items():
+            self._levels[identity] = float(level)
+        if m.levels:
+            self._mark_speakers()
+
+    def _apply_set_connection_quality(self, m: M.SetConnectionQuality) -> None:
+        V.check_enum(m.quality, ConnectionQuality, "set_connection_quality(quality=...)")
+        if m.quality is ConnectionQuality.UNKNOWN:
+            raise InvalidArgument(
+                "set_connection_quality(quality=...) takes POOR, GOOD, EXCELLENT or LOST; "
+                "UNKNOWN is only the SDK's value before the first update"
+            )
+        rec = self._lookup(m.identity)
+        if rec.quality is m.quality:
+            return
+        self._set_media(rec, quality=m.quality)
+        self._mark_quality()
 
     def _check_close(self) -> None:
         """LiveKit's ``CloseIfEmpty`` (server §4), at the exact virtual time it falls due."""
@@ -1329,6 +1470,7 @@ class Room:
             clients=clients,
             counters=(self._seq, self._next_pa, self._next_tr, self._next_ev, self._timer_seq),
             webhooks=tuple(self._webhooks),
+            levels=tuple(self._levels.items()),
             timers=tuple(sorted(self._timers)),
         )
 

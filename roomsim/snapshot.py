@@ -55,5 +55,7 @@ class RoomSnapshot:
     clients: tuple[ClientSnapshot, ...]
     counters: tuple[int, ...]
     webhooks: tuple[Any, ...]
+    #: the media layer's raw audio levels: (identity, level)
+    levels: tuple[tuple[str, float], ...]
     #: pending timers: (due, order, kind, argument)
     timers: tuple[tuple[float, int, str, Any], ...]
