@@ -418,7 +418,42 @@ class Client:
             active_speakers=self.active_speakers,
             room_metadata=self._room_metadata,
             handlers=sum(len(h) for h in self._handlers.values()),
+            internal=self._internal(),
         )
+
+    def _internal(self) -> tuple[Any, ...]:
+        v = self._view
+        return (
+            v.me,
+            self._ended,
+            self._gone,
+            tuple(sorted(v.subs)),
+            tuple(sorted(v.denied)),
+            tuple(sorted(v.paused)),
+            tuple(v.pub_count.items()),
+            tuple(v.speakers.items()),
+            tuple(v.quality.items()),
+        )
+
+    @classmethod
+    def _restore(cls, room: Room, snap: ClientSnapshot) -> Client:
+        """The client a snapshot describes, caught up with ``room`` (for ``Room.from_snapshot``)."""
+        me, ended, gone, subs, denied, paused, counts, speakers, quality = snap.internal
+        self = cls._create(room, me, room._end, snap.keep_events)
+        v = self._view
+        v.ended = ended
+        v.subs, v.denied, v.paused = set(subs), set(denied), set(paused)
+        v.pub_count, v.speakers, v.quality = dict(counts), dict(speakers), dict(quality)
+        self._ended = ended
+        self._gone = gone
+        self._reason = snap.disconnect_reason
+        self._room_metadata = snap.room_metadata
+        if snap.keep_events:
+            self._events = list(snap.events)
+            self._taken = len(snap.events) - len(snap.unread)
+        else:
+            self._unread = deque(snap.unread)
+        return self
 
     def __repr__(self) -> str:
         state = "disconnected" if self._gone else "connected"

@@ -1472,7 +1472,71 @@ class Room:
             webhooks=tuple(self._webhooks),
             levels=tuple(self._levels.items()),
             timers=tuple(sorted(self._timers)),
+            lifecycle=(
+                self._created_at,
+                self._ever_joined,
+                self._last_left,
+                self._close_due,
+                self._speakers_due,
+                self._quality_due,
+                self._keep_log,
+            ),
         )
+
+    @classmethod
+    def from_snapshot(cls, snapshot: RoomSnapshot, *, clock: ManualClock | None = None) -> Room:
+        """A new room in the state ``snapshot`` describes: a fork of the room it was taken of.
+
+        The fork and the original give the same events for the same mutations.  Handlers are
+        functions, not state: the fork's clients have none.  The fork gets its own clock at the
+        snapshot's time unless ``clock`` (standing at that time) is given.
+        """
+        from roomsim.client import Client
+
+        if not isinstance(snapshot, RoomSnapshot):
+            raise InvalidType(
+                f"Room.from_snapshot() takes a RoomSnapshot (room.snapshot()), got "
+                f"{type(snapshot).__name__}"
+            )
+        if clock is None:
+            clock = ManualClock(snapshot.time)
+        elif not isinstance(clock, ManualClock) or clock.now != snapshot.time:
+            raise InvalidArgument(
+                f"Room.from_snapshot(clock=...) needs a ManualClock standing at the snapshot's "
+                f"time {snapshot.time!r}"
+            )
+        created, ever_joined, last_left, close_due, speakers_due, quality_due, keep_log = (
+            snapshot.lifecycle
+        )
+        room = cls(snapshot.name, config=snapshot.config, clock=clock, keep_log=keep_log)
+        room._sid = snapshot.sid
+        room._metadata = snapshot.metadata
+        room._closed = snapshot.closed
+        room._records = {r.identity: r for r in snapshot.participants}
+        for rec in snapshot.participants:
+            if rec.tracks:
+                room._publishers[rec.seq] = rec.identity
+            for sid in rec.tracks:
+                room._track_owner[sid] = rec.identity
+        room._departed = list(snapshot.departed)
+        room._log = list(snapshot.log)
+        room._seq, room._next_pa, room._next_tr, room._next_ev, room._timer_seq = snapshot.counters
+        room._webhooks = list(snapshot.webhooks)
+        room._levels = dict(snapshot.levels)
+        room._timers = list(snapshot.timers)
+        heapq.heapify(room._timers)
+        room._created_at = created
+        room._ever_joined = ever_joined
+        room._last_left = last_left
+        room._close_due = close_due
+        room._speakers_due = speakers_due
+        room._quality_due = quality_due
+        for cs in snapshot.clients:
+            client = Client._restore(room, cs)
+            room._all_clients.append(client)
+            if not client._gone:
+                room._clients[client.identity] = client
+        return room
 
 
 class _ReadOnlySeq(Sequence[Any]):

@@ -35,6 +35,10 @@ class ClientSnapshot:
     active_speakers: tuple[str, ...]
     room_metadata: str
     handlers: int
+    #: what ``Room.from_snapshot`` needs beyond the above: the client's own record, whether its
+    #: session ended, and what its SDK was told (subscribed, denied, paused, per-publisher
+    #: subscription counts, speakers, qualities); compared like the rest
+    internal: tuple[Any, ...] = attrs.field(repr=False)
 
 
 @final
@@ -59,3 +63,5 @@ class RoomSnapshot:
     levels: tuple[tuple[str, float], ...]
     #: pending timers: (due, order, kind, argument)
     timers: tuple[tuple[float, int, str, Any], ...]
+    #: created_at, ever_joined, last_left, close_due, speakers_due, quality_due, keep_log
+    lifecycle: tuple[Any, ...]
