@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-import attrs
-
 from roomsim.model import (
     EMPTY_MAP,
     ConnectionQuality,
@@ -32,8 +30,31 @@ from roomsim.model import (
 # records
 
 
-@attrs.frozen
-class TRecord:
+class _Record:
+    """An immutable record whose copy-with-changes costs one dict copy (``evolve``).
+
+    Records are internal and replaced, never changed: a commit builds a new one with
+    ``evolve`` and facts keep the old one.  Equality compares every field.
+    """
+
+    __slots__ = ("__dict__",)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; use evolve()")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{type(self).__name__}({fields})"
+
+
+class TRecord(_Record):
     """A published track on the server."""
 
     sid: str
@@ -42,13 +63,33 @@ class TRecord:
     source: TrackSource
     muted: bool
     #: set while the track is being torn down: nobody is subscribed to a closing track
-    closing: bool = False
+    closing: bool
     #: whether a non-hidden subscriber has ever bound to it (``local_track_subscribed`` sent)
-    ever_subscribed: bool = False
+    ever_subscribed: bool
+
+    def __init__(
+        self,
+        *,
+        sid: str,
+        name: str,
+        kind: TrackKind,
+        source: TrackSource,
+        muted: bool,
+        closing: bool = False,
+        ever_subscribed: bool = False,
+    ) -> None:
+        self.__dict__.update(
+            sid=sid,
+            name=name,
+            kind=kind,
+            source=source,
+            muted=muted,
+            closing=closing,
+            ever_subscribed=ever_subscribed,
+        )
 
 
-@attrs.frozen
-class PRecord:
+class PRecord(_Record):
     """One participant session on the server."""
 
     seq: int
@@ -56,23 +97,70 @@ class PRecord:
     identity: str
     name: str
     metadata: str
-    attributes: Mapping[str, str] = attrs.field(hash=False)
+    attributes: Mapping[str, str]
     kind: ParticipantKind
     kind_details: tuple[KindDetail, ...]
     permission: Permission
     state: ParticipantState
     joined_at: float
-    disconnect_reason: DisconnectReason | None = None
-    tracks: Mapping[str, TRecord] = attrs.field(default=EMPTY_MAP, hash=False)
-    auto_subscribe: bool = True
+    disconnect_reason: DisconnectReason | None
+    tracks: Mapping[str, TRecord]
+    auto_subscribe: bool
     #: explicit wishes of this participant as a subscriber: track sid -> wanted
-    sub_overrides: Mapping[str, bool] = attrs.field(default=EMPTY_MAP, hash=False)
+    sub_overrides: Mapping[str, bool]
     #: this participant's subscription permissions as a publisher
-    sub_all: bool = True
-    sub_allowed: Mapping[str, tuple[str, ...] | None] = attrs.field(default=EMPTY_MAP, hash=False)
-    quality: ConnectionQuality = ConnectionQuality.EXCELLENT
-    audio_level: float = 0.0
-    is_speaking: bool = False
+    sub_all: bool
+    sub_allowed: Mapping[str, tuple[str, ...] | None]
+    quality: ConnectionQuality
+    audio_level: float
+    is_speaking: bool
+
+    def __init__(
+        self,
+        *,
+        seq: int,
+        sid: str,
+        identity: str,
+        name: str,
+        metadata: str,
+        attributes: Mapping[str, str],
+        kind: ParticipantKind,
+        kind_details: tuple[KindDetail, ...],
+        permission: Permission,
+        state: ParticipantState,
+        joined_at: float,
+        disconnect_reason: DisconnectReason | None = None,
+        tracks: Mapping[str, TRecord] = EMPTY_MAP,
+        auto_subscribe: bool = True,
+        sub_overrides: Mapping[str, bool] = EMPTY_MAP,
+        sub_all: bool = True,
+        sub_allowed: Mapping[str, tuple[str, ...] | None] = EMPTY_MAP,
+        quality: ConnectionQuality = ConnectionQuality.EXCELLENT,
+        audio_level: float = 0.0,
+        is_speaking: bool = False,
+    ) -> None:
+        self.__dict__.update(
+            seq=seq,
+            sid=sid,
+            identity=identity,
+            name=name,
+            metadata=metadata,
+            attributes=attributes,
+            kind=kind,
+            kind_details=kind_details,
+            permission=permission,
+            state=state,
+            joined_at=joined_at,
+            disconnect_reason=disconnect_reason,
+            tracks=tracks,
+            auto_subscribe=auto_subscribe,
+            sub_overrides=sub_overrides,
+            sub_all=sub_all,
+            sub_allowed=sub_allowed,
+            quality=quality,
+            audio_level=audio_level,
+            is_speaking=is_speaking,
+        )
 
     @property
     def hidden(self) -> bool:
@@ -95,11 +183,17 @@ class PRecord:
         return self.permission.recorder or self.kind is ParticipantKind.EGRESS
 
 
-_R = TypeVar("_R", "PRecord", "TRecord")
+_R = TypeVar("_R", bound=_Record)
+_new = object.__new__
 
 
 def evolve(rec: _R, **changes: Any) -> _R:
-    return attrs.evolve(rec, **changes)
+    """A copy of ``rec`` with ``changes``: one dict copy, no validation (internal values)."""
+    new = _new(type(rec))
+    d = new.__dict__
+    d.update(rec.__dict__)
+    d.update(changes)
+    return new
 
 
 #: the server's active-speaker threshold: -35 dBov as a linear level (spec server §7)
