@@ -62,9 +62,13 @@ class RoomConfig:
     enable_remote_unmute: bool = attrs.field(default=False, validator=_bool)
     #: the default for participants that do not choose
     auto_subscribe: bool = attrs.field(default=True, validator=_bool)
+    #: bytes of participant or room metadata (LiveKit ``limit.max_metadata_size``)
     max_metadata_size: int = attrs.field(default=512 * 1024, validator=_nonneg_int)
+    #: bytes of one attribute update: the sum of keys and values (``max_attributes_size``)
     max_attributes_size: int = attrs.field(default=64 * 1024, validator=_nonneg_int)
+    #: bytes of a participant's name (``max_participant_name_length``)
     max_name_length: int = attrs.field(default=256, validator=_nonneg_int)
+    #: bytes of an identity (``max_participant_identity_length``)
     max_identity_length: int = attrs.field(default=256, validator=_nonneg_int)
     #: seconds between active-speaker updates
     speaker_interval: float = attrs.field(default=0.4, validator=_nonneg_float)
