@@ -502,7 +502,8 @@ class Room:
         self._eager.insert(bisect.bisect(keyed, client._seq), client)
 
     def _make_lazy(self, client: Client) -> None:
-        self._eager.remove(client)
+        if client in self._eager:
+            self._eager.remove(client)
 
     def _dispatch(self) -> None:
         if self._dispatching:
