@@ -68,13 +68,14 @@ def _gain(v: View, out: _Events, pub: S.PRecord, sid: str) -> None:
     v.pub_count[pub.identity] = n + 1
     if n:
         return
-    out.append(E.ConnectionQualityChanged(participant=pub.identity, quality=pub.quality))
-    v.quality[pub.identity] = pub.quality
+    # LiveKit's order (room.go, OnSubscribeStatusChanged): speaker info, then quality
     if pub.is_speaking:
         if pub.identity not in v.speakers:
             out.append(E.IsSpeakingChanged(participant=pub.identity, speaking=True))
         v.speakers[pub.identity] = pub.audio_level
         out.append(E.ActiveSpeakersChanged(speakers=(pub.identity,)))
+    out.append(E.ConnectionQualityChanged(participant=pub.identity, quality=pub.quality))
+    v.quality[pub.identity] = pub.quality
 
 
 def _lose(v: View, out: _Events, pub: str, sid: str) -> None:

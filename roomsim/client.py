@@ -187,7 +187,7 @@ class Client:
         if self._ended:
             return
         evs = self._fold(f)
-        if self._ended:
+        if self._view.ended:
             # its session is over: dispatch has nothing more for it
             self._room._make_lazy(self)
         if not evs:

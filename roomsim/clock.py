@@ -16,7 +16,7 @@ class ManualClock:
     (time, room creation).
     """
 
-    __slots__ = ("_now", "_rooms")
+    __slots__ = ("_advancing", "_now", "_rooms")
 
     def __init__(self, start: float = 0.0) -> None:
         if type(start) not in (int, float) or start != start or start < 0:
@@ -28,6 +28,7 @@ class ManualClock:
         self._now = float(start)
         # the rooms on this clock, in creation order (advancing one advances all)
         self._rooms: list[Any] = []
+        self._advancing = False
 
     @property
     def now(self) -> float:

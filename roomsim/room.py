@@ -64,6 +64,8 @@ _CLIENT = "LIMIT_EXCEEDED"
 _SERVER = "invalid_argument"
 # facts kept before a trim is considered; a trim drops what every client has read
 _TRIM_AT = 4096
+# virtual times closer than this are the same time (float sums such as 2.0 + 0.4 vs 6 * 0.4)
+_TIME_EPSILON = 1e-9
 
 
 def server_snapshot(rec: S.PRecord, state: ParticipantState | None = None) -> ParticipantSnapshot:
@@ -204,12 +206,17 @@ class Room:
         self._close_due: float | None = None
         self._webhooks: list[Webhook] = []
         self._next_ev = 1
-        # while an advance runs: the time up to which it has been written to the log
+        # while an advance runs: the time up to which it has been written to the log, and
+        # whether a timer of this room ran since
         self._adv_mark: float | None = None
+        self._adv_timer_ran = False
+        self._adv_wrote = False
         # the media layer: raw audio levels (sticky), and when the next updates fall due
         self._levels: dict[str, float] = {}
         self._speakers_due: float | None = None
         self._quality_due: float | None = None
+        # the qualities of the last quality update: identity -> quality
+        self._quality_sent: dict[str, ConnectionQuality] = {}
         self._appliers: dict[type[M.Mutation], Callable[[Any], Any]] = {
             M.Connect: self._apply_connect,
             M.Activate: self._apply_activate,
@@ -469,7 +476,8 @@ class Room:
             if self._adv_mark is not None:
                 self._log_advance_piece()
             self._log.append(mutation)
-        if self._depth == 0:
+        if self._depth == 0 and not self._dispatching:
+            # the outermost verb delivers and reports; a verb a handler calls only commits
             self._dispatch()
             self._raise_failures()
             if len(self._facts) >= self._trim_at:
@@ -1268,7 +1276,7 @@ class Room:
     def _next_tick(self, interval: float) -> float:
         """The next time on the room's grid of ``interval`` (LiveKit's workers tick)."""
         k = math.floor((self._now() - self._created_at) / interval + 1e-9) + 1
-        return self._created_at + k * interval
+        return round(self._created_at + k * interval, 9)
 
     def _mark_speakers(self, identity: str | None = None) -> None:
         """Something that decides who speaks changed: update at the next tick."""
@@ -1322,15 +1330,16 @@ class Room:
 
     def _quality_tick(self) -> None:
         """``connectionQualityWorker``: every ACTIVE participant's quality, to every client."""
-        qualities = MappingProxyType(
-            {
-                identity: rec.quality
-                for identity, rec in self._records.items()
-                if rec.state is ParticipantState.ACTIVE
-            }
-        )
-        if qualities:
-            self._append(S.QualityUpdate(qualities, self._now()))
+        current = {
+            identity: rec.quality
+            for identity, rec in self._records.items()
+            if rec.state is ParticipantState.ACTIVE
+        }
+        sent = self._quality_sent
+        # LiveKit sends only when an ACTIVE participant is new or its level changed (§8)
+        if any(sent.get(identity) is not q for identity, q in current.items()):
+            self._append(S.QualityUpdate(MappingProxyType(current), self._now()))
+        self._quality_sent = current
 
     def _set_media(self, rec: S.PRecord, **changes: Any) -> None:
         after = S.evolve(rec, **changes)
@@ -1409,24 +1418,40 @@ class Room:
                 f"advance(dt=...) must be a finite number of seconds >= 0, got {dt!r}; time "
                 "only moves forward"
             )
-        if self._dispatching:
-            raise IllegalState(
-                "can't advance the clock from inside a handler; advance after the verb returns"
-            )
         clock = self._clock
+        if clock._advancing or any(r._dispatching for r in clock._rooms):
+            raise IllegalState(
+                "can't advance the clock from inside a handler (of any room on this clock); "
+                "advance after the verb returns"
+            )
         target = clock.now + dt
         rooms: list[Room] = [r for r in clock._rooms if isinstance(r, Room)]
         for r in rooms:
             r._adv_mark = clock.now
+            r._adv_timer_ran = False
+            r._adv_wrote = False
+        clock._advancing = True
+        try:
+            self._advance_to(target, rooms)
+        finally:
+            clock._advancing = False
+        for r in rooms:
+            r._log_advance_piece(final=True)
+            r._adv_mark = None
+
+    def _advance_to(self, target: float, rooms: list[Room]) -> None:
+        clock = self._clock
         while True:
             best: Room | None = None
             for r in rooms:
                 due = r._timers[0][0] if r._timers else math.inf
-                if due <= target and (best is None or due < best._timers[0][0]):
+                if due <= target + _TIME_EPSILON and (best is None or due < best._timers[0][0]):
                     best = r
             if best is None:
                 break
-            clock._now = max(clock._now, best._timers[0][0])
+            clock._now = max(clock._now, min(best._timers[0][0], target))
+            if not best._adv_wrote:
+                best._adv_timer_ran = True
             best._run_timer()
             # each timer is a commit of its own: handlers run at its virtual time
             best._dispatch()
@@ -1434,9 +1459,6 @@ class Room:
                 self._failures.extend(best._failures)
                 best._failures.clear()
         clock._now = target
-        for r in rooms:
-            r._log_advance_piece(final=True)
-            r._adv_mark = None
 
     def _log_advance_piece(self, *, final: bool = False) -> None:
         """Write the time passed so far in the running advance to the log, so that a handler's
@@ -1444,9 +1466,14 @@ class Room:
         mark = self._adv_mark
         assert mark is not None
         now = self._clock.now
-        if self._keep_log and (now > mark or final):
+        # a zero-length piece still matters when a timer ran since the last one: replay must
+        # run it before the mutation that follows
+        if self._keep_log and (now > mark or final or self._adv_timer_ran):
             self._log.append(M.Advance(dt=now - mark))
         self._adv_mark = now
+        # once a piece is written, a replay runs every timer due up to it before what follows
+        self._adv_timer_ran = False
+        self._adv_wrote = True
 
     # ----------------------------------------------------------------------------------------
     # snapshots
@@ -1481,6 +1508,7 @@ class Room:
                 self._speakers_due,
                 self._quality_due,
                 self._keep_log,
+                tuple(self._quality_sent.items()),
             ),
         )
 
@@ -1506,9 +1534,16 @@ class Room:
                 f"Room.from_snapshot(clock=...) needs a ManualClock standing at the snapshot's "
                 f"time {snapshot.time!r}"
             )
-        created, ever_joined, last_left, close_due, speakers_due, quality_due, keep_log = (
-            snapshot.lifecycle
-        )
+        (
+            created,
+            ever_joined,
+            last_left,
+            close_due,
+            speakers_due,
+            quality_due,
+            keep_log,
+            quality_sent,
+        ) = snapshot.lifecycle
         room = cls(snapshot.name, config=snapshot.config, clock=clock, keep_log=keep_log)
         room._sid = snapshot.sid
         room._metadata = snapshot.metadata
@@ -1532,6 +1567,7 @@ class Room:
         room._close_due = close_due
         room._speakers_due = speakers_due
         room._quality_due = quality_due
+        room._quality_sent = dict(quality_sent)
         for cs in snapshot.clients:
             client = Client._restore(room, cs)
             room._all_clients.append(client)

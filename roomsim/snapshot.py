@@ -63,5 +63,6 @@ class RoomSnapshot:
     levels: tuple[tuple[str, float], ...]
     #: pending timers: (due, order, kind, argument)
     timers: tuple[tuple[float, int, str, Any], ...]
-    #: created_at, ever_joined, last_left, close_due, speakers_due, quality_due, keep_log
+    #: created_at, ever_joined, last_left, close_due, speakers_due, quality_due, keep_log,
+    #: the qualities last sent
     lifecycle: tuple[Any, ...]

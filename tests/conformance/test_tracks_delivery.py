@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from roomsim import Client, DisconnectReason, Permission, Room, StreamState, TrackKind, TrackSource
+from roomsim import (
+    Client,
+    ConnectionQuality,
+    DisconnectReason,
+    Permission,
+    Room,
+    StreamState,
+    TrackKind,
+    TrackSource,
+)
 from roomsim import events as ev
 
 AUDIO, VIDEO = TrackKind.AUDIO, TrackKind.VIDEO
@@ -75,12 +84,14 @@ def test_eager_lazy_and_handler_delivery_agree() -> None:
 
 
 def test_script_transcript_for_carol() -> None:
-    """Client §9b/§10, server §3/§6: the whole stream of the held participant carol."""
+    """Client §9b/§10, server §3/§6: the whole stream of the held participant carol.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     carol = _run("lazy")["carol"]
     assert carol == (
         ev.TrackPublished(participant="alice", track_sid="TR_1"),
         ev.TrackPublished(participant="alice", track_sid="TR_2"),
         ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackSubscribed(participant="alice", track_sid="TR_2"),
         ev.TrackUnsubscribed(participant="alice", track_sid="TR_1"),
         ev.TrackSubscriptionPermissionChanged(participant="alice", track_sid="TR_1", allowed=False),
@@ -94,6 +105,7 @@ def test_script_transcript_for_carol() -> None:
         ),
         ev.TrackPublished(participant="bob", track_sid="TR_3"),
         ev.TrackSubscribed(participant="bob", track_sid="TR_3"),
+        ev.ConnectionQualityChanged(participant="bob", quality=ConnectionQuality.EXCELLENT),
         ev.ParticipantPermissionsChanged(
             participant="bob",
             old_permissions=Permission(can_subscribe=False),
@@ -101,6 +113,7 @@ def test_script_transcript_for_carol() -> None:
         ),
         ev.TrackSubscriptionPermissionChanged(participant="alice", track_sid="TR_1", allowed=True),
         ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackSubscriptionPermissionChanged(participant="alice", track_sid="TR_2", allowed=True),
         ev.TrackSubscribed(participant="alice", track_sid="TR_2"),
         ev.ParticipantPermissionsChanged(
@@ -118,7 +131,8 @@ def test_script_transcript_for_carol() -> None:
 
 def test_handler_unsubscribing_on_publish_is_queued_behind() -> None:
     """DESIGN §1: a verb called from a handler is applied at once; its events queue behind
-    the ones being dispatched (published, subscribed, then unsubscribed)."""
+    the ones being dispatched (published, subscribed, then unsubscribed).
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -133,6 +147,7 @@ def test_handler_unsubscribing_on_publish_is_queued_behind() -> None:
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=cam),
         ev.TrackSubscribed(participant="alice", track_sid=cam),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackUnsubscribed(participant="alice", track_sid=cam),
     )
     assert alice.drain()[-2:] == (

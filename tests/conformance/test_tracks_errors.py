@@ -18,6 +18,7 @@ import pytest
 
 from roomsim import (
     ClientDisconnected,
+    ConnectionQuality,
     IllegalState,
     InvalidArgument,
     InvalidType,
@@ -263,7 +264,8 @@ def test_update_subscriptions_errors_are_atomic() -> None:
 
 def test_subscription_permission_errors_keep_the_previous_permissions() -> None:
     """Server §6: an update that fails leaves the previous permissions in place;
-    DESIGN §4: malformed input is refused."""
+    DESIGN §4: malformed input is refused.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room, mic, b_cam = _setup()
     alice, bob = room.clients["alice"], room.clients["bob"]
     alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (mic,)})
@@ -306,6 +308,7 @@ def test_subscription_permission_errors_keep_the_previous_permissions() -> None:
     assert room.clients["carol"].drain() == (
         ev.TrackSubscriptionPermissionChanged(participant="alice", track_sid=mic, allowed=False),
         ev.TrackSubscribed(participant="bob", track_sid=b_cam),
+        ev.ConnectionQualityChanged(participant="bob", quality=ConnectionQuality.EXCELLENT),
     )
     assert bob.remote_participants["alice"].track_publications[mic].subscribed is True
 

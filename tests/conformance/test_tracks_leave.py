@@ -10,6 +10,7 @@ DESIGN §3 (``participant_disconnected`` after its tracks' events).
 from __future__ import annotations
 
 from roomsim import (
+    ConnectionQuality,
     ConnectionState,
     DisconnectReason,
     Permission,
@@ -84,7 +85,8 @@ def test_removed_participant_with_tracks() -> None:
 def test_duplicate_identity_replaces_the_session_and_its_tracks() -> None:
     """Client §4.2 (same identity, new sid: full disconnect of the old session first, with
     its tracks, then a new participant) and server §4 (DUPLICATE_IDENTITY; the new
-    session's tracks are new)."""
+    session's tracks are new).
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room, mic, cam = _setup()
     old, bob = room.clients["alice"], room.clients["bob"]
 
@@ -109,6 +111,7 @@ def test_duplicate_identity_replaces_the_session_and_its_tracks() -> None:
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=mic2),
         ev.TrackSubscribed(participant="alice", track_sid=mic2),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
     # a new track: the publisher's notice is owed again
     assert new.drain() == (

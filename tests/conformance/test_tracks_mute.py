@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 from roomsim import (
+    ConnectionQuality,
     IllegalState,
     Permission,
     PublicationSnapshot,
@@ -212,11 +213,15 @@ def test_mute_then_unpublish_and_leave() -> None:
 
 def test_joiner_sees_existing_mute_as_state() -> None:
     """Client §13 (the JoinResponse is state, no events) and §9 (a publication shows its
-    muted flag): a participant joining after a mute gets no mute event."""
+    muted flag): a participant joining after a mute gets no mute event.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)
     alice.set_track_muted(mic, True)
     dave = room.connect("dave")
-    assert dave.drain() == (ev.TrackSubscribed(participant="alice", track_sid=mic),)
+    assert dave.drain() == (
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+    )
     assert dave.remote_participants["alice"].track_publications[mic].muted is True

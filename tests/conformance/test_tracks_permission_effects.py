@@ -10,7 +10,15 @@ with the new permission goes to everyone), client §4.4 (permission event, then 
 
 from __future__ import annotations
 
-from roomsim import DataPacketKind, Permission, Room, RoomConfig, TrackKind, TrackSource
+from roomsim import (
+    ConnectionQuality,
+    DataPacketKind,
+    Permission,
+    Room,
+    RoomConfig,
+    TrackKind,
+    TrackSource,
+)
 from roomsim import events as ev
 
 AUDIO, VIDEO = TrackKind.AUDIO, TrackKind.VIDEO
@@ -109,7 +117,8 @@ def test_equal_permission_changes_nothing() -> None:
 def test_revoking_can_subscribe_drops_and_regrant_restores_subscriptions() -> None:
     """Server §3 effect 2: every subscription is removed (``track_unsubscribed``), kept
     desired, and re-made on re-grant (``track_subscribed``); no permission-update events.
-    The publisher hears only the permission change (its notice was once per track)."""
+    The publisher hears only the permission change (its notice was once per track).
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     carol = room.connect("carol")
@@ -136,8 +145,10 @@ def test_revoking_can_subscribe_drops_and_regrant_restores_subscriptions() -> No
     assert bob.drain() == (
         _perm_changed("bob", off, DEFAULT),
         ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackSubscribed(participant="alice", track_sid=cam),
         ev.TrackSubscribed(participant="carol", track_sid=c_cam),
+        ev.ConnectionQualityChanged(participant="carol", quality=ConnectionQuality.EXCELLENT),
     )
     assert alice.drain() == (_perm_changed("bob", off, DEFAULT),)
 
@@ -145,7 +156,8 @@ def test_revoking_can_subscribe_drops_and_regrant_restores_subscriptions() -> No
 def test_without_can_subscribe_new_tracks_stay_desired() -> None:
     """Server §6 (``can_subscribe`` false -> keep retrying): a track published meanwhile is
     announced only, and subscribed at re-grant; a manual wish is accepted silently
-    (DESIGN §4).  The publisher's first-subscriber notice waits for the binding."""
+    (DESIGN §4).  The publisher's first-subscriber notice waits for the binding.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r", config=RoomConfig(auto_subscribe=True))
     alice = room.connect("alice")
     bob = room.connect("bob", permission=Permission(can_subscribe=False))
@@ -162,6 +174,7 @@ def test_without_can_subscribe_new_tracks_stay_desired() -> None:
     assert bob.drain() == (
         _perm_changed("bob", off, DEFAULT),
         ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
     assert alice.drain() == (
         _perm_changed("bob", off, DEFAULT),
@@ -170,7 +183,8 @@ def test_without_can_subscribe_new_tracks_stay_desired() -> None:
 
 
 def test_can_subscribe_regrant_respects_manual_unsubscription() -> None:
-    """Server §3 effect 2: re-grant re-makes the *desired* subscriptions only."""
+    """Server §3 effect 2: re-grant re-makes the *desired* subscriptions only.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room, mic, cam = _setup()
     bob = room.clients["bob"]
     bob.set_subscribed("alice", mic, False)
@@ -183,12 +197,14 @@ def test_can_subscribe_regrant_respects_manual_unsubscription() -> None:
         ev.TrackUnsubscribed(participant="alice", track_sid=cam),
         _perm_changed("bob", off, DEFAULT),
         ev.TrackSubscribed(participant="alice", track_sid=cam),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
 
 
 def test_can_subscribe_revoke_does_not_touch_publisher_side_permission_events() -> None:
     """Server §3 effect 2: "No SubscriptionPermissionUpdate is sent for this case", even
-    when the publisher also denies the track."""
+    when the publisher also denies the track.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room, _mic, cam = _setup()
     alice, bob = room.clients["alice"], room.clients["bob"]
     alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (cam,)})
@@ -203,6 +219,7 @@ def test_can_subscribe_revoke_does_not_touch_publisher_side_permission_events() 
     assert bob.drain() == (
         _perm_changed("bob", off, DEFAULT),
         ev.TrackSubscribed(participant="alice", track_sid=cam),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
 
 

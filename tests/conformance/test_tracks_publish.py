@@ -8,6 +8,7 @@ notice once per track), client §4 (``track_published`` for a known participant)
 from __future__ import annotations
 
 from roomsim import (
+    ConnectionQuality,
     DisconnectReason,
     Permission,
     PublicationSnapshot,
@@ -26,7 +27,8 @@ MIC, CAM, SCREEN = TrackSource.MICROPHONE, TrackSource.CAMERA, TrackSource.SCREE
 def test_publish_returns_sequential_sids_and_announces_to_everyone() -> None:
     """Server §5/§6, DESIGN §1 (sids ``TR_n``): publisher gets ``local_track_published``
     then ``local_track_subscribed`` (first non-hidden subscriber binds); an ACTIVE
-    auto-subscribing participant gets ``track_published`` then ``track_subscribed``."""
+    auto-subscribing participant gets ``track_published`` then ``track_subscribed``.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -46,6 +48,7 @@ def test_publish_returns_sequential_sids_and_announces_to_everyone() -> None:
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid="TR_1"),
         ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackPublished(participant="alice", track_sid="TR_2"),
         ev.TrackSubscribed(participant="alice", track_sid="TR_2"),
     )
@@ -73,7 +76,8 @@ def test_publish_alone_has_no_local_track_subscribed() -> None:
 
 def test_local_track_subscribed_when_first_subscriber_arrives_later() -> None:
     """Server §6 (``subscribeToExistingTracks`` on ACTIVE; ``TrackSubscribed`` once per
-    track): a later joiner triggers the notice; the third participant does not repeat it."""
+    track): a later joiner triggers the notice; the third participant does not repeat it.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)
@@ -86,7 +90,10 @@ def test_local_track_subscribed_when_first_subscriber_arrives_later() -> None:
         ev.LocalTrackSubscribed(track_sid=mic),
     )
     # client §13: bob's join shows alice's track as state; only the subscription is an event
-    assert bob.drain() == (ev.TrackSubscribed(participant="alice", track_sid=mic),)
+    assert bob.drain() == (
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+    )
 
     room.connect("carol")
     assert alice.drain() == (
@@ -151,7 +158,8 @@ def test_hidden_publisher_is_invisible() -> None:
 
 def test_track_published_already_muted_has_no_mute_event() -> None:
     """Client §9: a track first published already muted gives ``track_published`` only,
-    and the publication shows muted; the publisher gets no ``track_muted`` either."""
+    and the publication shows muted; the publisher gets no ``track_muted`` either.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -165,6 +173,7 @@ def test_track_published_already_muted_has_no_mute_event() -> None:
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=mic),
         ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
     assert bob.remote_participants["alice"].track_publications[mic].muted is True
     assert alice.local_participant.track_publications[mic].muted is True
@@ -225,7 +234,8 @@ def test_publications_iterate_in_publish_order() -> None:
 
 
 def test_two_tracks_of_the_same_source_are_both_accepted() -> None:
-    """Server §5: no uniqueness is enforced for media tracks, by name or by source."""
+    """Server §5: no uniqueness is enforced for media tracks, by name or by source.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -236,6 +246,7 @@ def test_two_tracks_of_the_same_source_are_both_accepted() -> None:
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=a),
         ev.TrackSubscribed(participant="alice", track_sid=a),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackPublished(participant="alice", track_sid=b),
         ev.TrackSubscribed(participant="alice", track_sid=b),
     )

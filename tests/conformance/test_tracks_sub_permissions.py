@@ -10,7 +10,15 @@ not a failure; the subscription stays desired).
 
 from __future__ import annotations
 
-from roomsim import ParticipantKind, Permission, Room, RoomConfig, TrackKind, TrackSource
+from roomsim import (
+    ConnectionQuality,
+    ParticipantKind,
+    Permission,
+    Room,
+    RoomConfig,
+    TrackKind,
+    TrackSource,
+)
 from roomsim import events as ev
 
 AUDIO, VIDEO = TrackKind.AUDIO, TrackKind.VIDEO
@@ -62,7 +70,8 @@ def test_revoking_access_unsubscribes_then_reports_not_allowed() -> None:
 
 def test_each_call_replaces_the_last_and_regrant_resubscribes() -> None:
     """Server §6: each message replaces the previous state; when access comes back the
-    subscriber is told ``allowed=True`` then re-subscribed."""
+    subscriber is told ``allowed=True`` then re-subscribed.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room, mic, cam = _room_with_two_tracks()
     alice, bob, carol = (room.clients[i] for i in ("alice", "bob", "carol"))
     alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (cam,)})
@@ -78,12 +87,14 @@ def test_each_call_replaces_the_last_and_regrant_resubscribes() -> None:
     assert carol.drain() == (
         _perm("alice", mic, True),
         ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
 
     alice.set_track_subscription_permissions(all_participants=True)
     assert bob.drain() == (
         _perm("alice", mic, True),
         ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         _perm("alice", cam, True),
         ev.TrackSubscribed(participant="alice", track_sid=cam),
     )
@@ -151,7 +162,8 @@ def test_empty_allow_list_means_nobody() -> None:
 
 def test_granting_later_gives_the_publisher_its_first_subscriber_notice() -> None:
     """Server §6: ``TrackSubscribed`` goes to the publisher the first time a non-hidden
-    subscriber binds, here when permission is granted."""
+    subscriber binds, here when permission is granted.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -163,13 +175,15 @@ def test_granting_later_gives_the_publisher_its_first_subscriber_notice() -> Non
     assert bob.drain() == (
         _perm("alice", mic, True),
         ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
     assert alice.drain() == (ev.LocalTrackSubscribed(track_sid=mic),)
 
 
 def test_identity_not_yet_present_is_allowed_when_it_joins() -> None:
     """Server §6: the allow list names identities; one not in the room yet gets access
-    when it joins, others joining are denied (told ``allowed=False``)."""
+    when it joins, others joining are denied (told ``allowed=False``).
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)
@@ -177,7 +191,10 @@ def test_identity_not_yet_present_is_allowed_when_it_joins() -> None:
     alice.drain()
 
     dave = room.connect("dave")
-    assert dave.drain() == (ev.TrackSubscribed(participant="alice", track_sid=mic),)
+    assert dave.drain() == (
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+    )
     assert alice.drain() == (
         ev.ParticipantConnected(participant="dave"),
         ev.ParticipantActive(participant="dave"),
@@ -192,7 +209,8 @@ def test_identity_not_yet_present_is_allowed_when_it_joins() -> None:
 
 def test_denied_subscription_stays_desired_without_failure() -> None:
     """Server §6 and DESIGN §4: a wanted but denied subscription is no error and no
-    ``track_subscription_failed``; it stays desired and is made when access comes back."""
+    ``track_subscription_failed``; it stays desired and is made when access comes back.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r", config=RoomConfig(auto_subscribe=False))
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -209,6 +227,7 @@ def test_denied_subscription_stays_desired_without_failure() -> None:
     assert bob.drain() == (
         _perm("alice", mic, True),
         ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
 
 
@@ -229,7 +248,8 @@ def test_not_wanted_track_gets_no_permission_events() -> None:
 
 def test_unwanting_a_denied_track_then_granting_is_silent() -> None:
     """Server §6: once the subscriber stops wanting the track, a later grant has no
-    desired subscription to reconcile, so nothing is sent."""
+    desired subscription to reconcile, so nothing is sent.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room, mic, cam = _room_with_two_tracks()
     alice, bob = room.clients["alice"], room.clients["bob"]
     alice.set_track_subscription_permissions(all_participants=False)
@@ -240,6 +260,7 @@ def test_unwanting_a_denied_track_then_granting_is_silent() -> None:
     assert bob.drain() == (
         _perm("alice", cam, True),
         ev.TrackSubscribed(participant="alice", track_sid=cam),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
 
 
@@ -317,7 +338,8 @@ def test_becoming_a_recorder_reports_allowed_then_subscribes() -> None:
     """Server §6: recorders are exempt; the still-desired, denied subscription is
     reconciled, which "sends SubscriptionPermissionUpdate{allowed=true} and re-subscribes"
     (the per-subscription permission state changed: ``setHasPermission``).  The event
-    stream then agrees with the publication's ``allowed``."""
+    stream then agrees with the publication's ``allowed``.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -334,6 +356,7 @@ def test_becoming_a_recorder_reports_allowed_then_subscribes() -> None:
         ),
         _perm("alice", mic, True),
         ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
     pub = bob.remote_participants["alice"].track_publications[mic]
     assert (pub.subscribed, pub.allowed) == (True, True)

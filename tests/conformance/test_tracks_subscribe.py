@@ -7,7 +7,15 @@ manual ``UpdateSubscription`` / ``UpdateSubscriptions``), client §9b (``track_s
 
 from __future__ import annotations
 
-from roomsim import DisconnectReason, ParticipantState, Room, RoomConfig, TrackKind, TrackSource
+from roomsim import (
+    ConnectionQuality,
+    DisconnectReason,
+    ParticipantState,
+    Room,
+    RoomConfig,
+    TrackKind,
+    TrackSource,
+)
 from roomsim import events as ev
 
 AUDIO, VIDEO = TrackKind.AUDIO, TrackKind.VIDEO
@@ -16,7 +24,8 @@ MIC, CAM = TrackSource.MICROPHONE, TrackSource.CAMERA
 
 def test_joiner_subscribes_to_existing_tracks_in_publish_order() -> None:
     """Server §6 (``subscribeToExistingTracks``) and client §13: existing tracks are state
-    at connect; their subscriptions are events, in join then publish order."""
+    at connect; their subscriptions are events, in join then publish order.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -26,8 +35,10 @@ def test_joiner_subscribes_to_existing_tracks_in_publish_order() -> None:
     carol = room.connect("carol")
     assert carol.drain() == (
         ev.TrackSubscribed(participant="alice", track_sid=a_mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackSubscribed(participant="alice", track_sid=a_cam),
         ev.TrackSubscribed(participant="bob", track_sid=b_cam),
+        ev.ConnectionQualityChanged(participant="bob", quality=ConnectionQuality.EXCELLENT),
     )
     assert set(carol.remote_participants) == {"alice", "bob"}
 
@@ -47,7 +58,8 @@ def test_client_auto_subscribe_false_overrides_room_default() -> None:
 
 def test_client_auto_subscribe_true_overrides_room_default_off() -> None:
     """Server §6: a join with ``auto_subscribe`` on is subscribed even if the room's
-    default is off."""
+    default is off.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r", config=RoomConfig(auto_subscribe=False))
     alice = room.connect("alice")
     bob = room.connect("bob", auto_subscribe=True)
@@ -58,6 +70,7 @@ def test_client_auto_subscribe_true_overrides_room_default_off() -> None:
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=mic),
         ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
     assert carol.drain() == (ev.TrackPublished(participant="alice", track_sid=mic),)
 
@@ -79,7 +92,8 @@ def test_auto_subscribe_off_joiner_gets_no_subscriptions() -> None:
 def test_held_join_subscribes_at_activate() -> None:
     """DESIGN §2 and server §6 (``onStateChange`` -> ``subscribeToExistingTracks``): a
     held participant is subscribed only once ACTIVE; others see ``participant_active``
-    and the publisher its first ``local_track_subscribed``."""
+    and the publisher its first ``local_track_subscribed``.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)
@@ -94,6 +108,7 @@ def test_held_join_subscribes_at_activate() -> None:
 
     assert carol.drain() == (
         ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackSubscribed(participant="alice", track_sid=cam),
     )
     assert alice.drain() == (
@@ -121,7 +136,8 @@ def test_held_join_with_auto_subscribe_off_subscribes_to_nothing() -> None:
 
 def test_held_join_manual_subscription_waits_for_active() -> None:
     """Server §6: a manual subscription only sets the desired state; a held participant's
-    subscription manager acts when it becomes ACTIVE."""
+    subscription manager acts when it becomes ACTIVE.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r", config=RoomConfig(auto_subscribe=False))
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)
@@ -129,13 +145,17 @@ def test_held_join_manual_subscription_waits_for_active() -> None:
     carol.set_subscribed("alice", mic, True)
     assert carol.drain() == ()
     carol.activate()
-    assert carol.drain() == (ev.TrackSubscribed(participant="alice", track_sid=mic),)
+    assert carol.drain() == (
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+    )
 
 
 def test_set_subscribed_off_and_on() -> None:
     """Server §6 (manual ``UpdateSubscription``), client §9b: unsubscribing gives
     ``track_unsubscribed``; subscribing again gives ``track_subscribed``; the publisher
-    hears nothing more (its notice is once per track)."""
+    hears nothing more (its notice is once per track).
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -148,7 +168,10 @@ def test_set_subscribed_off_and_on() -> None:
     assert bob.remote_participants["alice"].track_publications[cam].subscribed is False
 
     bob.set_subscribed("alice", cam, True)
-    assert bob.drain() == (ev.TrackSubscribed(participant="alice", track_sid=cam),)
+    assert bob.drain() == (
+        ev.TrackSubscribed(participant="alice", track_sid=cam),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+    )
     assert bob.remote_participants["alice"].track_publications[cam].subscribed is True
     assert alice.drain() == ()
 
@@ -169,7 +192,8 @@ def test_set_subscribed_repeated_changes_nothing() -> None:
 
 def test_manual_subscription_without_auto_subscribe() -> None:
     """Server §6: manual subscription of a participant that does not auto-subscribe; the
-    publisher gets its first-subscriber notice then."""
+    publisher gets its first-subscriber notice then.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r", config=RoomConfig(auto_subscribe=False))
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -178,7 +202,10 @@ def test_manual_subscription_without_auto_subscribe() -> None:
     alice.drain()
     bob.drain()
     bob.set_subscribed("alice", cam, True)
-    assert bob.drain() == (ev.TrackSubscribed(participant="alice", track_sid=cam),)
+    assert bob.drain() == (
+        ev.TrackSubscribed(participant="alice", track_sid=cam),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+    )
     assert alice.drain() == (ev.LocalTrackSubscribed(track_sid=cam),)
     pubs = bob.remote_participants["alice"].track_publications
     assert (pubs[mic].subscribed, pubs[cam].subscribed) == (False, True)
@@ -186,7 +213,8 @@ def test_manual_subscription_without_auto_subscribe() -> None:
 
 def test_unsubscribed_track_stays_unsubscribed_for_later_tracks() -> None:
     """Server §6: a manual unsubscription concerns that track only; new tracks still
-    auto-subscribe."""
+    auto-subscribe.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -197,13 +225,15 @@ def test_unsubscribed_track_stays_unsubscribed_for_later_tracks() -> None:
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=cam),
         ev.TrackSubscribed(participant="alice", track_sid=cam),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
     )
     assert bob.remote_participants["alice"].track_publications[mic].subscribed is False
 
 
 def test_server_update_subscriptions() -> None:
     """Server §6 (``Room.UpdateSubscriptions(track_sids, subscribe)``): the server API sets
-    the desired state of several tracks at once, across publishers."""
+    the desired state of several tracks at once, across publishers.
+    A first subscription to a publisher also brings its quality (spec server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -216,7 +246,9 @@ def test_server_update_subscriptions() -> None:
     room.update_subscriptions("carol", track_sids=(a_cam, b_mic), subscribe=True)
     assert carol.drain() == (
         ev.TrackSubscribed(participant="alice", track_sid=a_cam),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackSubscribed(participant="bob", track_sid=b_mic),
+        ev.ConnectionQualityChanged(participant="bob", quality=ConnectionQuality.EXCELLENT),
     )
     assert alice.drain() == ()  # bob already triggered alice's notice
     assert bob.drain() == ()  # alice already triggered bob's notice
