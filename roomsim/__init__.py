@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from roomsim import events as events
 from roomsim import mutations as mutations
+from roomsim import scenario as scenario
 from roomsim.client import Client as Client
 from roomsim.clock import ManualClock as ManualClock
 from roomsim.config import RoomConfig as RoomConfig
@@ -95,4 +96,5 @@ __all__ = [
     # namespaces
     "events",
     "mutations",
+    "scenario",
 ]

@@ -16,6 +16,16 @@ def nbytes(s: str) -> int:
     return len(s) if s.isascii() else len(s.encode("utf-8", "surrogatepass"))
 
 
+def _check_utf8(v: str, what: str) -> None:
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InvalidArgument(
+            f"{what} is not valid UTF-8 (a lone surrogate {v[e.start]!r} at index {e.start}); "
+            "LiveKit strings are UTF-8: pass text without unpaired surrogates"
+        ) from None
+
+
 def typename(v: Any) -> str:
     return type(v).__name__
 
@@ -23,7 +33,17 @@ def typename(v: Any) -> str:
 def check_str(v: Any, what: str) -> str:
     if type(v) is not str:
         raise InvalidType(f"{what} must be a str, got {v!r} (type {typename(v)})")
+    if not v.isascii():
+        _check_utf8(v, what)
     return v
+
+
+def data_bytes(data: Any) -> Any:
+    """``send_data`` takes bytes or text; text is sent as UTF-8 (other types are refused by
+    ``Room.apply`` with a clear message)."""
+    if isinstance(data, str):
+        return check_str(data, "send_data(data=...)").encode("utf-8")
+    return data
 
 
 def check_opt_str(v: Any, what: str) -> str | None:
@@ -65,6 +85,10 @@ def check_attributes(v: Any, what: str) -> Mapping[str, str]:
                 f"{what}[{k!r}] is {val!r} (type {typename(val)}); values must be str "
                 "(use '' to delete a key)"
             )
+        if not k.isascii():
+            _check_utf8(k, f"{what} key")
+        if not val.isascii():
+            _check_utf8(val, f"{what}[{k!r}]")
     return v
 
 

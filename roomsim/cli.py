@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from typing import Any
+
+# exit codes of ``roomsim run``
+OK = 0
+MISMATCH = 1
+USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,7 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Run the built-in stand-up scenario. One line per delivered event: "
         "virtual time, recipient, event name, fields.",
     )
+    _add_run(sub)
     args = parser.parse_args(argv)
+    if args.command == "run":
+        return _run(args.file, as_json=args.json, clients=args.client)
     if args.command == "demo":
         from roomsim._demo import run
 
@@ -28,6 +38,86 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parser.print_help()
     return 2
+
+
+def _add_run(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="replay a scenario file and print each client's events",
+        description="Replay a scenario file (JSON Lines: a header, then one mutation per line) "
+        "and print every event each client receives: virtual time, recipient, event name, "
+        "fields. When the file records events (its header's events_of), the replayed ones "
+        "are compared with them. Exit status: 0 ok, 1 the events differ from the recorded "
+        "ones (a diff is printed), 2 a malformed file or a usage error (message on stderr).",
+    )
+    p.add_argument("file", metavar="FILE", help="the scenario file (.jsonl)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per event ({time, to, event, fields}), then one with the "
+        "result of the comparison ({result, diff})",
+    )
+    p.add_argument(
+        "--client",
+        metavar="IDENTITY",
+        action="append",
+        help="print only this client's events; repeat for more clients (the comparison still "
+        "covers the file's events_of)",
+    )
+
+
+def _run(path: str, *, as_json: bool, clients: Sequence[str] | None) -> int:
+    from roomsim._demo import format_event
+    from roomsim.errors import InvalidArgument
+    from roomsim.scenario import event_to_json, play
+
+    def fail(message: str) -> int:
+        print(f"roomsim run: {message}", file=sys.stderr)
+        return USAGE
+
+    try:
+        pb = play(path)
+    except InvalidArgument as e:
+        return fail(f"{path}: {e}")
+    except OSError as e:
+        return fail(f"can't read {path}: {e.strerror or e}")
+    identities = dict.fromkeys(d.recipient for d in pb.deliveries)
+    identities.update(dict.fromkeys(pb.room.clients))
+    wanted = None if not clients else set(clients)
+    if wanted is not None:
+        unknown = [c for c in dict.fromkeys(clients or ()) if c not in identities]
+        if unknown:
+            known = ", ".join(identities) or "none"
+            return fail(
+                f"{path} has no client {', '.join(map(repr, unknown))}; its clients: {known}"
+            )
+    out = sys.stdout
+    for d in pb.deliveries:
+        if wanted is not None and d.recipient not in wanted:
+            continue
+        t = pb.times[d.step]
+        if as_json:
+            obj = {"time": t, "to": d.recipient, **event_to_json(d.event)}
+            print(json.dumps(obj, ensure_ascii=False), file=out)
+        else:
+            print(format_event(t, d.recipient, d.event), file=out)
+    checked = pb.scenario.events_of
+    diff = pb.differences()
+    if as_json:
+        result = "unchecked" if not checked else ("mismatch" if diff else "match")
+        print(json.dumps({"result": result, "diff": list(diff)}, ensure_ascii=False), file=out)
+    elif checked:
+        who = ", ".join(checked)
+        n = len(pb.scenario.expected)
+        if diff:
+            print(
+                f"\nMISMATCH: the replayed events of {who} differ from the recorded ones:", file=out
+            )
+            for line in diff:
+                print(line, file=out)
+        else:
+            print(f"\nOK: the replayed events of {who} match the {n} recorded", file=out)
+    return MISMATCH if diff else OK
 
 
 if __name__ == "__main__":  # pragma: no cover

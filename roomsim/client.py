@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from roomsim import _state as S
+from roomsim import _validate as V
 from roomsim import mutations as M
 from roomsim._project import FOLDERS, View, project
 from roomsim.errors import ClientDisconnected, HandlerFailure, IllegalState, InvalidArgument
@@ -566,15 +567,14 @@ class Client:
         destination_identities: Sequence[str] = (),
     ) -> None:
         """Send a data packet; without ``can_publish_data`` it is dropped silently."""
-        if isinstance(data, str):
-            data = data.encode("utf-8")
+        payload = V.data_bytes(data)
         if isinstance(destination_identities, list):
             destination_identities = tuple(destination_identities)
         self._apply(
             "send_data",
             M.SendData(
                 sender=self.identity,
-                data=data,
+                data=payload,
                 topic=topic,
                 reliable=reliable,
                 destination_identities=destination_identities,  # type: ignore[arg-type]

@@ -12,9 +12,10 @@ import bisect
 import heapq
 import logging
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, final
+from typing import IO, TYPE_CHECKING, Any, final
 
 from sortedcontainers import SortedDict
 
@@ -273,6 +274,16 @@ class Room:
         return self._closed
 
     @property
+    def keep_log(self) -> bool:
+        """Whether the room keeps its mutation log (``Room(keep_log=False)`` for soaks)."""
+        return self._keep_log
+
+    @property
+    def created_at(self) -> float:
+        """The virtual time the room was created at."""
+        return self._created_at
+
+    @property
     def metadata(self) -> str:
         return self._metadata
 
@@ -406,19 +417,35 @@ class Room:
         destination_identities: Sequence[str] = (),
     ) -> None:
         """Server API ``SendData``: receivers see ``participant=None``."""
-        if isinstance(data, str):
-            data = data.encode("utf-8")
+        payload = V.data_bytes(data)
         if isinstance(destination_identities, list):
             destination_identities = tuple(destination_identities)
         self.apply(
             M.SendData(
                 sender=None,
-                data=data,
+                data=payload,
                 topic=topic,
                 reliable=reliable,
                 destination_identities=destination_identities,  # type: ignore[arg-type]
             )
         )
+
+    def dump(
+        self, path: str | os.PathLike[str] | IO[str], *, events_of: Iterable[str] = ()
+    ) -> None:
+        """Write the room's log as a scenario file (JSON Lines; ``roomsim.scenario``), with the
+        events of the clients named in ``events_of``; replay it with ``Room.replay``."""
+        from roomsim import scenario
+
+        scenario.dump(self, path, events_of=events_of)
+
+    @classmethod
+    def replay(cls, path: str | os.PathLike[str] | IO[str]) -> Room:
+        """The room a scenario file describes, its clients in ``room.clients``; no handlers
+        run (the mutations handlers made are in the file)."""
+        from roomsim import scenario
+
+        return scenario.replay(path)
 
     def advance(self, dt: float) -> None:
         """Let ``dt`` virtual seconds pass: every timer that falls due runs, in time order.
@@ -1436,7 +1463,7 @@ class Room:
         finally:
             clock._advancing = False
         for r in rooms:
-            r._log_advance_piece(final=True)
+            r._log_advance_piece(final=True, whole=None if r._adv_wrote else m)
             r._adv_mark = None
 
     def _advance_to(self, target: float, rooms: list[Room]) -> None:
@@ -1460,7 +1487,7 @@ class Room:
                 best._failures.clear()
         clock._now = target
 
-    def _log_advance_piece(self, *, final: bool = False) -> None:
+    def _log_advance_piece(self, *, final: bool = False, whole: M.Advance | None = None) -> None:
         """Write the time passed so far in the running advance to the log, so that a handler's
         mutation during an advance replays at the virtual time it was made."""
         mark = self._adv_mark
@@ -1468,7 +1495,11 @@ class Room:
         now = self._clock.now
         # a zero-length piece still matters when a timer ran since the last one: replay must
         # run it before the mutation that follows
-        if self._keep_log and (now > mark or final or self._adv_timer_ran):
+        if whole is not None:
+            # not split by a handler's mutation: the log keeps the advance as it was asked
+            if self._keep_log:
+                self._log.append(whole)
+        elif self._keep_log and (now > mark or final or self._adv_timer_ran):
             self._log.append(M.Advance(dt=now - mark))
         self._adv_mark = now
         # once a piece is written, a replay runs every timer due up to it before what follows
