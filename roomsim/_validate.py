@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -107,10 +108,20 @@ def check_limit(size: int, limit: int, what: str, setting: str, code: str) -> No
 
 
 def check_finite_nonneg(v: Any, what: str) -> float:
+    """A number of seconds: int or float (not bool), finite, >= 0; returned as a float."""
     if type(v) not in (int, float):
-        raise InvalidType(f"{what} must be a number, got {v!r} (type {typename(v)})")
-    if v != v or v in (float("inf"), float("-inf")):
-        raise InvalidArgument(f"{what} must be a finite number, got {v!r}")
-    if v < 0:
-        raise InvalidArgument(f"{what} must be >= 0, got {v!r}")
-    return float(v)
+        raise InvalidType(
+            f"{what} takes a number of seconds (int or float), got {v!r} (type {typename(v)})"
+        )
+    try:
+        f = float(v)
+    except OverflowError:
+        f = float("inf")
+    if not math.isfinite(f):
+        raise InvalidArgument(f"{what} must be a finite number of seconds >= 0, got {v!r}")
+    if f < 0:
+        raise InvalidArgument(
+            f"{what} must be a finite number of seconds >= 0, got {v!r}; virtual time only "
+            "moves forward"
+        )
+    return f

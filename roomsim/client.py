@@ -299,7 +299,10 @@ class Client:
         name = _event_name(event)
         hs = self._handlers.get(name)
         if not hs or handler not in hs:
-            raise InvalidArgument(f"{handler!r} is not registered for {name!r}")
+            raise InvalidArgument(
+                f"{handler!r} is not registered for {name!r}; pass the same function you "
+                "gave to on()"
+            )
         hs.remove(handler)
         if not hs:
             del self._handlers[name]

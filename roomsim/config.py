@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, final
 
 import attrs
@@ -22,12 +21,10 @@ def _nonneg_int(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
 
 
 def _nonneg_float(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
-    if type(v) not in (int, float):
-        raise InvalidType(
-            f"RoomConfig.{a.name} must be a number of seconds, got {v!r} (type {type(v).__name__})"
-        )
-    if not math.isfinite(v) or v < 0:
-        raise InvalidArgument(f"RoomConfig.{a.name} must be a finite number >= 0, got {v!r}")
+    from roomsim._validate import check_finite_nonneg
+
+    if check_finite_nonneg(v, f"RoomConfig.{a.name}") > 1e12:
+        raise InvalidArgument(f"RoomConfig.{a.name} must be at most 1e12 seconds, got {v!r}")
 
 
 def _bool(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:

@@ -22,7 +22,7 @@ from sortedcontainers import SortedDict
 from roomsim import _state as S
 from roomsim import _validate as V
 from roomsim import mutations as M
-from roomsim.clock import ManualClock
+from roomsim.clock import MAX_TIME, ManualClock
 from roomsim.config import RoomConfig
 from roomsim.errors import (
     HandlerError,
@@ -30,6 +30,7 @@ from roomsim.errors import (
     IllegalState,
     InvalidArgument,
     InvalidType,
+    LimitExceeded,
     PermissionDenied,
     RoomClosed,
     RoomFull,
@@ -156,9 +157,12 @@ class Room:
                 f"Room(config=...) must be a RoomConfig, got {config!r} "
                 f"(type {type(config).__name__})"
             )
-        V.check_limit(
-            V.nbytes(name), 256, "the room name", "max_identity_length", "invalid_argument"
-        )
+        if V.nbytes(name) > 256:
+            raise LimitExceeded(
+                f"the room name is {V.nbytes(name)} bytes (UTF-8), over LiveKit's fixed limit "
+                "of 256 (max_room_name_length); shorten it",
+                code="invalid_argument",
+            )
         if clock is None:
             clock = ManualClock()
         elif not isinstance(clock, ManualClock):
@@ -576,6 +580,9 @@ class Room:
         """Drop the facts every client has read (so long runs stay flat)."""
         low = self._dispatch_pos
         for c in self._all_clients:
+            if c._gone and not c._ended and not c._handlers:
+                # a session that ended: fold it up to its own end, so it pins nothing
+                c._sync()
             if not c._ended and c._cursor < low:
                 low = c._cursor
         drop = low - self._base
@@ -1121,7 +1128,8 @@ class Room:
         if pub is None or pub.permission.hidden:
             raise UnknownParticipant(
                 f"{rec.identity!r} can't subscribe to {m.track_sid!r} of {m.publisher!r}: no "
-                f"such participant in room {self._name!r}",
+                f"such participant in room {self._name!r} (hidden participants can't be "
+                "named); pass the identity of a participant in client.remote_participants",
                 code="NOT_FOUND",
             )
         if pub.sid == rec.sid:
@@ -1151,7 +1159,10 @@ class Room:
         for sid in m.track_sids:
             owner, _ = self._find_track(sid, "update_subscriptions(track_sids=...) entry")
             if owner.sid == rec.sid:
-                raise InvalidArgument(f"{rec.identity!r} can't subscribe to its own track {sid!r}")
+                raise InvalidArgument(
+                    f"{rec.identity!r} can't subscribe to its own track {sid!r}; leave it out "
+                    "of track_sids"
+                )
             wanted[sid] = owner.identity
         if wanted:
             self._commit_overrides(rec, wanted, m.subscribe)
@@ -1435,17 +1446,13 @@ class Room:
         self._close(DisconnectReason.ROOM_DELETED)
 
     def _apply_advance(self, m: M.Advance) -> None:
-        dt = m.dt
-        if type(dt) not in (int, float):
-            raise InvalidType(
-                f"advance(dt=...) takes a number of seconds, got {dt!r} (type {type(dt).__name__})"
-            )
-        if not math.isfinite(dt) or dt < 0:
-            raise InvalidArgument(
-                f"advance(dt=...) must be a finite number of seconds >= 0, got {dt!r}; time "
-                "only moves forward"
-            )
+        dt = V.check_finite_nonneg(m.dt, "advance(dt=...)")
         clock = self._clock
+        if clock.now + dt > MAX_TIME:
+            raise InvalidArgument(
+                f"advance(dt={m.dt!r}) would take virtual time past {MAX_TIME:g} s "
+                f"(about 31,700 years); advance by less"
+            )
         if clock._advancing or any(r._dispatching for r in clock._rooms):
             raise IllegalState(
                 "can't advance the clock from inside a handler (of any room on this clock); "
