@@ -474,7 +474,7 @@ class QualityUpdate(Fact):
     """A connection-quality update (spec server §8): every ACTIVE participant's quality; each
     ACTIVE client receives its own and those it subscribes to."""
 
-    __slots__ = ("qualities",)
+    __slots__ = ("_order", "qualities")
 
     def __init__(self, qualities: Mapping[str, ConnectionQuality], time: float) -> None:
         self.subject = None
@@ -482,6 +482,13 @@ class QualityUpdate(Fact):
         self.after = None
         self.time = time
         self.qualities = qualities
+        self._order: dict[str, int] | None = None
+
+    def order(self) -> dict[str, int]:
+        """identity -> position in join order (built once, shared by every client)."""
+        if self._order is None:
+            self._order = {identity: i for i, identity in enumerate(self.qualities)}
+        return self._order
 
 
 class RoomMetadata(Fact):

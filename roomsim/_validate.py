@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from roomsim.errors import InvalidArgument, InvalidType, LimitExceeded
 
 _E = TypeVar("_E", bound=enum.Enum)
+_PLAIN_MAPS = (dict, MappingProxyType)
 
 
 def nbytes(s: str) -> int:
@@ -76,7 +78,7 @@ def check_identity(v: Any, what: str = "identity") -> str:
 
 
 def check_attributes(v: Any, what: str) -> Mapping[str, str]:
-    if not isinstance(v, Mapping):
+    if type(v) not in _PLAIN_MAPS and not isinstance(v, Mapping):
         raise InvalidType(f"{what} must be a mapping of str to str, got {v!r} (type {typename(v)})")
     for k, val in v.items():
         if type(k) is not str:
@@ -95,7 +97,10 @@ def check_attributes(v: Any, what: str) -> Mapping[str, str]:
 
 def attributes_size(attrs: Mapping[str, str]) -> int:
     """LiveKit's measure: the sum of ``len(key) + len(value)`` in UTF-8 bytes."""
-    return sum(nbytes(k) + nbytes(v) for k, v in attrs.items())
+    total = 0
+    for k, v in attrs.items():
+        total += (len(k) if k.isascii() else nbytes(k)) + (len(v) if v.isascii() else nbytes(v))
+    return total
 
 
 def check_limit(size: int, limit: int, what: str, setting: str, code: str) -> None:

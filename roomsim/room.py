@@ -181,6 +181,11 @@ class Room:
         self._sid = "RM_1"
         # the server's truth: current sessions in join order
         self._records: dict[str, S.PRecord] = {}
+        # how many current sessions count (not agents or egress): limits and room closing
+        self._counted = 0
+        # who speaks now (identity -> join order), and the levels loud enough to speak
+        self._speaking: dict[str, int] = {}
+        self._loud: dict[str, float] = {}
         # participants with at least one track, by join order: seq -> identity
         self._publishers: SortedDict = SortedDict()
         self._track_owner: dict[str, str] = {}
@@ -675,6 +680,8 @@ class Room:
         ``only`` limits the scan to these track sids (sid -> publisher identity).
         """
         out: list[S.SubChange] = []
+        if only is None and not (_wants_any(before) or _wants_any(after)):
+            return out  # no wish, no subscription, no permission status (server §6)
         if only is not None:
             pubs: list[tuple[S.PRecord, S.TRecord]] = []
             for sid, owner in only.items():
@@ -745,7 +752,11 @@ class Room:
             full=final,
         )
         self._last_left = self._now()
-        if not self._closed and not any(not r.dependent for r in self._records.values()):
+        if not rec.dependent:
+            self._counted -= 1
+        self._speaking.pop(identity, None)
+        self._loud.pop(identity, None)
+        if not self._closed and not self._counted:
             self._schedule_close_check(self._now() + self._config.departure_timeout)
 
     # ----------------------------------------------------------------------------------------
@@ -796,9 +807,8 @@ class Room:
             m.kind in (ParticipantKind.AGENT, ParticipantKind.EGRESS) or perm.agent or perm.recorder
         )
         if cfg.max_participants and not dependent:
-            counted = sum(
-                1 for r in self._records.values() if not r.dependent and r.identity != identity
-            )
+            old = self._records.get(identity)
+            counted = self._counted - (1 if old is not None and not old.dependent else 0)
             if counted >= cfg.max_participants:
                 raise RoomFull(
                     f"can't connect {identity!r}: room {self._name!r} has reached "
@@ -829,6 +839,7 @@ class Room:
         self._records[identity] = rec
         if not rec.dependent:
             self._ever_joined = True
+            self._counted += 1
         self._append(S.Joined(None, rec, self._now()))
         if not m.active:
             self._schedule(self._now() + cfg.join_timeout, "join_timeout", sid)
@@ -995,6 +1006,7 @@ class Room:
 
     def _commit_permission(self, before: S.PRecord, perm: Permission) -> None:
         after = S.evolve(before, permission=perm)
+        self._counted += int(before.dependent) - int(after.dependent)
         subs = self._subscriber_changes(before, after)
         self._set(after)
         self._append(S.PermissionChanged(before, after, self._now(), tuple(subs)))
@@ -1340,9 +1352,9 @@ class Room:
     def _speaker_tick(self) -> None:
         """``audioUpdateWorker``: who speaks now, and the changes since the last update."""
         active: list[tuple[float, int, str]] = []
-        for identity, level in self._levels.items():
+        for identity, level in self._loud.items():
             rec = self._records.get(identity)
-            if rec is None or level < S.SPEAKING_THRESHOLD:
+            if rec is None:
                 continue
             if any(
                 t.source is TrackSource.MICROPHONE and not t.muted and not t.closing
@@ -1359,10 +1371,11 @@ class Room:
             if not rec.is_speaking or rec.audio_level != level:
                 changes.append((identity, level, True))
                 self._set_media(rec, is_speaking=True, audio_level=level)
-        for identity, rec in list(self._records.items()):
-            if rec.is_speaking and identity not in now_speaking:
-                changes.append((identity, 0.0, False))
-                self._set_media(rec, is_speaking=False, audio_level=0.0)
+        stopped = sorted((seq, i) for i, seq in self._speaking.items() if i not in now_speaking)
+        for _, identity in stopped:
+            changes.append((identity, 0.0, False))
+            self._set_media(self._records[identity], is_speaking=False, audio_level=0.0)
+        self._speaking = {i: self._records[i].seq for _, _, i in active}
         if changes:
             self._append(S.SpeakersChanged(tuple(changes), self._now()))
 
@@ -1376,7 +1389,7 @@ class Room:
         sent = self._quality_sent
         # LiveKit sends only when an ACTIVE participant is new or its level changed (§8)
         if any(sent.get(identity) is not q for identity, q in current.items()):
-            self._append(S.QualityUpdate(MappingProxyType(current), self._now()))
+            self._append(S.QualityUpdate(MappingProxyType(dict(current)), self._now()))
         self._quality_sent = current
 
     def _set_media(self, rec: S.PRecord, **changes: Any) -> None:
@@ -1404,6 +1417,10 @@ class Room:
                 )
         for identity, level in m.levels.items():
             self._levels[identity] = float(level)
+            if level >= S.SPEAKING_THRESHOLD:
+                self._loud[identity] = float(level)
+            else:
+                self._loud.pop(identity, None)
         if m.levels:
             self._mark_speakers()
 
@@ -1422,7 +1439,7 @@ class Room:
 
     def _check_close(self) -> None:
         """LiveKit's ``CloseIfEmpty`` (server §4), at the exact virtual time it falls due."""
-        if any(not r.dependent for r in self._records.values()):
+        if self._counted:
             return
         cfg = self._config
         if self._ever_joined and self._last_left is not None:
@@ -1587,6 +1604,8 @@ class Room:
         room._metadata = snapshot.metadata
         room._closed = snapshot.closed
         room._records = {r.identity: r for r in snapshot.participants}
+        room._counted = sum(1 for r in snapshot.participants if not r.dependent)
+        room._speaking = {r.identity: r.seq for r in snapshot.participants if r.is_speaking}
         for rec in snapshot.participants:
             if rec.tracks:
                 room._publishers[rec.seq] = rec.identity
@@ -1597,6 +1616,7 @@ class Room:
         room._seq, room._next_pa, room._next_tr, room._next_ev, room._timer_seq = snapshot.counters
         room._webhooks = list(snapshot.webhooks)
         room._levels = dict(snapshot.levels)
+        room._loud = {i: lv for i, lv in snapshot.levels if lv >= S.SPEAKING_THRESHOLD}
         room._timers = list(snapshot.timers)
         heapq.heapify(room._timers)
         room._created_at = created
@@ -1642,6 +1662,12 @@ class _ReadOnlySeq(Sequence[Any]):
 
     def __repr__(self) -> str:
         return repr(self._items)
+
+
+def _wants_any(rec: S.PRecord) -> bool:
+    return rec.state is ParticipantState.ACTIVE and (
+        rec.auto_subscribe or any(rec.sub_overrides.values())
+    )
 
 
 def _replace(m: Mapping[str, Any], key: str, value: Any) -> Mapping[str, Any]:
