@@ -92,7 +92,8 @@ def check_attributes(v: Any, what: str) -> Mapping[str, str]:
             _check_utf8(k, f"{what} key")
         if not val.isascii():
             _check_utf8(val, f"{what}[{k!r}]")
-    return v
+    checked: Mapping[str, str] = v
+    return checked
 
 
 def attributes_size(attrs: Mapping[str, str]) -> int:
