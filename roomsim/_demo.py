@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
@@ -32,29 +33,37 @@ def format_event(time: float, recipient: str, e: Event) -> str:
     return f"{time:8.3f}  {recipient:<8} {e.name:<40} {fields}".rstrip()
 
 
-def watch(room: Room, client: Client, emit: Callable[[str], None]) -> None:
+def event_line(time: float, recipient: str, e: Event) -> str:
+    """One event as a JSON line: ``{"time", "to", "event", fields...}``."""
+    from roomsim.scenario import event_to_json
+
+    return json.dumps({"time": time, "to": recipient, **event_to_json(e)}, ensure_ascii=False)
+
+
+def watch(room: Room, client: Client, emit: Callable[[str], None], as_json: bool = False) -> None:
     """Print every event ``client`` receives, as it is delivered."""
+    fmt = event_line if as_json else format_event
 
     def handler(e: Event) -> None:
-        emit(format_event(room.now, client.identity, e))
+        emit(fmt(room.now, client.identity, e))
 
     for cls in ALL_EVENTS:
         client.on(cls.name, handler)
 
 
-def run(emit: Callable[[str], None] = print) -> Room:
+def run(emit: Callable[[str], None] = print, *, as_json: bool = False) -> Room:
     """The stand-up: people join, talk in attributes and metadata, publish, mute, leave, and
     the room closes once only its agent is left."""
     room = Room("standup")
     host = Permission(can_update_metadata=True)
     alice = room.connect("alice", name="Alice", attributes={"role": "host"}, permission=host)
-    watch(room, alice, emit)
+    watch(room, alice, emit, as_json)
     # an agent: it sees everyone, but neither counts nor keeps the room open
     agent = room.connect("agent", kind=ParticipantKind.AGENT)
-    watch(room, agent, emit)
+    watch(room, agent, emit, as_json)
     room.advance(1.5)
     bob = room.connect("bob", name="Bob", permission=host)
-    watch(room, bob, emit)
+    watch(room, bob, emit, as_json)
     room.advance(1.0)
     alice.set_attributes({"mood": "happy", "role": ""})
     bob.set_metadata('{"status": "ready"}')
@@ -74,21 +83,21 @@ def run(emit: Callable[[str], None] = print) -> Room:
     alice.set_track_muted(mic, True)
     # dave's media connection takes 3 s: others see him connect, then become active
     dave = room.connect("dave", name="Dave", active=False)
-    watch(room, dave, emit)
+    watch(room, dave, emit, as_json)
     room.advance(3.0)
     dave.activate()
     # a recorder joins hidden: nobody sees it, it sees everyone
     rec = room.connect("recorder", permission=Permission(hidden=True, recorder=True))
-    watch(room, rec, emit)
+    watch(room, rec, emit, as_json)
     # alice keeps her camera for bob only: a denied subscription for carol
     carol = room.connect("carol", name="Carol")
-    watch(room, carol, emit)
+    watch(room, carol, emit, as_json)
     alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (cam,)})
     bob.send_data(b"hi all", topic="chat")
     room.update_participant("carol", permission=Permission(can_publish=False))
     # bob's laptop reconnects as a new session: the old one ends
     bob2 = room.connect("bob", name="Bob")
-    watch(room, bob2, emit)
+    watch(room, bob2, emit, as_json)
     room.remove_participant("carol")
     room.advance(10.0)
     for who in ("alice", "bob", "dave"):

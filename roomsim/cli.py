@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -15,18 +16,47 @@ USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    from roomsim.errors import HandlerError
+
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        pass  # the reader went away (``roomsim demo | head``): not an error
+    except HandlerError as e:
+        if not all(isinstance(f.exception, BrokenPipeError) for f in e.failures):
+            raise
+    # stop the interpreter from complaining while it flushes a closed stdout
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return OK
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="roomsim",
         description="An in-memory simulator of LiveKit rooms, participants and tracks.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser(
+    demo = sub.add_parser(
         "demo",
         help="run the built-in stand-up scenario and print every event as it is delivered",
-        description="Run the built-in stand-up scenario. One line per delivered event: "
-        "virtual time, recipient, event name, fields.",
+        description="Run the built-in stand-up scenario: people join, talk, publish, speak, "
+        "mute, leave, and the room closes. One line per delivered event: virtual time, "
+        "recipient, event name, fields.",
+    )
+    demo.add_argument(
+        "--json", action="store_true", help="one JSON object per event ({time, to, event, ...})"
     )
     _add_run(sub)
+    catalogue = sub.add_parser(
+        "events",
+        help="list the events roomsim emits, with their fields and which SDK has them",
+        description="The catalogue of events a roomsim client receives: the SDK's event "
+        "name, the fields, and whether livekit.rtc (Python) or only the JavaScript SDK emits "
+        "it; then the livekit.rtc events roomsim does not simulate, and why.",
+    )
+    catalogue.add_argument("--json", action="store_true", help="the catalogue as one JSON object")
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args.file, as_json=args.json, clients=args.client)
@@ -34,10 +64,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         from roomsim._demo import run
 
         out = sys.stdout
-        run(lambda line: print(line, file=out))
-        return 0
+        run(lambda line: print(line, file=out), as_json=args.json)
+        return OK
+    if args.command == "events":
+        return _events(as_json=args.json)
     parser.print_help()
-    return 2
+    return USAGE
+
+
+def _events(*, as_json: bool) -> int:
+    import attrs
+
+    from roomsim import events
+
+    rows = [
+        {
+            "event": cls.name,
+            "sdk": cls.sdk,
+            "fields": [f.name for f in attrs.fields(cls)],
+            "summary": " ".join((cls.__doc__ or "").split()),
+        }
+        for cls in events.ALL_EVENTS
+    ]
+    if as_json:
+        print(json.dumps({"events": rows, "not_simulated": dict(events.NOT_SIMULATED)}))
+        return OK
+    width = max(len(r["event"]) for r in rows)
+    for r in rows:
+        sdk = "python" if r["sdk"] == "python" else "js only"
+        print(f"{r['event']:<{width}}  {sdk:<7}  {', '.join(r['fields'])}")
+    print()
+    print("not simulated (livekit.rtc events roomsim does not emit):")
+    for name, why in events.NOT_SIMULATED.items():
+        print(f"  {name:<{width}}  {why}")
+    return OK
 
 
 def _add_run(sub: Any) -> None:
