@@ -1,0 +1,159 @@
+"""``roomsim.stateful.RoomStateMachine``: its rules and invariants, subclassing it for an app,
+and that it catches a buggy app (through its invariant, or through a handler's exception)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import invariant, run_state_machine_as_test
+
+from roomsim import Client, HandlerError, RoomConfig
+from roomsim import events as E
+from roomsim import mutations as M
+from roomsim.stateful import RoomStateMachine, rule_name
+
+STEPS = settings(stateful_step_count=20)
+
+
+class Mirror:
+    """An app's copy of the other participants' attributes, kept from one client's events."""
+
+    def __init__(self, client: Client, *, only_events: bool = False) -> None:
+        self.client = client
+        # those already in the room are state, not events (spec client §13); the classic bug
+        # is to build the copy from participant_connected events only
+        self.attributes: dict[str, dict[str, str]] = {}
+        if not only_events:
+            self.attributes = {i: dict(p.attributes) for i, p in client.remote_participants.items()}
+        client.on("participant_connected", self.joined)
+        client.on("participant_disconnected", self.left)
+        client.on("participant_attributes_changed", self.changed)
+
+    def joined(self, e: E.ParticipantConnected) -> None:
+        self.attributes[e.participant] = dict(
+            self.client.remote_participants[e.participant].attributes
+        )
+
+    def left(self, e: E.ParticipantDisconnected) -> None:
+        self.attributes.pop(e.participant, None)
+
+    def changed(self, e: E.ParticipantAttributesChanged) -> None:
+        if e.participant == self.client.identity:
+            return  # our own attributes
+        mine = self.attributes.setdefault(e.participant, {})
+        for k, v in e.changed_attributes.items():
+            if v == "":
+                mine.pop(k, None)  # a removed key arrives as "" (spec client §2)
+            else:
+                mine[k] = v
+
+
+class MirrorMachine(RoomStateMachine):
+    """Every client runs the app; after every step each live app agrees with its client."""
+
+    only_events: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mirrors: list[Mirror] = []
+
+    def on_connect(self, client: Client) -> None:
+        self.mirrors.append(Mirror(client, only_events=self.only_events))
+
+    @invariant()
+    def mirrors_agree_with_their_clients(self) -> None:
+        live = set(map(id, self.room.clients.values()))
+        for m in self.mirrors:
+            if id(m.client) in live:
+                expected = {i: dict(p.attributes) for i, p in m.client.remote_participants.items()}
+                assert m.attributes == expected, m.client
+
+
+class SmallRoomMachine(RoomStateMachine):
+    """Small limits, a participant cap, and every family, room deletion included."""
+
+    families = None
+    config: ClassVar[RoomConfig] = RoomConfig(
+        max_participants=3,
+        max_identity_length=12,
+        max_name_length=8,
+        max_metadata_size=16,
+        max_attributes_size=16,
+        handler_errors="raise",
+    )
+
+
+TestRoomStateMachine = RoomStateMachine.TestCase
+TestRoomStateMachine.settings = STEPS
+TestSmallRoomMachine = SmallRoomMachine.TestCase
+TestSmallRoomMachine.settings = STEPS
+TestMirrorMachine = MirrorMachine.TestCase
+TestMirrorMachine.settings = STEPS
+
+
+def test_there_is_a_rule_for_every_mutation_family() -> None:
+    names = {r.function.__name__ for r in RoomStateMachine.setup_state().rules}
+    for cls in M.ALL_MUTATIONS:
+        assert rule_name(cls) in names, cls
+    assert {"refused_mutation", "ended_client_refuses"} <= names
+    assert rule_name(M.SetTrackSubscriptionPermissions) == "set_track_subscription_permissions"
+    invariants = RoomStateMachine.setup_state().invariants
+    assert [i.function.__name__ for i in invariants] == ["roomsim_invariants"]
+    # a subclass keeps them all and adds its own
+    assert {r.function.__name__ for r in MirrorMachine.setup_state().rules} == names
+    assert len(MirrorMachine.setup_state().invariants) == 2
+
+
+def test_families_restrict_the_rules() -> None:
+    class OnlyJoins(RoomStateMachine):
+        families = frozenset({M.Connect, M.Disconnect})
+
+        def apply(self, mutation: M.Mutation) -> Any:
+            assert self.families is not None and type(mutation) in self.families
+            return super().apply(mutation)
+
+    run_state_machine_as_test(OnlyJoins, settings=settings(max_examples=10, stateful_step_count=10))
+
+
+# a buggy app is caught -------------------------------------------------------------------------
+
+# short runs: each bug needs two or three steps, and shrinking long runs costs seconds
+_FIND = settings(
+    max_examples=200,
+    stateful_step_count=6,
+    derandomize=True,
+    database=None,
+    phases=[Phase.generate],  # found is enough here; shrinking costs seconds
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def test_an_app_that_ignores_who_was_there_is_caught_by_its_invariant() -> None:
+    class EventsOnlyMirrorMachine(MirrorMachine):
+        only_events = True
+
+    with pytest.raises(AssertionError) as info:
+        run_state_machine_as_test(EventsOnlyMirrorMachine, settings=_FIND)
+    assert "Client" in str(info.value)
+
+
+def test_a_handler_that_raises_fails_the_run_naming_client_and_event() -> None:
+    class TouchyApp(RoomStateMachine):
+        families = frozenset({M.Connect, M.UpdateRoomMetadata})
+
+        def on_connect(self, client: Client) -> None:
+            def boom(e: E.RoomMetadataChanged) -> None:
+                raise ValueError("can't handle room metadata")
+
+            client.on("room_metadata_changed", boom)
+
+    with pytest.raises(HandlerError) as info:
+        run_state_machine_as_test(TouchyApp, settings=_FIND)
+    msg = str(info.value)
+    assert "handling room_metadata_changed" in msg
+    assert "ValueError: can't handle room metadata" in msg
+    assert "client '" in msg
+    assert isinstance(info.value.__cause__, ValueError)
