@@ -356,7 +356,9 @@ class PermissionChanged(PFact):
         self.subs = subs
 
 
-class TrackAdded(PFact):
+class TrackFact(PFact):
+    """A fact about one of the subject's tracks."""
+
     __slots__ = ("track",)
 
     def __init__(self, before: PRecord, after: PRecord, time: float, track: TRecord) -> None:
@@ -364,14 +366,16 @@ class TrackAdded(PFact):
         self.track = track
 
 
-class TrackClosing(PFact):
+class TrackAdded(TrackFact):
+    """The subject published a track."""
+
+    __slots__ = ()
+
+
+class TrackClosing(TrackFact):
     """Subscribers lose the track; it is still published."""
 
-    __slots__ = ("track",)
-
-    def __init__(self, before: PRecord, after: PRecord, time: float, track: TRecord) -> None:
-        super().__init__(before, after, time)
-        self.track = track
+    __slots__ = ()
 
 
 class TrackRemoved(PFact):
@@ -387,22 +391,16 @@ class TrackRemoved(PFact):
         self.silent = silent
 
 
-class TrackMuteChanged(PFact):
-    __slots__ = ("track",)
+class TrackMuteChanged(TrackFact):
+    """The subject's track was muted or unmuted (``track`` is the new state)."""
 
-    def __init__(self, before: PRecord, after: PRecord, time: float, track: TRecord) -> None:
-        super().__init__(before, after, time)
-        self.track = track
+    __slots__ = ()
 
 
-class FirstSubscribed(PFact):
+class FirstSubscribed(TrackFact):
     """A track's first non-hidden subscriber bound: its publisher is told once."""
 
-    __slots__ = ("track",)
-
-    def __init__(self, before: PRecord, after: PRecord, time: float, track: TRecord) -> None:
-        super().__init__(before, after, time)
-        self.track = track
+    __slots__ = ()
 
 
 class SubscriptionChanged(PFact):

@@ -14,7 +14,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from roomsim import _state as S
-from roomsim import _validate as V
 from roomsim import mutations as M
 from roomsim._project import FOLDERS, View, project
 from roomsim.errors import ClientDisconnected, HandlerFailure, IllegalState, InvalidArgument
@@ -570,18 +569,9 @@ class Client:
         destination_identities: Sequence[str] = (),
     ) -> None:
         """Send a data packet; without ``can_publish_data`` it is dropped silently."""
-        payload = V.data_bytes(data)
-        if isinstance(destination_identities, list):
-            destination_identities = tuple(destination_identities)
         self._apply(
             "send_data",
-            M.SendData(
-                sender=self.identity,
-                data=payload,
-                topic=topic,
-                reliable=reliable,
-                destination_identities=destination_identities,  # type: ignore[arg-type]
-            ),
+            M.send_data_mutation(self.identity, data, topic, reliable, destination_identities),
         )
 
 

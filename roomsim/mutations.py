@@ -327,5 +327,27 @@ ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
 )
 
 
+def send_data_mutation(
+    sender: str | None,
+    data: bytes | str,
+    topic: str | None,
+    reliable: bool,
+    destination_identities: Any,
+) -> SendData:
+    """The ``SendData`` a ``send_data`` verb applies: text is sent as UTF-8, a list of
+    destinations becomes a tuple (anything else is refused by ``Room.apply``)."""
+    from roomsim._validate import data_bytes
+
+    if isinstance(destination_identities, list):
+        destination_identities = tuple(destination_identities)
+    return SendData(
+        sender=sender,
+        data=data_bytes(data),
+        topic=topic,
+        reliable=reliable,
+        destination_identities=destination_identities,
+    )
+
+
 def _fields(m: Mutation) -> dict[str, Any]:
     return attrs.asdict(m, recurse=False)

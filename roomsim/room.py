@@ -426,18 +426,7 @@ class Room:
         destination_identities: Sequence[str] = (),
     ) -> None:
         """Server API ``SendData``: receivers see ``participant=None``."""
-        payload = V.data_bytes(data)
-        if isinstance(destination_identities, list):
-            destination_identities = tuple(destination_identities)
-        self.apply(
-            M.SendData(
-                sender=None,
-                data=payload,
-                topic=topic,
-                reliable=reliable,
-                destination_identities=destination_identities,  # type: ignore[arg-type]
-            )
-        )
+        self.apply(M.send_data_mutation(None, data, topic, reliable, destination_identities))
 
     def dump(
         self, path: str | os.PathLike[str] | IO[str], *, events_of: Iterable[str] = ()
