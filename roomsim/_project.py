@@ -118,7 +118,15 @@ def _left(v: View, f: S.Fact) -> _Events:
     assert isinstance(f, S.Left) and f.before is not None
     rec = f.before
     if _is_me(v, rec):
+        # the session is over: the SDK clears its room state (docs/design.md, deviation 7),
+        # and a client nobody reads any more keeps nothing that grows with the room
         v.ended = True
+        v.subs.clear()
+        v.denied.clear()
+        v.paused.clear()
+        v.pub_count.clear()
+        v.speakers.clear()
+        v.quality.clear()
         return [
             E.ConnectionStateChanged(state=ConnectionState.DISCONNECTED),
             E.Disconnected(reason=f.reason),
