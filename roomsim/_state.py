@@ -21,6 +21,7 @@ from roomsim.model import (
     ParticipantKind,
     ParticipantState,
     Permission,
+    PublicationSnapshot,
     StreamState,
     TrackKind,
     TrackSource,
@@ -86,6 +87,12 @@ class TRecord(_Record):
             muted=muted,
             closing=closing,
             ever_subscribed=ever_subscribed,
+        )
+
+    def snapshot(self) -> PublicationSnapshot:
+        """The publication as the server (or its own publisher) sees it."""
+        return PublicationSnapshot(
+            sid=self.sid, name=self.name, kind=self.kind, source=self.source, muted=self.muted
         )
 
 

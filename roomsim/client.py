@@ -342,14 +342,7 @@ class Client:
     def local_participant(self) -> ParticipantSnapshot:
         self._sync()
         me = self._view.me
-        pubs = MappingProxyType(
-            {
-                t.sid: PublicationSnapshot(
-                    sid=t.sid, name=t.name, kind=t.kind, source=t.source, muted=t.muted
-                )
-                for t in me.tracks.values()
-            }
-        )
+        pubs = MappingProxyType({t.sid: t.snapshot() for t in me.tracks.values()})
         return self._snapshot_of(me, pubs, local=True)
 
     @property

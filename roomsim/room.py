@@ -84,14 +84,7 @@ def server_snapshot(rec: S.PRecord, state: ParticipantState | None = None) -> Pa
         permission=rec.permission,
         joined_at=rec.joined_at,
         disconnect_reason=rec.disconnect_reason,
-        track_publications=MappingProxyType(
-            {
-                t.sid: PublicationSnapshot(
-                    sid=t.sid, name=t.name, kind=t.kind, source=t.source, muted=t.muted
-                )
-                for t in rec.tracks.values()
-            }
-        ),
+        track_publications=MappingProxyType({t.sid: t.snapshot() for t in rec.tracks.values()}),
         connection_quality=rec.quality,
         is_speaking=rec.is_speaking,
         audio_level=rec.audio_level,
@@ -1100,10 +1093,7 @@ class Room:
         if t is None:
             return None  # LiveKit answers with no track and no error (server §5)
         self._commit_mute(rec, t, m.muted)
-        t2 = self._records[rec.identity].tracks[t.sid]
-        return PublicationSnapshot(
-            sid=t2.sid, name=t2.name, kind=t2.kind, source=t2.source, muted=t2.muted
-        )
+        return self._records[rec.identity].tracks[t.sid].snapshot()
 
     # ----------------------------------------------------------------------------------------
     # subscriptions
@@ -1273,15 +1263,7 @@ class Room:
                 participant_identity=rec.identity if rec is not None else None,
                 participant_sid=rec.sid if rec is not None else None,
                 participant=full,
-                track=PublicationSnapshot(
-                    sid=track.sid,
-                    name=track.name,
-                    kind=track.kind,
-                    source=track.source,
-                    muted=track.muted,
-                )
-                if track is not None
-                else None,
+                track=track.snapshot() if track is not None else None,
             )
         )
         self._next_ev += 1
