@@ -154,7 +154,8 @@ def run(mutations: int, clients: int, drain_every: int, windows: int, churn: boo
     print("-" * len(header))
     gc.collect()
     base_rss = rss_mb()
-    print(f"{0:>10,} {'':>9} {'':>9} {'':>9} {'':>10} {base_rss:>8.1f} {len(room._facts):>7,}")
+    kept = room.statistics().facts_kept
+    print(f"{0:>10,} {'':>9} {'':>9} {'':>9} {'':>10} {base_rss:>8.1f} {kept:>7,}")
     print("(apply, drain and total: CPU microseconds per mutation in the window)")
     totals: list[float] = []
     rss: list[float] = []
@@ -181,7 +182,8 @@ def run(mutations: int, clients: int, drain_every: int, windows: int, churn: boo
         rss.append(rss_mb())
         print(
             f"{done:>10,} {apply_s * us:>9.1f} {drain_s * us:>9.1f} {totals[-1]:>9.1f} "
-            f"{events:>10,} {rss[-1]:>8.1f} {len(room._facts):>7,} {len(room.departed):>8,} "
+            f"{events:>10,} {rss[-1]:>8.1f} {room.statistics().facts_kept:>7,} "
+            f"{len(room.departed):>8,} "
             f"{len(room.webhooks):>8,}"
         )
     _summary(totals, rss, base_rss)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from roomsim import _state as S
+from roomsim import _facts as facts
 from roomsim import events as E
+from roomsim._records import ParticipantRecord, SubChange, is_subscribed, permission_state
 from roomsim.model import ConnectionQuality, ConnectionState, ParticipantState, StreamState
 
 
@@ -36,7 +37,7 @@ class View:
         "subs",
     )
 
-    def __init__(self, me: S.PRecord) -> None:
+    def __init__(self, me: ParticipantRecord) -> None:
         self.identity = me.identity
         self.sid = me.sid
         self.me = me
@@ -56,11 +57,11 @@ _Events = list[E.Event]
 _NONE: _Events = []
 
 
-def _is_me(v: View, rec: S.PRecord) -> bool:
+def _is_me(v: View, rec: ParticipantRecord) -> bool:
     return rec.sid == v.sid
 
 
-def _gain(v: View, out: _Events, pub: S.PRecord, sid: str) -> None:
+def _gain(v: View, out: _Events, pub: ParticipantRecord, sid: str) -> None:
     """A subscription started; the first to a publisher also brings its quality and, if it is
     speaking, its speaker info (spec server §7, §8)."""
     out.append(E.TrackSubscribed(participant=pub.identity, track_sid=sid))
@@ -92,8 +93,8 @@ def _lose(v: View, out: _Events, pub: str, sid: str) -> None:
         out.append(E.ActiveSpeakersChanged(speakers=()))
 
 
-def _joined(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.Joined) and f.after is not None
+def _joined(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.Joined) and f.after is not None
     rec = f.after
     if _is_me(v, rec) or rec.permission.hidden:
         return _NONE
@@ -104,8 +105,8 @@ def _joined(v: View, f: S.Fact) -> _Events:
     return out
 
 
-def _activated(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.Activated) and f.after is not None
+def _activated(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.Activated) and f.after is not None
     rec = f.after
     if _is_me(v, rec):
         return _own_subscriptions(v, f.subs)
@@ -114,8 +115,8 @@ def _activated(v: View, f: S.Fact) -> _Events:
     return [E.ParticipantActive(participant=rec.identity)]
 
 
-def _left(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.Left) and f.before is not None
+def _left(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.Left) and f.before is not None
     rec = f.before
     if _is_me(v, rec):
         # the session is over: the SDK clears its room state (docs/design.md, deviation 7),
@@ -139,7 +140,7 @@ def _left(v: View, f: S.Fact) -> _Events:
     return [E.ParticipantDisconnected(participant=rec.identity, reason=f.reason)]
 
 
-def _name(v: View, f: S.Fact) -> _Events:
+def _name(v: View, f: facts.Fact) -> _Events:
     b, a = f.before, f.after
     assert b is not None and a is not None
     if a.permission.hidden and not _is_me(v, a):
@@ -147,7 +148,7 @@ def _name(v: View, f: S.Fact) -> _Events:
     return [E.ParticipantNameChanged(participant=a.identity, old_name=b.name, new_name=a.name)]
 
 
-def _metadata(v: View, f: S.Fact) -> _Events:
+def _metadata(v: View, f: facts.Fact) -> _Events:
     b, a = f.before, f.after
     assert b is not None and a is not None
     if a.permission.hidden and not _is_me(v, a):
@@ -159,16 +160,16 @@ def _metadata(v: View, f: S.Fact) -> _Events:
     ]
 
 
-def _attributes(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.AttributesChanged) and f.after is not None
+def _attributes(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.AttributesChanged) and f.after is not None
     a = f.after
     if a.permission.hidden and not _is_me(v, a):
         return _NONE
     return [E.ParticipantAttributesChanged(participant=a.identity, changed_attributes=f.changed)]
 
 
-def _permission(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.PermissionChanged)
+def _permission(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.PermissionChanged)
     b, a = f.before, f.after
     assert b is not None and a is not None
     if _is_me(v, a):
@@ -188,17 +189,17 @@ def _permission(v: View, f: S.Fact) -> _Events:
     ]
 
 
-def _track_added(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.TrackAdded) and f.after is not None
+def _track_added(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.TrackAdded) and f.after is not None
     a, t = f.after, f.track
     if _is_me(v, a):
         return [E.LocalTrackPublished(track_sid=t.sid)]
     if a.permission.hidden:
         return _NONE
     out: _Events = [E.TrackPublished(participant=a.identity, track_sid=t.sid)]
-    if S.is_subscribed(v.me, a, t):
+    if is_subscribed(v.me, a, t):
         _gain(v, out, a, t.sid)
-    elif S.permission_state(v.me, a, t) is False:
+    elif permission_state(v.me, a, t) is False:
         out.append(
             E.TrackSubscriptionPermissionChanged(
                 participant=a.identity, track_sid=t.sid, allowed=False
@@ -207,8 +208,8 @@ def _track_added(v: View, f: S.Fact) -> _Events:
     return out
 
 
-def _track_closing(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.TrackClosing) and f.before is not None
+def _track_closing(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.TrackClosing) and f.before is not None
     b, t = f.before, f.track
     if t.sid in v.subs:
         out: _Events = []
@@ -217,8 +218,8 @@ def _track_closing(v: View, f: S.Fact) -> _Events:
     return _NONE
 
 
-def _track_removed(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.TrackRemoved) and f.before is not None
+def _track_removed(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.TrackRemoved) and f.before is not None
     b, t = f.before, f.track
     if _is_me(v, b):
         return _NONE if f.silent else [E.LocalTrackUnpublished(track_sid=t.sid)]
@@ -227,8 +228,8 @@ def _track_removed(v: View, f: S.Fact) -> _Events:
     return [E.TrackUnpublished(participant=b.identity, track_sid=t.sid)]
 
 
-def _track_mute(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.TrackMuteChanged) and f.after is not None
+def _track_mute(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.TrackMuteChanged) and f.after is not None
     a, t = f.after, f.track
     if a.permission.hidden and not _is_me(v, a):
         return _NONE
@@ -237,14 +238,14 @@ def _track_mute(v: View, f: S.Fact) -> _Events:
     return [E.TrackUnmuted(participant=a.identity, track_sid=t.sid)]
 
 
-def _first_subscribed(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.FirstSubscribed) and f.after is not None
+def _first_subscribed(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.FirstSubscribed) and f.after is not None
     if _is_me(v, f.after):
         return [E.LocalTrackSubscribed(track_sid=f.track.sid)]
     return _NONE
 
 
-def _own_subscriptions(v: View, subs: tuple[S.SubChange, ...]) -> _Events:
+def _own_subscriptions(v: View, subs: tuple[SubChange, ...]) -> _Events:
     """A subscriber's own changes, each (publisher, sid, subscribed, permission status).
 
     A permission status is reported only when it differs from what the SDK was last told.
@@ -272,14 +273,14 @@ def _own_subscriptions(v: View, subs: tuple[S.SubChange, ...]) -> _Events:
     return out
 
 
-def _subscription(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.SubscriptionChanged) and f.after is not None
+def _subscription(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.SubscriptionChanged) and f.after is not None
     if not _is_me(v, f.after):
         return _NONE
     return _own_subscriptions(v, f.subs)
 
 
-def _sub_permissions(v: View, f: S.Fact) -> _Events:
+def _sub_permissions(v: View, f: facts.Fact) -> _Events:
     b, a = f.before, f.after
     assert b is not None and a is not None
     if _is_me(v, a) or a.permission.hidden:
@@ -288,9 +289,9 @@ def _sub_permissions(v: View, f: S.Fact) -> _Events:
     out: _Events = []
     for t in a.tracks.values():
         was_on = t.sid in v.subs
-        is_on = S.is_subscribed(me, a, t)
+        is_on = is_subscribed(me, a, t)
         was_denied = t.sid in v.denied
-        is_ok = S.permission_state(me, a, t)
+        is_ok = permission_state(me, a, t)
         if is_ok is True and was_denied:
             out.append(
                 E.TrackSubscriptionPermissionChanged(
@@ -310,8 +311,8 @@ def _sub_permissions(v: View, f: S.Fact) -> _Events:
     return out
 
 
-def _stream_state(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.StreamStateChanged)
+def _stream_state(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.StreamStateChanged)
     if f.subscriber_sid != v.sid or f.track_sid not in v.subs:
         return _NONE
     if (f.track_sid in v.paused) == (f.state is StreamState.PAUSED):
@@ -321,10 +322,10 @@ def _stream_state(v: View, f: S.Fact) -> _Events:
     ]
 
 
-def _speakers(v: View, f: S.Fact) -> _Events:
+def _speakers(v: View, f: facts.Fact) -> _Events:
     """A speaker delta, filtered to what this client subscribes to plus itself; emitted as the
     Python SDK emits it: the active entries of the delta, quietest first (client §6)."""
-    assert isinstance(f, S.SpeakersChanged)
+    assert isinstance(f, facts.SpeakersChanged)
     me, counts, speakers = v.identity, v.pub_count, v.speakers
     entries = [c for c in f.changes if c[0] == me or counts.get(c[0], 0) > 0]
     if not entries:
@@ -343,10 +344,10 @@ def _speakers(v: View, f: S.Fact) -> _Events:
     return out
 
 
-def _quality(v: View, f: S.Fact) -> _Events:
+def _quality(v: View, f: facts.Fact) -> _Events:
     """A quality update: the client's own entry, then every participant it subscribes to; the
     Python SDK emits one event per entry, changed or not (client §7)."""
-    assert isinstance(f, S.QualityUpdate)
+    assert isinstance(f, facts.QualityUpdate)
     if v.me.state is not ParticipantState.ACTIVE:
         return _NONE
     out: _Events = []
@@ -369,17 +370,17 @@ def _quality(v: View, f: S.Fact) -> _Events:
     return out
 
 
-def _silent(v: View, f: S.Fact) -> _Events:
+def _silent(v: View, f: facts.Fact) -> _Events:
     return _NONE
 
 
-def _room_metadata(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.RoomMetadata)
+def _room_metadata(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.RoomMetadata)
     return [E.RoomMetadataChanged(old_metadata=f.old, new_metadata=f.new)]
 
 
-def _data(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.Data)
+def _data(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.Data)
     if f.sender_sid == v.sid:
         return _NONE
     if f.destinations is not None and v.identity not in f.destinations:
@@ -391,27 +392,27 @@ def _data(v: View, f: S.Fact) -> _Events:
     ]
 
 
-PROJECTORS: dict[type[S.Fact], Callable[[View, S.Fact], _Events]] = {
-    S.Joined: _joined,
-    S.Activated: _activated,
-    S.Left: _left,
-    S.NameChanged: _name,
-    S.MetadataChanged: _metadata,
-    S.AttributesChanged: _attributes,
-    S.PermissionChanged: _permission,
-    S.TrackAdded: _track_added,
-    S.TrackClosing: _track_closing,
-    S.TrackRemoved: _track_removed,
-    S.TrackMuteChanged: _track_mute,
-    S.FirstSubscribed: _first_subscribed,
-    S.SubscriptionChanged: _subscription,
-    S.SubPermissionsChanged: _sub_permissions,
-    S.StreamStateChanged: _stream_state,
-    S.MediaChanged: _silent,
-    S.SpeakersChanged: _speakers,
-    S.QualityUpdate: _quality,
-    S.RoomMetadata: _room_metadata,
-    S.Data: _data,
+PROJECTORS: dict[type[facts.Fact], Callable[[View, facts.Fact], _Events]] = {
+    facts.Joined: _joined,
+    facts.Activated: _activated,
+    facts.Left: _left,
+    facts.NameChanged: _name,
+    facts.MetadataChanged: _metadata,
+    facts.AttributesChanged: _attributes,
+    facts.PermissionChanged: _permission,
+    facts.TrackAdded: _track_added,
+    facts.TrackClosing: _track_closing,
+    facts.TrackRemoved: _track_removed,
+    facts.TrackMuteChanged: _track_mute,
+    facts.FirstSubscribed: _first_subscribed,
+    facts.SubscriptionChanged: _subscription,
+    facts.SubPermissionsChanged: _sub_permissions,
+    facts.StreamStateChanged: _stream_state,
+    facts.MediaChanged: _silent,
+    facts.SpeakersChanged: _speakers,
+    facts.QualityUpdate: _quality,
+    facts.RoomMetadata: _room_metadata,
+    facts.Data: _data,
 }
 
 
@@ -460,14 +461,10 @@ FOLDERS: dict[type[E.Event], Callable[[View, E.Event], None]] = {
 }
 
 
-def project(v: View, f: S.Fact) -> _Events:
+def project(v: View, f: facts.Fact) -> _Events:
     """The events ``v``'s client receives for ``f``; folds ``f`` into ``v``."""
     out = PROJECTORS[type(f)](v, f)
     a = f.after
     if a is not None and a.sid == v.sid:
         v.me = a
     return out
-
-
-def is_active(rec: S.PRecord) -> bool:
-    return rec.state is ParticipantState.ACTIVE

@@ -9,7 +9,7 @@ the one exception is :class:`HandlerError`, raised after a valid commit.  Each e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 if TYPE_CHECKING:
     from roomsim.events import Event
@@ -154,5 +154,7 @@ class InternalError(RoomsimError, AssertionError):
     default_code = "internal"
 
 
-def _describe(value: Any) -> str:
-    return f"{value!r} (type {type(value).__name__})"
+def broken(what: str, **seen: Any) -> NoReturn:
+    """Raise ``InternalError`` for a broken invariant, naming it and the values seen."""
+    details = "; ".join(f"{k}={v!r}" for k, v in seen.items())
+    raise InternalError(f"roomsim invariant broken: {what} ({details}); this is a roomsim bug")

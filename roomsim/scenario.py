@@ -509,7 +509,7 @@ class Scenario:
 
 def _start_of(room: Room) -> float:
     """The clock's time when ``room`` was made."""
-    for name in ("created_at", "_created_at"):
+    for name in ("created_at",):
         created = getattr(room, name, None)
         if isinstance(created, int | float):
             return float(created)
@@ -590,7 +590,7 @@ def dump(room: Room, target: PathOrFile, *, events_of: Iterable[str] = ()) -> No
                 f"dump(events_of=...) holds {identity!r} (type {type(identity).__name__}); "
                 "pass identities (str)"
             )
-    if not room._keep_log:
+    if not room.keep_log:
         raise IllegalState(
             f"can't dump room {room.name!r}: it was made with keep_log=False and keeps no "
             "mutation log; make it with Room(..., keep_log=True) (the default) to dump it"

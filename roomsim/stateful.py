@@ -147,7 +147,7 @@ class RoomStateMachine(RuleBasedStateMachine):
 
     def _scene_now(self) -> Any:
         room = self.room
-        key = (room._end, room.closed, room.now, len(room.participants))
+        key = (room.statistics().facts_committed, room.closed, room.now, len(room.participants))
         if key != self._scene_key:
             self._scene_key = key
             self._scene = _strategies._scene(room)

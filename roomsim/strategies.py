@@ -37,7 +37,6 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument as _BadStrategyArgument
 
-from roomsim import _state as S
 from roomsim import mutations as M
 from roomsim.config import RoomConfig
 from roomsim.errors import (
@@ -56,6 +55,7 @@ from roomsim.model import (
     ConnectionQuality,
     KindDetail,
     ParticipantKind,
+    ParticipantSnapshot,
     ParticipantState,
     Permission,
     StreamState,
@@ -317,13 +317,37 @@ class _Scene:
         return tuple(t for p in self.people for t in p.tracks)
 
 
+def _dependent(p: ParticipantSnapshot) -> bool:
+    """Agents and egress neither count toward limits nor keep a room open (server §3)."""
+    perm = p.permission
+    return p.kind in (ParticipantKind.AGENT, ParticipantKind.EGRESS) or perm.agent or perm.recorder
+
+
 def _scene(source: Room | RoomSnapshot) -> _Scene:
     """Read a room without reading its clients (so drawing keeps lazy delivery lazy)."""
     if isinstance(source, Room):
-        records: Sequence[Any] = list(source._records.values())
+        records: Sequence[ParticipantSnapshot] = list(source.participants.values())
         config, closed = source.config, source.closed
+        subscribed = frozenset(
+            (sub.identity, sid)
+            for sub in records
+            for pub in records
+            if pub.identity != sub.identity
+            for sid in pub.track_publications
+            if source.is_subscribed(sub.identity, sid)
+        )
     elif isinstance(source, RoomSnapshot):
-        records, config, closed = source.participants, source.config, source.closed
+        records = [s.participant for s in source.participants]
+        config, closed = source.config, source.closed
+        fork = Room.from_snapshot(source)
+        subscribed = frozenset(
+            (sub.identity, sid)
+            for sub in records
+            for pub in records
+            if pub.identity != sub.identity
+            for sid in pub.track_publications
+            if fork.is_subscribed(sub.identity, sid)
+        )
     else:
         raise _BadStrategyArgument(
             f"mutations are drawn for a Room or a RoomSnapshot, got {source!r} "
@@ -334,17 +358,12 @@ def _scene(source: Room | RoomSnapshot) -> _Scene:
             identity=r.identity,
             state=r.state,
             permission=r.permission,
-            dependent=r.dependent,
-            tracks=tuple(_Track(t.sid, t.kind, t.source, r.identity) for t in r.tracks.values()),
+            dependent=_dependent(r),
+            tracks=tuple(
+                _Track(t.sid, t.kind, t.source, r.identity) for t in r.track_publications.values()
+            ),
         )
         for r in records
-    )
-    subscribed = frozenset(
-        (sub.identity, t.sid)
-        for sub in records
-        for pub in records
-        for t in pub.tracks.values()
-        if S.is_subscribed(sub, pub, t)
     )
     return _Scene(config=config, closed=closed, people=people, subscribed=subscribed)
 

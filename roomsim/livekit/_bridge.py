@@ -38,6 +38,7 @@ from roomsim.livekit._convert import RoomInfo, rtc_track_info, to_rtc
 from roomsim.livekit._versions import check_versions
 from roomsim.model import (
     ConnectionQuality,
+    ConnectionState,
     ParticipantSnapshot,
     PublicationSnapshot,
     TrackKind,
@@ -108,7 +109,7 @@ class Bridge:
                 f"(type {type(client).__name__})"
             )
         check_versions()
-        if client._gone or client._ended:
+        if client.connection_state is ConnectionState.DISCONNECTED:
             raise ClientDisconnected(
                 f"rtc_room({client.identity!r}): the client's session has ended; a bridge "
                 "mirrors a connected client",
@@ -177,7 +178,7 @@ class Bridge:
     def _build(self) -> rtc.Room:
         client = self.client
         self.room = room = rtc.Room(loop=self.loop)
-        info = RoomInfo.of(client._room)
+        info = RoomInfo.of(client.room)
         room._info = to_rtc(attrs.evolve(info, metadata=client.room_metadata))
         room._resolve_first_sid(info.sid)
         room._connection_state = _fr.ConnectionState.CONN_CONNECTED

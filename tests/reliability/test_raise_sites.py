@@ -1219,7 +1219,7 @@ def test_a_broken_invariant_raises_internal_error() -> None:
     on purpose: no public input breaks one)."""
     w = world()
     check_invariants(w.room)
-    w.room._track_owner["TR_99"] = "alice"
+    w.room._server.track_owner["TR_99"] = "alice"
     with pytest.raises(InternalError) as info:
         check_invariants(w.room)
     assert_error(info.value, InternalError, "internal")

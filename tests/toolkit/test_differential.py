@@ -203,7 +203,7 @@ def test_the_model_and_roomsim_agree_on_a_script() -> None:
         got = room.apply(m)
         expected = model.apply(m)
         assert (got.sid if isinstance(got, Client) else got) == expected
-    for c in room._all_clients:
+    for c in room.all_clients:
         assert _modelled(c.events) == model.clients[c.sid].events
         assert participant_fields(c.local_participant) == participant_fields(
             model.local_participant(c.sid)
@@ -240,5 +240,5 @@ def test_one_update_subscriptions_is_reconciled_in_the_request_order() -> None:
         LocalTrackSubscribed(track_sid="TR_2"),
         LocalTrackSubscribed(track_sid="TR_1"),
     ]
-    for c in room._all_clients:
+    for c in room.all_clients:
         assert _modelled(c.events) == model.clients[c.sid].events
