@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from enum import Enum
-from typing import Any
+from collections.abc import Callable
 
-import attrs
-
+from roomsim._format import format_event
 from roomsim.client import Client
 from roomsim.events import ALL_EVENTS, Event
 from roomsim.model import ConnectionQuality, ParticipantKind, Permission, TrackKind, TrackSource
 from roomsim.room import Room
-
-
-def format_value(v: Any) -> str:
-    if isinstance(v, Enum):
-        return v.name
-    if isinstance(v, Mapping):
-        return "{" + ", ".join(f"{k}: {format_value(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, tuple):
-        return "[" + ", ".join(format_value(x) for x in v) + "]"
-    if isinstance(v, Permission):
-        on = [f.name for f in attrs.fields(Permission) if getattr(v, f.name) is True]
-        return "Permission(" + ",".join(on) + ")"
-    return repr(v)
-
-
-def format_event(time: float, recipient: str, e: Event) -> str:
-    fields = " ".join(f"{f.name}={format_value(getattr(e, f.name))}" for f in attrs.fields(type(e)))
-    return f"{time:8.3f}  {recipient:<8} {e.name:<40} {fields}".rstrip()
+from roomsim.scenario import event_to_json
 
 
 def event_line(time: float, recipient: str, e: Event) -> str:
     """One event as a JSON line: ``{"time", "to", "event", fields...}``."""
-    from roomsim.scenario import event_to_json
-
     return json.dumps({"time": time, "to": recipient, **event_to_json(e)}, ensure_ascii=False)
 
 

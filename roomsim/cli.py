@@ -127,7 +127,7 @@ def _add_run(sub: Any) -> None:
 
 
 def _run(path: str, *, as_json: bool, clients: Sequence[str] | None) -> int:
-    from roomsim._demo import format_event
+    from roomsim._format import format_event
     from roomsim.errors import InvalidArgument
     from roomsim.scenario import event_to_json, play
 
