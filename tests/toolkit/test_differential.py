@@ -1,6 +1,6 @@
 """The differential test (STYLE: fakeredis' hypothesis tests): roomsim against a reference model.
 
-``roomsim._reference.ReferenceRoom`` is a naive, eager model of the participant and track
+``tests.toolkit._reference.ReferenceRoom`` is a naive, eager model of the participant and track
 semantics: after every step of every mutation it brings every client up to date by diffing
 what the client knows against the truth.  ``DifferentialMachine`` applies each drawn mutation
 to both, and compares
@@ -28,10 +28,10 @@ from hypothesis.stateful import precondition, rule
 
 from roomsim import Client, Room, RoomConfig, RoomsimError
 from roomsim import mutations as M
-from roomsim._reference import MODELLED, UNMODELLED_EVENTS, ReferenceRoom, participant_fields
 from roomsim.events import ALL_EVENTS, Event
 from roomsim.stateful import RoomStateMachine
 from roomsim.strategies import Refusal
+from tests.toolkit._reference import MODELLED, UNMODELLED_EVENTS, ReferenceRoom, participant_fields
 
 
 def _modelled(events: Any) -> list[Event]:
