@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 from roomsim import _facts as facts
 from roomsim import _fork, mutations
 from roomsim._log import FactLog
-from roomsim._project import FOLDERS, View, project
+from roomsim._project import View, project
 from roomsim._records import ParticipantRecord, is_subscribed, permission_state
 from roomsim._server import Server
 from roomsim._views import SnapshotMap
@@ -183,35 +183,21 @@ class Client:
         """Whether this client has folded the end of its session."""
         return self._view.ended
 
-    def _store(self, evs: list[Event]) -> None:
-        v = self._view
-        for e in evs:
-            fold = FOLDERS.get(type(e))
-            if fold is not None:
-                fold(v, e)
-        if self._keep:
-            self._events.extend(evs)
-        else:
-            self._unread.extend(evs)
-
-    def _fold(self, f: facts.Fact) -> list[Event]:
-        v = self._view
+    def _fold(self, f: facts.Fact) -> Iterator[Event]:
+        """Start folding the fact at the cursor: the events, one at a time, as they are taken."""
         self._cursor += 1
-        evs = project(v, f)
         if type(f) is facts.RoomMetadata:
             self._room_metadata = f.new
-        if v.ended:
-            assert isinstance(f, facts.Left)
+        elif isinstance(f, facts.Left) and f.rec.sid == self.sid:
             self._reason = f.reason
-        return evs
+        return project(self._view, f)
 
     def catch_up(self, upto: int) -> None:
         """Fold facts up to ``upto`` (exclusive) without calling handlers."""
         log = self._facts
+        store = self._events if self._keep else self._unread
         while self._cursor < upto and not self._view.ended:
-            evs = self._fold(log.at(self._cursor))
-            if evs:
-                self._store(evs)
+            store.extend(self._fold(log.at(self._cursor)))
 
     def _sync(self) -> None:
         if not self._handlers and not self._view.ended:
@@ -226,24 +212,12 @@ class Client:
     def deliver(self, f: facts.Fact, failures: list[HandlerFailure]) -> None:
         if self._ended:
             return
-        evs = self._fold(f)
-        if self._view.ended:
-            # its session is over: dispatch has nothing more for it
-            self._facts.make_lazy(self)
-        if not evs:
-            return
         handlers = self._handlers
-        v = self._view
-        keep = self._keep
-        for e in evs:
-            # the state a handler sees is the state right after its event
-            fold = FOLDERS.get(type(e))
-            if fold is not None:
-                fold(v, e)
-            if keep:
-                self._events.append(e)
-            else:
-                self._unread.append(e)
+        store = self._events if self._keep else self._unread
+        # each event is taken from the projection only when the handlers of the one before
+        # have run: a handler sees the state right after its own event
+        for e in self._fold(f):
+            store.append(e)
             hs = handlers.get(e.name)
             if hs:
                 for h in tuple(hs):
@@ -251,6 +225,9 @@ class Client:
                         h(e)
                     except Exception as exc:
                         failures.append(HandlerFailure(self.identity, e, exc))
+        if self._view.ended:
+            # its session is over: dispatch has nothing more for it
+            self._facts.make_lazy(self)
 
     def session_ended(self, reason: DisconnectReason) -> None:
         self._gone = True
