@@ -2,7 +2,7 @@
 
 A fact about a participant carries its record before and after the change, so a client can be
 shown the room as it was at its own cursor (``FactLog.records_at``) and a projection never needs
-more than the fact and the client's own record (DESIGN §1).
+more than the fact and the client's own record (design §1).
 """
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ class MediaChanged(ParticipantFact):
 
 
 class SpeakersChanged(Fact):
-    """A speaker update (spec server §7): ``changes`` are (identity, level, active), the new
+    """A speaker update (server §7): ``changes`` are (identity, level, active), the new
     and changed speakers loudest first, then those that stopped."""
 
     __slots__ = ("changes",)
@@ -250,7 +250,7 @@ class SpeakersChanged(Fact):
 
 
 class QualityUpdate(Fact):
-    """A connection-quality update (spec server §8): every ACTIVE participant's quality; each
+    """A connection-quality update (server §8): every ACTIVE participant's quality; each
     ACTIVE client receives its own and those it subscribes to."""
 
     __slots__ = ("_order", "qualities")

@@ -3,7 +3,7 @@
 A commit appends facts here; nothing else writes the log.  A *reader* (a ``Client``) holds a
 cursor into the log and folds facts into events when it is read (lazy delivery).  Readers with
 handlers are *eager*: ``dispatch`` delivers each new fact to them, in join order, after the
-outermost commit (DESIGN §1).  Facts every reader has read are trimmed, so long runs stay flat.
+outermost commit (design §1).  Facts every reader has read are trimmed, so long runs stay flat.
 
 Positions are absolute: a fact's position never changes when older facts are trimmed.
 """

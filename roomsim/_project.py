@@ -4,7 +4,7 @@ A projector reads the fact and the client's ``View`` and yields the client's eve
 time; it is the only code that changes a view, and it changes it *before* yielding the event the
 change belongs to.  The client runs a handler as each event is yielded, so a handler sees the
 state right after its own event and before the next one, as an SDK's state is when it emits
-(DESIGN §1).  Every ordering rule of the SDKs lives here (client §4, §9, §10); the server side
+(design §1).  Every ordering rule of the SDKs lives here (client §4, §9, §10); the server side
 decides *what* happened, this module decides what each client *sees* of it.
 """
 

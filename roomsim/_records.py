@@ -225,7 +225,7 @@ def evolve(rec: _R, **changes: Any) -> _R:
     return new
 
 
-#: the server's active-speaker threshold: -35 dBov as a linear level (spec server §7)
+#: the server's active-speaker threshold: -35 dBov as a linear level (server §7)
 SPEAKING_THRESHOLD = 10 ** (-35 / 20)
 
 #: one subscriber's change on one track: (publisher record, track sid, subscribed now or None,

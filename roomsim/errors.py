@@ -1,4 +1,4 @@
-"""The one exception hierarchy of roomsim (DESIGN §4).
+"""The one exception hierarchy of roomsim (design §4).
 
 Every error a mutation raises leaves the room, its log and every client exactly as they were;
 the one exception is :class:`HandlerError`, raised after a valid commit.  Each error carries a

@@ -74,7 +74,7 @@ class KindDetail(_Enum):
 
 @final
 class ParticipantState(_Enum):
-    """A session's lifecycle; it only moves forward (spec server §4)."""
+    """A session's lifecycle; it only moves forward (server §4)."""
 
     JOINING = "joining"
     JOINED = "joined"
@@ -123,7 +123,7 @@ class StreamState(_Enum):
 
 @final
 class DisconnectReason(_Enum):
-    """Why a session ended (protocol ``DisconnectReason``, spec server §11)."""
+    """Why a session ended (protocol ``DisconnectReason``, server §11)."""
 
     UNKNOWN_REASON = "unknown_reason"
     CLIENT_INITIATED = "client_initiated"
@@ -197,7 +197,7 @@ def _default_publish_data(self: Any) -> bool:
 @final
 @attrs.frozen(kw_only=True)
 class Permission:
-    """A participant's complete grant set (protocol ``ParticipantPermission``, spec server §3).
+    """A participant's complete grant set (protocol ``ParticipantPermission``, server §3).
 
     Omitted fields take the token defaults: ``can_subscribe`` and ``can_publish`` are True,
     ``can_publish_data`` follows ``can_publish``, everything else is False or empty.  An update

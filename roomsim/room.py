@@ -188,7 +188,7 @@ class Room:
 
     @property
     def webhooks(self) -> Sequence[Webhook]:
-        """The webhook events the room sent, in order (spec server §10)."""
+        """The webhook events the room sent, in order (server §10)."""
         return ReadOnlySeq(self._server.webhooks)
 
     @property
@@ -338,12 +338,12 @@ class Room:
 
     def set_audio_levels(self, levels: Mapping[str, float]) -> None:
         """The media layer's audio levels, linear in [0, 1] as the server's level is; sticky
-        until changed.  Speaker updates go out on the next 400 ms tick (spec server §7)."""
+        until changed.  Speaker updates go out on the next 400 ms tick (server §7)."""
         self.apply(mutations.SetAudioLevels(levels=freeze_map(levels)))
 
     def set_connection_quality(self, identity: str, quality: ConnectionQuality) -> None:
         """The network's view of a participant's connection; clients hear of it on the next
-        quality update (``RoomConfig.quality_interval``, 5 s; 0 = at once; spec server §8)."""
+        quality update (``RoomConfig.quality_interval``, 5 s; 0 = at once; server §8)."""
         self.apply(mutations.SetConnectionQuality(identity=identity, quality=quality))
 
     def delete(self) -> None:

@@ -5,7 +5,7 @@ Hypothesis' own style: keyword-only arguments, checked when the strategy is buil
 that shrink towards the simplest case (``""``, ``{}``, ``Permission()``).
 
 - :func:`identities`, :func:`utf8_texts`, :func:`texts_of_size`: strings measured the way
-  LiveKit measures them, in UTF-8 bytes (spec server §1), with sizes at and just over a limit;
+  LiveKit measures them, in UTF-8 bytes (server §1), with sizes at and just over a limit;
 - :func:`attribute_maps`, :func:`attribute_maps_of_size`: attribute maps, with empty values
   (which delete a key), non-ASCII text, and exact sizes for limit tests;
 - :func:`permissions`: complete permission sets;
@@ -178,7 +178,7 @@ def attribute_maps(
 ) -> st.SearchStrategy[dict[str, str]]:
     """Attribute maps (``str -> str``) whose LiveKit size is within ``max_bytes``.
 
-    The size is ``sum(len(key) + len(value))`` in UTF-8 bytes (spec server §1).  Values include
+    The size is ``sum(len(key) + len(value))`` in UTF-8 bytes (server §1).  Values include
     ``""`` (a delete, in an update) unless ``allow_deletes=False``; keys and values include
     non-ASCII text.  ``max_bytes=None`` means unlimited.
     """
@@ -253,7 +253,7 @@ def permissions(*, hidden: bool | None = False) -> st.SearchStrategy[Permission]
     """Complete permission sets; shrinks towards the token defaults ``Permission()``.
 
     ``hidden=None`` draws the hidden flag too; the default keeps it False, because roomsim
-    refuses to toggle it on a connected participant (DESIGN §2).
+    refuses to toggle it on a connected participant (design §2).
     """
     if hidden is not None and type(hidden) is not bool:
         raise _BadStrategyArgument(f"hidden={hidden!r} must be True, False or None")
@@ -497,7 +497,7 @@ def _draw_update(draw: st.DrawFn, sc: _Scene, pool: tuple[str, ...]) -> M.Mutati
         name=draw(_maybe(_within(cfg.max_name_length))),
         metadata=draw(_maybe(_within(cfg.max_metadata_size))),
         attributes=draw(_maybe(_attrs_within(cfg.max_attributes_size))),
-        # hidden can't change on a connected participant (DESIGN §2)
+        # hidden can't change on a connected participant (design §2)
         permission=draw(_maybe(_perms(p.permission.hidden))),
     )
 
@@ -708,7 +708,7 @@ def _check_pool(pool: Sequence[str]) -> tuple[str, ...]:
 
 def _possible(sc: _Scene, cls: type[M.Mutation]) -> bool:
     if sc.closed and cls is not M.Advance:
-        return False  # a closed room refuses everything but time (DESIGN §2)
+        return False  # a closed room refuses everything but time (design §2)
     return _VALID[cls][0](sc)
 
 
@@ -1171,7 +1171,7 @@ def _refusal(
 ) -> Refusal:
     sc = _scene(room)
     if sc.closed:
-        # a closed room refuses everything but time (DESIGN §2)
+        # a closed room refuses everything but time (design §2)
         opened = attrs.evolve(sc, closed=False)
         options = [c for c in chosen if c is not M.Advance and _VALID[c][0](opened)]
         if not options:
@@ -1195,7 +1195,7 @@ def invalid_mutations(
 
     Each mutation has exactly one thing wrong with it (a wrong type, a size one byte over a
     limit, an unknown identity or sid, a missing grant, a wrong state), so ``room.apply`` must
-    raise ``refusal.error`` (or a subclass) and change nothing (DESIGN §1 atomicity).
+    raise ``refusal.error`` (or a subclass) and change nothing (design §1 atomicity).
     ``families`` limits the mutation classes drawn, as for :func:`mutations`.
 
     >>> import pytest

@@ -1,7 +1,7 @@
 """Appliers: for each mutation, a check of the whole request, then a commit.
 
 An applier takes the room's ``Server`` and one mutation.  It raises before it changes anything
-(a refused mutation leaves everything as it was, DESIGN §1) and then commits through the
+(a refused mutation leaves everything as it was, design §1) and then commits through the
 server's primitives, which never raise.  ``APPLIERS`` maps each mutation class to its applier;
 ``Advance`` is applied by ``_time`` (it moves the clock of every room on it).
 """

@@ -124,7 +124,7 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
 def apply_activate(server: Server, m: mutations.Activate) -> None:
     rec = server.lookup(m.identity)
     if rec.state is ParticipantState.ACTIVE:
-        return  # a second activate() changes nothing (DESIGN §2)
+        return  # a second activate() changes nothing (design §2)
     server.activate(rec.identity)
 
 
@@ -221,7 +221,7 @@ def apply_update_participant(server: Server, m: mutations.UpdateParticipant) -> 
     if m.permission is not None and m.permission.hidden != rec.permission.hidden:
         raise IllegalState(
             f"can't change hidden on connected participant {rec.identity!r}: LiveKit's "
-            "behaviour there is unconfirmed (spec server, open items); connect it again "
+            "behaviour there is unconfirmed (server, open items); connect it again "
             "with the permission you want",
             code="failed_precondition",
         )

@@ -1,4 +1,4 @@
-"""Lazy delivery (DESIGN §1 "Facts, then projection"): when a client is read never changes
+"""Lazy delivery (design §1 "Facts, then projection"): when a client is read never changes
 what it receives.  Three twin rooms get the same mutations: clients of the first are read after
 every mutation, of the second only at the end, and of the third through handlers."""
 

@@ -1,4 +1,4 @@
-"""Bad inputs, family by family (DESIGN §1 Atomic, §4 Errors): wrong types, UTF-8 limits at and
+"""Bad inputs, family by family (design §1 Atomic, §4 Errors): wrong types, UTF-8 limits at and
 one byte over (with multi-byte characters), unknown identities and sids, disconnected clients,
 a closed room, every permission violation, malformed scenario files; and what LiveKit accepts
 silently, accepted silently.  Each refusal is an ``InvalidArgument`` family (or the documented

@@ -10,7 +10,7 @@ to both, and compares
 - one client's events (all of them, or via ``next_event()``/``drain()``) and its snapshots
   (``local_participant``, ``remote_participants``, connection state, room metadata), read at
   random points: roomsim's clients are lazy, so this also checks that reading late, early or
-  never gives the same stream (DESIGN §1);
+  never gives the same stream (design §1);
 - events seen by handlers, for clients made eager at random points;
 - every client, at the end.
 
@@ -214,7 +214,7 @@ def test_the_model_and_roomsim_agree_on_a_script() -> None:
 def test_one_update_subscriptions_is_reconciled_in_the_request_order() -> None:
     """Found by the differential machine (the model first used publish order): a server
     ``UpdateSubscriptions`` subscribes in the order of its ``track_sids``, as LiveKit's
-    ``Room.UpdateSubscriptions`` loops over them (spec server §6); the publisher's
+    ``Room.UpdateSubscriptions`` loops over them (server §6); the publisher's
     first-subscriber notices follow the same order.  Both sides now agree."""
     from roomsim import TrackKind, TrackSource
     from roomsim.events import LocalTrackSubscribed, TrackSubscribed
