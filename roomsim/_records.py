@@ -25,6 +25,7 @@ from roomsim.model import (
     PublicationSnapshot,
     TrackKind,
     TrackSource,
+    is_dependent,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -198,13 +199,7 @@ class ParticipantRecord(_Record):
     @property
     def dependent(self) -> bool:
         """Agents and egress neither count toward limits nor keep a room open (server §3, §4)."""
-        p = self.permission
-        return (
-            self.kind is ParticipantKind.AGENT
-            or self.kind is ParticipantKind.EGRESS
-            or p.agent
-            or p.recorder
-        )
+        return is_dependent(self.kind, self.permission)
 
     @property
     def exempt_from_track_permissions(self) -> bool:

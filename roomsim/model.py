@@ -13,6 +13,7 @@ from typing import Any, Final, final
 
 import attrs
 
+from roomsim._validate import nbytes as utf8_length
 from roomsim.errors import InvalidType
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "PublicationSnapshot",
     "ParticipantSnapshot",
     "EMPTY_MAP",
+    "is_dependent",
+    "utf8_length",
 ]
 
 EMPTY_MAP: Final[Mapping[Any, Any]] = MappingProxyType({})
@@ -266,3 +269,20 @@ class ParticipantSnapshot:
     connection_quality: ConnectionQuality
     is_speaking: bool
     audio_level: float
+
+    @property
+    def dependent(self) -> bool:
+        """Whether this participant neither counts toward ``max_participants`` nor keeps the
+        room open (agents, egress and recorders; server §3, §4)."""
+        return is_dependent(self.kind, self.permission)
+
+
+def is_dependent(kind: ParticipantKind, permission: Permission) -> bool:
+    """Agents, egress and recorders neither count toward ``max_participants`` nor keep a room
+    open (server §3, §4): the one place this rule is written."""
+    return (
+        kind is ParticipantKind.AGENT
+        or kind is ParticipantKind.EGRESS
+        or permission.agent
+        or permission.recorder
+    )

@@ -61,6 +61,8 @@ from roomsim.model import (
     StreamState,
     TrackKind,
     TrackSource,
+    is_dependent,
+    utf8_length,
 )
 from roomsim.room import Room
 from roomsim.snapshot import RoomSnapshot
@@ -92,14 +94,10 @@ _RANGES: Final = {1: (0x21, 0x7E), 2: (0xA1, 0x7FF), 3: (0x800, 0xD7FF), 4: (0x1
 _CHARS: Final = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 
 
-def _nbytes(s: str) -> int:
-    return len(s.encode("utf-8"))
-
-
 def _truncate(s: str, max_bytes: int) -> str:
     out, n = [], 0
     for ch in s:
-        w = _nbytes(ch)
+        w = utf8_length(ch)
         if n + w > max_bytes:
             break
         out.append(ch)
@@ -115,7 +113,7 @@ def _check_size(name: str, value: Any, *, minimum: int = 0) -> None:
 @st.composite
 def _exact(draw: st.DrawFn, nbytes: int) -> str:
     prefix = _truncate(draw(st.text(_CHARS, max_size=min(nbytes, 6))), nbytes)
-    rest = nbytes - _nbytes(prefix)
+    rest = nbytes - utf8_length(prefix)
     if not rest:
         return prefix
     width = draw(st.sampled_from([w for w in (1, 2, 3, 4) if w <= rest]))
@@ -199,7 +197,9 @@ def attribute_maps(
     if max_bytes is None:
         return maps
     limit = max_bytes
-    return maps.filter(lambda a: sum(_nbytes(k) + _nbytes(v) for k, v in a.items()) <= limit)
+    return maps.filter(
+        lambda a: sum(utf8_length(k) + utf8_length(v) for k, v in a.items()) <= limit
+    )
 
 
 @st.composite
@@ -317,12 +317,6 @@ class _Scene:
         return tuple(t for p in self.people for t in p.tracks)
 
 
-def _dependent(p: ParticipantSnapshot) -> bool:
-    """Agents and egress neither count toward limits nor keep a room open (server §3)."""
-    perm = p.permission
-    return p.kind in (ParticipantKind.AGENT, ParticipantKind.EGRESS) or perm.agent or perm.recorder
-
-
 def _scene(source: Room | RoomSnapshot) -> _Scene:
     """Read a room without reading its clients (so drawing keeps lazy delivery lazy)."""
     if isinstance(source, Room):
@@ -358,7 +352,7 @@ def _scene(source: Room | RoomSnapshot) -> _Scene:
             identity=r.identity,
             state=r.state,
             permission=r.permission,
-            dependent=_dependent(r),
+            dependent=r.dependent,
             tracks=tuple(
                 _Track(t.sid, t.kind, t.source, r.identity) for t in r.track_publications.values()
             ),
@@ -445,14 +439,12 @@ _CONNECT_PERMS: Final = st.one_of(
 def _draw_connect(draw: st.DrawFn, sc: _Scene, pool: tuple[str, ...]) -> M.Mutation:
     cfg = sc.config
     limit = cfg.max_identity_length
-    names = [i for i in pool if not limit or _nbytes(i) <= limit]
+    names = [i for i in pool if not limit or utf8_length(i) <= limit]
     names += [p.identity for p in sc.people if p.identity not in names]
     identity = _pick(draw, names) if names else draw(identities(max_bytes=limit))
     kind = draw(_KINDS)
     perm = draw(_CONNECT_PERMS)
-    dependent = kind in (ParticipantKind.AGENT, ParticipantKind.EGRESS) or (
-        perm.agent or perm.recorder
-    )
+    dependent = is_dependent(kind, perm)
     full = cfg.max_participants and _counted(sc, identity) >= cfg.max_participants
     if full and not dependent:
         kind = ParticipantKind.AGENT  # the room is full: only an agent may still join

@@ -28,6 +28,7 @@ from roomsim.model import (
     ParticipantKind,
     ParticipantState,
     Permission,
+    is_dependent,
 )
 
 #: the error code a size limit reports to a client, and through the server API
@@ -80,9 +81,7 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
         code,
     )
     perm = m.permission
-    dependent = (
-        m.kind in (ParticipantKind.AGENT, ParticipantKind.EGRESS) or perm.agent or perm.recorder
-    )
+    dependent = is_dependent(m.kind, perm)
     if cfg.max_participants and not dependent:
         old = server.records.get(identity)
         counted = server.counted - (1 if old is not None and not old.dependent else 0)

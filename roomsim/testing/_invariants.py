@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from roomsim.errors import broken
 from roomsim.model import (
     ConnectionState,
-    ParticipantKind,
     ParticipantState,
     StreamState,
     TrackKind,
@@ -49,13 +48,7 @@ def check_invariants(room: Room) -> None:
             _fail("a departed snapshot lacks its final state", identity=snap.identity)
     limit = room.config.max_participants
     if limit:
-        counted = sum(
-            1
-            for p in participants.values()
-            if p.kind not in (ParticipantKind.AGENT, ParticipantKind.EGRESS)
-            and not p.permission.agent
-            and not p.permission.recorder
-        )
+        counted = sum(1 for p in participants.values() if not p.dependent)
         if counted > limit:
             _fail("more participants than max_participants", counted=counted)
     clients = room.clients
