@@ -1,0 +1,357 @@
+"""roomsim.rpc: LiveKit's RPC values and rules (docs/livekit/rpc-and-streams.md §3-§6)."""
+
+from __future__ import annotations
+
+import doctest
+import pickle
+
+import attrs
+import pytest
+
+import roomsim.rpc
+from roomsim.errors import IllegalState, InvalidArgument, InvalidType
+from roomsim.rpc import (
+    CLIENT_PROTOCOL_DATA_STREAM_RPC,
+    CLIENT_PROTOCOL_DATA_STREAM_V2,
+    CLIENT_PROTOCOL_DEFAULT,
+    MAX_PAYLOAD_BYTES,
+    RpcAnswer,
+    RpcError,
+    RpcErrorCode,
+    RpcInvocation,
+    RpcMethods,
+    RpcTimeouts,
+    answer_from_handler,
+    request_payload_error,
+    response_payload_error,
+    rpc_timeouts,
+    truncate_utf8,
+)
+
+LEGACY = CLIENT_PROTOCOL_DEFAULT
+CURRENT = CLIENT_PROTOCOL_DATA_STREAM_V2
+
+
+def test_all_names_what_the_module_defines() -> None:
+    module = roomsim.rpc
+    defined = {
+        n
+        for n, obj in vars(module).items()
+        if not n.startswith("_") and getattr(obj, "__module__", None) == module.__name__
+    }
+    assert defined <= set(module.__all__)
+    assert all(hasattr(module, n) for n in module.__all__)
+    assert len(module.__all__) == len(set(module.__all__))
+
+
+def test_the_module_examples_hold() -> None:
+    result = doctest.testmod(roomsim.rpc)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+# --- codes and messages (§3) ------------------------------------------------------------------
+
+
+def test_codes_and_messages_are_the_python_sdks() -> None:
+    rtc = pytest.importorskip("livekit.rtc")
+    sdk = rtc.RpcError
+    assert {c.name: int(c) for c in RpcErrorCode} == {c.name: int(c) for c in sdk.ErrorCode}
+    for code in RpcErrorCode:
+        ours = RpcError.built_in(code)
+        assert ours.message == sdk.ErrorMessage[sdk.ErrorCode[code.name]]
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "message"),
+    [
+        (RpcErrorCode.UNSUPPORTED_METHOD, 1400, "Method not supported at destination"),
+        (RpcErrorCode.RECIPIENT_NOT_FOUND, 1401, "Recipient not found"),
+        (RpcErrorCode.REQUEST_PAYLOAD_TOO_LARGE, 1402, "Request payload too large"),
+        (RpcErrorCode.APPLICATION_ERROR, 1500, "Application error in method handler"),
+        (RpcErrorCode.CONNECTION_TIMEOUT, 1501, "Connection timeout"),
+        (RpcErrorCode.RESPONSE_TIMEOUT, 1502, "Response timeout"),
+        (RpcErrorCode.RECIPIENT_DISCONNECTED, 1503, "Recipient disconnected"),
+        (RpcErrorCode.RESPONSE_PAYLOAD_TOO_LARGE, 1504, "Response payload too large"),
+    ],
+)
+def test_built_in_errors_carry_livekits_code_and_message(
+    code: RpcErrorCode, value: int, message: str
+) -> None:
+    err = RpcError.built_in(code)
+    assert (err.code, err.message, err.data) == (value, message, None)
+    assert str(err) == message
+
+
+def test_the_enum_is_reachable_under_the_sdk_names() -> None:
+    assert RpcError.ErrorCode is RpcErrorCode
+    assert RpcError.Code is RpcErrorCode
+    assert RpcError.ErrorMessage[RpcErrorCode.RESPONSE_TIMEOUT] == "Response timeout"
+
+
+def test_an_application_error_keeps_its_own_code_message_and_data() -> None:
+    err = RpcError(42, "out of coffee", data='{"left": 0}')
+    assert (err.code, err.message, err.data) == (42, "out of coffee", '{"left": 0}')
+    assert isinstance(err, Exception)
+    assert repr(err) == "RpcError(42, 'out of coffee', data='{\"left\": 0}')"
+
+
+def test_errors_compare_by_value_hash_alike_and_pickle() -> None:
+    a = RpcError(7, "x", "d")
+    assert a == RpcError(7, "x", "d")
+    assert a != RpcError(7, "x")
+    assert a != RpcError(8, "x", "d")
+    assert hash(a) == hash(RpcError(7, "x", "d"))
+    assert pickle.loads(pickle.dumps(a)) == a
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (("1500", "m"), InvalidType, r"RpcError\(code=\.\.\.\) must be an int"),
+        ((True, "m"), InvalidType, "must be an int"),
+        ((1.5, "m"), InvalidType, "must be an int"),
+        ((-1, "m"), InvalidArgument, "uint32"),
+        ((2**32, "m"), InvalidArgument, "uint32"),
+        ((1, b"m"), InvalidType, r"RpcError\(message=\.\.\.\) must be a str"),
+        ((1, "m", 3), InvalidType, r"RpcError\(data=\.\.\.\) must be a str"),
+        ((1, "\ud800"), InvalidArgument, "not valid UTF-8"),
+    ],
+)
+def test_wrong_arguments_are_refused_with_typed_errors(
+    args: tuple[object, ...], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        RpcError(*args)  # type: ignore[arg-type]
+
+
+def test_built_in_takes_only_a_built_in_code() -> None:
+    with pytest.raises(InvalidType, match=r"takes an RpcError\.ErrorCode"):
+        RpcError.built_in(1500)  # type: ignore[arg-type]
+
+
+def test_on_the_wire_cuts_message_and_data_on_character_boundaries() -> None:
+    err = RpcError(1, "é" * 200, "€" * 6000)  # 400 and 18 000 bytes
+    wire = err.on_the_wire()
+    assert wire.message == "é" * 128  # 256 bytes
+    assert wire.data == "€" * 5120  # 15 360 bytes
+    small = RpcError(1, "ok", None)
+    assert small.on_the_wire() is small
+
+
+def test_truncate_utf8_never_splits_a_character() -> None:
+    assert truncate_utf8("a€b", 3) == "a"
+    assert truncate_utf8("a€b", 4) == "a€"
+    assert truncate_utf8("abc", 10) == "abc"
+
+
+# --- the invocation (§6) -----------------------------------------------------------------------
+
+
+def test_an_invocation_has_the_python_sdks_fields_and_is_frozen() -> None:
+    call = RpcInvocation(
+        request_id="RPC_1", caller_identity="", payload="{}", response_timeout=8.0, method="m"
+    )
+    assert call.caller == ""
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        call.payload = "x"  # type: ignore[misc]
+    assert call == attrs.evolve(call)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("payload", b"{}", InvalidType),
+        ("method", None, InvalidType),
+        ("response_timeout", 8, InvalidType),
+        ("response_timeout", float("nan"), InvalidArgument),
+        ("response_timeout", -1.0, InvalidArgument),
+    ],
+)
+def test_an_invocation_refuses_wrong_values(
+    field: str, value: object, error: type[Exception]
+) -> None:
+    fields: dict[str, object] = {
+        "request_id": "r",
+        "caller_identity": "c",
+        "payload": "",
+        "response_timeout": 1.0,
+        "method": "m",
+    }
+    fields[field] = value
+    with pytest.raises(error, match=f"RpcInvocation.{field}"):
+        RpcInvocation(**fields)  # type: ignore[arg-type]
+
+
+def test_an_answer_holds_exactly_one_of_payload_and_error() -> None:
+    assert RpcAnswer.ok("") == RpcAnswer(payload="")
+    assert RpcAnswer.fail(RpcError(1, "x")).error == RpcError(1, "x")
+    with pytest.raises(InvalidArgument, match="exactly one"):
+        RpcAnswer()
+    with pytest.raises(InvalidArgument, match="exactly one"):
+        RpcAnswer(payload="a", error=RpcError(1, "x"))
+    with pytest.raises(InvalidType):
+        RpcAnswer.fail("nope")  # type: ignore[arg-type]
+
+
+# --- sizes (§5) -------------------------------------------------------------------------------
+
+
+def test_the_request_limit_is_15360_utf8_bytes_inclusive_for_a_legacy_callee() -> None:
+    assert MAX_PAYLOAD_BYTES == 15_360
+    assert request_payload_error("x" * 15_360, remote_client_protocol=LEGACY) is None
+    err = request_payload_error("x" * 15_361, remote_client_protocol=LEGACY)
+    assert err == RpcError(1402, "Request payload too large")
+    # bytes, not characters: 5120 euro signs are 15 360 bytes, one more byte is over
+    assert request_payload_error("€" * 5120, remote_client_protocol=LEGACY) is None
+    assert request_payload_error("€" * 5120 + "x", remote_client_protocol=LEGACY) is not None
+
+
+@pytest.mark.parametrize("protocol", [CLIENT_PROTOCOL_DATA_STREAM_RPC, CURRENT])
+def test_current_clients_take_any_payload_size(protocol: int) -> None:
+    big = "x" * 100_000
+    assert request_payload_error(big, remote_client_protocol=protocol) is None
+    assert response_payload_error(big, caller_client_protocol=protocol) is None
+
+
+def test_the_response_limit_gives_1504_to_a_legacy_caller() -> None:
+    assert response_payload_error("x" * 15_360, caller_client_protocol=LEGACY) is None
+    err = response_payload_error("x" * 15_361, caller_client_protocol=LEGACY)
+    assert err == RpcError(1504, "Response payload too large")
+
+
+# --- handler outcomes (§6) --------------------------------------------------------------------
+
+
+def test_a_returned_string_is_the_answer_and_none_is_empty() -> None:
+    assert answer_from_handler("pong", sdk="python") == RpcAnswer.ok("pong")
+    assert answer_from_handler(None, sdk="js") == RpcAnswer.ok("")
+
+
+def test_a_handlers_rpc_error_passes_through_cut_to_the_wire_limits() -> None:
+    err = RpcError(4001, "nope", "details")
+    assert answer_from_handler(err, sdk="python") == RpcAnswer.fail(err)
+    long = RpcError(4001, "x" * 300)
+    assert answer_from_handler(long, sdk="js").error == RpcError(4001, "x" * 256)
+
+
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_any_other_exception_becomes_1500_without_data(sdk: str) -> None:
+    answer = answer_from_handler(KeyError("k"), sdk=sdk)
+    assert answer.error == RpcError(1500, "Application error in method handler")
+
+
+def test_a_js_callee_answering_a_v1_caller_puts_the_exception_in_data() -> None:
+    answer = answer_from_handler(ValueError("boom"), sdk="js", caller_client_protocol=LEGACY)
+    assert answer.error == RpcError(
+        1500, "Application error in method handler", "Uncaught error: boom"
+    )
+    py = answer_from_handler(ValueError("boom"), sdk="python", caller_client_protocol=LEGACY)
+    assert py.error is not None and py.error.data is None
+
+
+def test_an_oversized_answer_to_a_legacy_caller_becomes_1504() -> None:
+    answer = answer_from_handler("x" * 15_361, sdk="python", caller_client_protocol=LEGACY)
+    assert answer.error == RpcError.built_in(RpcErrorCode.RESPONSE_PAYLOAD_TOO_LARGE)
+    assert answer_from_handler("x" * 15_361, sdk="python").payload == "x" * 15_361
+
+
+def test_a_handler_returning_a_non_string_is_a_type_error() -> None:
+    with pytest.raises(InvalidType, match=r"must return a str .*returned 42 \(type int\)"):
+        answer_from_handler(42, sdk="python")
+    with pytest.raises(InvalidArgument, match="sdk must be one of"):
+        answer_from_handler("x", sdk="rust")
+
+
+# --- timeouts (§4) ----------------------------------------------------------------------------
+
+
+def test_python_defaults_wait_7s_for_the_ack_then_15s_and_tell_the_callee_8s() -> None:
+    assert rpc_timeouts("python") == RpcTimeouts(
+        ack_timeout=7.0, response_timeout=15.0, response_timer_from_ack=True, handler_timeout=8.0
+    )
+
+
+def test_python_tells_the_callee_at_least_one_second() -> None:
+    t = rpc_timeouts("python", response_timeout=2.0)
+    assert (t.response_timeout, t.handler_timeout) == (2.0, 1.0)
+    t = rpc_timeouts("python", response_timeout=30, max_round_trip_latency=10)
+    assert (t.ack_timeout, t.handler_timeout) == (10.0, 20.0)
+
+
+def test_python_times_travel_in_whole_milliseconds() -> None:
+    t = rpc_timeouts("python", response_timeout=9.0019, max_round_trip_latency=0.0)
+    assert (t.response_timeout, t.handler_timeout) == (9.001, 9.001)
+
+
+def test_js_runs_both_timers_from_sending_and_tells_the_callee_at_least_8s() -> None:
+    assert rpc_timeouts("js") == RpcTimeouts(
+        ack_timeout=7.0, response_timeout=15.0, response_timer_from_ack=False, handler_timeout=15.0
+    )
+    t = rpc_timeouts("js", response_timeout=2)
+    assert (t.response_timeout, t.handler_timeout) == (2.0, 8.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"sdk": "go"}, InvalidArgument, "sdk must be one of"),
+        ({"sdk": "js", "max_round_trip_latency": 7.0}, InvalidArgument, "no max_round_trip"),
+        ({"sdk": "python", "response_timeout": "15"}, InvalidType, "number of seconds"),
+        ({"sdk": "python", "response_timeout": True}, InvalidType, "number of seconds"),
+        ({"sdk": "python", "response_timeout": float("inf")}, InvalidArgument, "finite"),
+        ({"sdk": "python", "max_round_trip_latency": -1}, InvalidArgument, ">= 0"),
+    ],
+)
+def test_bad_timeouts_are_refused(
+    kwargs: dict[str, object], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        rpc_timeouts(**kwargs)  # type: ignore[arg-type]
+
+
+# --- registration (§6) ------------------------------------------------------------------------
+
+
+def _handler(call: RpcInvocation) -> str:
+    return call.payload
+
+
+def _other(call: RpcInvocation) -> str:
+    return "other"
+
+
+def test_python_replaces_a_method_silently() -> None:
+    methods = RpcMethods("python")
+    methods.register("echo", _handler)
+    methods.register("echo", _other)
+    assert methods.get("echo") is _other
+    assert list(methods) == ["echo"]
+
+
+def test_js_refuses_a_second_registration_with_its_message() -> None:
+    methods = RpcMethods("js")
+    methods.register("echo", _handler)
+    with pytest.raises(IllegalState, match="RPC handler already registered for method echo"):
+        methods.register("echo", _other)
+    assert methods.get("echo") is _handler
+
+
+def test_unregistering_an_unknown_method_does_nothing() -> None:
+    methods = RpcMethods()
+    methods.unregister("nothing")
+    methods.register("a", _handler)
+    methods.unregister("a")
+    assert "a" not in methods
+    assert len(methods) == 0
+    assert methods.get("a") is None
+
+
+def test_registration_refuses_wrong_types() -> None:
+    methods = RpcMethods()
+    with pytest.raises(InvalidType, match="takes a callable"):
+        methods.register("a", "not callable")  # type: ignore[arg-type]
+    with pytest.raises(InvalidType, match=r"method=\.\.\.\) must be a str"):
+        methods.register(1, _handler)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="sdk must be one of"):
+        RpcMethods("swift")
