@@ -33,6 +33,7 @@ __all__ = [
     "RpcTimeouts",
     "RpcHandler",
     "RpcMethods",
+    "DEFER",
     "MAX_PAYLOAD_BYTES",
     "MAX_MESSAGE_BYTES",
     "MAX_DATA_BYTES",
@@ -228,10 +229,24 @@ class RpcError(Exception):
             )
         return cls(code, _MESSAGES[code], data)
 
-    def on_the_wire(self) -> RpcError:
-        """This error as the caller receives it: message and data cut to LiveKit's limits (§3)."""
+    def as_received(self, sdk: str) -> RpcError:
+        """This error as a caller on ``sdk`` receives it (rpc-and-streams §3).
+
+        Both SDKs cut the message to 256 UTF-8 bytes and the data to 15 360 bytes when they
+        rebuild a received error.  The Python SDK then shows absent data as ``""`` (its FFI's
+        optional field), the JS SDK shows empty data as absent (``None``).  Built-in errors a
+        caller raises itself (timeouts, size checks) come the same way.
+
+        >>> RpcError.built_in(RpcError.ErrorCode.CONNECTION_TIMEOUT).as_received("python").data
+        ''
+        """
+        which = _check_sdk(sdk)
         message = truncate_utf8(self._message, MAX_MESSAGE_BYTES)
         data = None if self._data is None else truncate_utf8(self._data, MAX_DATA_BYTES)
+        if which == "python" and data is None:
+            data = ""
+        elif which == "js" and data == "":
+            data = None
         if message == self._message and data == self._data:
             return self
         return RpcError(self._code, message, data)
@@ -298,6 +313,30 @@ class RpcInvocation:
         return self.caller_identity
 
 
+@final
+class _Defer:
+    """The type of :data:`DEFER`; it has one instance."""
+
+    __slots__ = ()
+    _instance: ClassVar[_Defer | None] = None
+
+    def __new__(cls) -> _Defer:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "DEFER"
+
+    def __reduce__(self) -> str:
+        return "DEFER"
+
+
+#: What a handler returns to answer later (the answer is sent by a separate call, on the
+#: virtual clock); the SDK's equivalent is a handler still awaiting.
+DEFER: Final = _Defer()
+
+
 def _check_answer(inst: RpcAnswer, attribute: attrs.Attribute[Any], value: Any) -> None:
     if (inst.payload is None) == (inst.error is None):
         raise InvalidArgument(
@@ -334,6 +373,8 @@ def request_payload_error(payload: str, *, remote_client_protocol: int) -> RpcEr
     """The caller's size check, before anything is sent: 1402, or ``None`` when it may go (§5).
 
     Only a legacy callee (protocol 0) has the 15 360-byte limit; current SDKs take any size.
+    ``remote_client_protocol`` is what the caller's SDK knows of the destination: pass
+    ``CLIENT_PROTOCOL_DEFAULT`` for an identity it does not know (absent, hidden, itself).
     """
     if not uses_rpc_v2(remote_client_protocol) and payload_size(payload) > MAX_PAYLOAD_BYTES:
         return RpcError.built_in(RpcErrorCode.REQUEST_PAYLOAD_TOO_LARGE)
@@ -341,7 +382,10 @@ def request_payload_error(payload: str, *, remote_client_protocol: int) -> RpcEr
 
 
 def response_payload_error(payload: str, *, caller_client_protocol: int) -> RpcError | None:
-    """The callee's size check on its answer: 1504 in its place, or ``None`` (§5)."""
+    """The callee's size check on its answer: 1504 in its place, or ``None`` (§5).
+
+    ``caller_client_protocol`` is what the callee's SDK knows of the caller (0 for a hidden one).
+    """
     if not uses_rpc_v2(caller_client_protocol) and payload_size(payload) > MAX_PAYLOAD_BYTES:
         return RpcError.built_in(RpcErrorCode.RESPONSE_PAYLOAD_TOO_LARGE)
     return None
@@ -357,21 +401,25 @@ def _check_sdk(sdk: Any) -> Literal["python", "js"]:
 
 def answer_from_handler(
     outcome: object, *, sdk: str, caller_client_protocol: int = CLIENT_PROTOCOL_DATA_STREAM_V2
-) -> RpcAnswer:
+) -> RpcAnswer | None:
     """The answer an SDK's callee sends for what its handler did (rpc-and-streams §6).
 
     ``outcome`` is what the handler returned (a ``str``, or ``None`` for ``""``) or the
-    exception it raised.  An ``RpcError`` is passed through (cut to the wire limits); any other
+    exception it raised.  An ``RpcError`` is passed through as it is (the caller cuts it to the
+    wire limits, :meth:`RpcError.as_received`); any other
     exception becomes 1500 with LiveKit's message, and with ``data="Uncaught error: <message>"``
     from a JS callee answering a v1 caller.  An answer too large for a legacy caller becomes
-    1504.  A handler that returned anything else is a programming error: :class:`InvalidType`.
+    1504.  :data:`DEFER` gives ``None``: no answer yet.  A handler that returned anything else
+    is a programming error: :class:`InvalidType`.
 
-    >>> answer_from_handler(ValueError("boom"), sdk="python").error
-    RpcError(1500, 'Application error in method handler')
+    >>> answer_from_handler(ValueError("boom"), sdk="python")
+    RpcAnswer(payload=None, error=RpcError(1500, 'Application error in method handler'))
     """
     which = _check_sdk(sdk)
+    if outcome is DEFER:
+        return None
     if isinstance(outcome, RpcError):
-        return RpcAnswer.fail(outcome.on_the_wire())
+        return RpcAnswer.fail(outcome)
     if isinstance(outcome, BaseException):
         data = None
         if which == "js" and not uses_rpc_v2(caller_client_protocol):
@@ -381,8 +429,8 @@ def answer_from_handler(
         outcome = ""
     if type(outcome) is not str:
         raise InvalidType(
-            f"an RPC handler must return a str (or None for ''), returned {_describe(outcome)}; "
-            "serialise it, e.g. json.dumps(value)"
+            f"an RPC handler must return a str (None for '', or DEFER to answer later), returned "
+            f"{_describe(outcome)}; serialise it, e.g. json.dumps(value)"
         )
     _check_text(outcome, "an RPC handler's return value")
     too_large = response_payload_error(outcome, caller_client_protocol=caller_client_protocol)

@@ -874,11 +874,11 @@ class _Reader:
     @property
     def done(self) -> bool:
         """Whether the stream has ended and this reader has taken every chunk."""
-        return self._stream.ended and self._cursor >= len(self._stream.chunks)
+        return self._stream.ended and self._cursor >= len(self._stream._chunks)
 
     def _next_pieces(self) -> Iterator[bytes]:
         while True:
-            chunks = self._stream.chunks
+            chunks = self._stream._chunks  # same module: no copy per chunk
             if self._cursor < len(chunks):
                 piece = chunks[self._cursor]
                 self._cursor += 1

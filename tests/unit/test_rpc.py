@@ -14,6 +14,7 @@ from roomsim.rpc import (
     CLIENT_PROTOCOL_DATA_STREAM_RPC,
     CLIENT_PROTOCOL_DATA_STREAM_V2,
     CLIENT_PROTOCOL_DEFAULT,
+    DEFER,
     MAX_PAYLOAD_BYTES,
     RpcAnswer,
     RpcError,
@@ -130,13 +131,31 @@ def test_built_in_takes_only_a_built_in_code() -> None:
         RpcError.built_in(1500)  # type: ignore[arg-type]
 
 
-def test_on_the_wire_cuts_message_and_data_on_character_boundaries() -> None:
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_a_received_error_is_cut_on_character_boundaries(sdk: str) -> None:
     err = RpcError(1, "é" * 200, "€" * 6000)  # 400 and 18 000 bytes
-    wire = err.on_the_wire()
-    assert wire.message == "é" * 128  # 256 bytes
-    assert wire.data == "€" * 5120  # 15 360 bytes
-    small = RpcError(1, "ok", None)
-    assert small.on_the_wire() is small
+    received = err.as_received(sdk)
+    assert received.message == "é" * 128  # 256 bytes
+    assert received.data == "€" * 5120  # 15 360 bytes
+    small = RpcError(1, "ok", "d")
+    assert small.as_received(sdk) is small
+
+
+def test_python_shows_absent_data_as_empty_and_js_empty_data_as_absent() -> None:
+    assert RpcError(1, "m").as_received("python") == RpcError(1, "m", "")
+    assert RpcError(1, "m", "").as_received("js") == RpcError(1, "m")
+    assert RpcError(1, "m", "").as_received("python") == RpcError(1, "m", "")
+    assert RpcError(1, "m").as_received("js") == RpcError(1, "m")
+    with pytest.raises(InvalidArgument, match="sdk must be one of"):
+        RpcError(1, "m").as_received("rust")
+
+
+def test_python_sdk_callers_see_absent_data_as_empty() -> None:
+    rtc = pytest.importorskip("livekit.rtc")
+    proto = pytest.importorskip("livekit.rtc._proto.rpc_pb2")
+    received = rtc.RpcError._from_proto(proto.RpcError(code=1501, message="Connection timeout"))
+    ours = RpcError.built_in(RpcErrorCode.CONNECTION_TIMEOUT).as_received("python")
+    assert (received.code, received.message, received.data) == (ours.code, ours.message, ours.data)
 
 
 def test_truncate_utf8_never_splits_a_character() -> None:
@@ -226,34 +245,43 @@ def test_the_response_limit_gives_1504_to_a_legacy_caller() -> None:
 def test_a_returned_string_is_the_answer_and_none_is_empty() -> None:
     assert answer_from_handler("pong", sdk="python") == RpcAnswer.ok("pong")
     assert answer_from_handler(None, sdk="js") == RpcAnswer.ok("")
+    assert answer_from_handler("", sdk="js") == RpcAnswer.ok("")
 
 
-def test_a_handlers_rpc_error_passes_through_cut_to_the_wire_limits() -> None:
+def test_a_handlers_rpc_error_passes_through() -> None:
     err = RpcError(4001, "nope", "details")
     assert answer_from_handler(err, sdk="python") == RpcAnswer.fail(err)
     long = RpcError(4001, "x" * 300)
-    assert answer_from_handler(long, sdk="js").error == RpcError(4001, "x" * 256)
+    assert answer_from_handler(long, sdk="js") == RpcAnswer.fail(long)
 
 
 @pytest.mark.parametrize("sdk", ["python", "js"])
 def test_any_other_exception_becomes_1500_without_data(sdk: str) -> None:
     answer = answer_from_handler(KeyError("k"), sdk=sdk)
-    assert answer.error == RpcError(1500, "Application error in method handler")
+    assert answer == RpcAnswer.fail(RpcError(1500, "Application error in method handler"))
 
 
 def test_a_js_callee_answering_a_v1_caller_puts_the_exception_in_data() -> None:
     answer = answer_from_handler(ValueError("boom"), sdk="js", caller_client_protocol=LEGACY)
-    assert answer.error == RpcError(
-        1500, "Application error in method handler", "Uncaught error: boom"
+    assert answer == RpcAnswer.fail(
+        RpcError(1500, "Application error in method handler", "Uncaught error: boom")
     )
     py = answer_from_handler(ValueError("boom"), sdk="python", caller_client_protocol=LEGACY)
-    assert py.error is not None and py.error.data is None
+    assert py == RpcAnswer.fail(RpcError(1500, "Application error in method handler"))
 
 
 def test_an_oversized_answer_to_a_legacy_caller_becomes_1504() -> None:
     answer = answer_from_handler("x" * 15_361, sdk="python", caller_client_protocol=LEGACY)
-    assert answer.error == RpcError.built_in(RpcErrorCode.RESPONSE_PAYLOAD_TOO_LARGE)
-    assert answer_from_handler("x" * 15_361, sdk="python").payload == "x" * 15_361
+    assert answer == RpcAnswer.fail(RpcError.built_in(RpcErrorCode.RESPONSE_PAYLOAD_TOO_LARGE))
+    assert answer_from_handler("x" * 15_361, sdk="python") == RpcAnswer.ok("x" * 15_361)
+
+
+def test_a_deferring_handler_has_no_answer_yet() -> None:
+    assert answer_from_handler(DEFER, sdk="python") is None
+    assert answer_from_handler(DEFER, sdk="js") is None
+    assert repr(DEFER) == "DEFER"
+    assert pickle.loads(pickle.dumps(DEFER)) is DEFER
+    assert type(DEFER)() is DEFER
 
 
 def test_a_handler_returning_a_non_string_is_a_type_error() -> None:
