@@ -34,6 +34,8 @@ __all__ = [
     "RpcHandler",
     "RpcMethods",
     "DEFER",
+    "PendingCall",
+    "callee_deadline",
     "MAX_PAYLOAD_BYTES",
     "MAX_MESSAGE_BYTES",
     "MAX_DATA_BYTES",
@@ -567,3 +569,182 @@ class RpcMethods:
 
     def __len__(self) -> int:
         return len(self._handlers)
+
+
+def callee_deadline(sdk: str, invoked_at: float, invocation: RpcInvocation) -> float | None:
+    """When a callee's SDK gives up on its own handler and answers 1502 (§4), or ``None``.
+
+    The Python SDK cancels the handler ``invocation.response_timeout`` seconds after invoking
+    it; the JS (and plain Rust) callee never does.
+    """
+    if _check_sdk(sdk) == "js":
+        return None
+    return invoked_at + invocation.response_timeout
+
+
+class PendingCall:
+    """One ``perform_rpc`` seen from the caller, on the virtual clock (rpc-and-streams §4).
+
+    Pure bookkeeping for the core: it is told when the ack and the answer arrive, when time
+    passes (:meth:`on_time`, at :meth:`next_deadline`), and when either side leaves; it
+    settles once, with the response payload or an :class:`RpcError` as the caller's SDK
+    raises it (:meth:`RpcError.as_received`).
+
+    - Python (Rust core) caller: 1501 if no ack within ``ack_timeout`` of the call; then 1502 if
+      no answer within ``response_timeout`` of the ack.  An answer is read only after the ack.
+      The callee leaving changes nothing (the timers decide).
+    - JS caller: the ack timer and the response timer both run from the call; the first to
+      pass decides (the ack timer wins a tie: it was set first).  The callee leaving fails the
+      call at once with 1503.
+    - Either: the caller's own session ending fails it with 1503.
+
+    >>> call = PendingCall(request_id="RPC_1", sdk="python", timeouts=rpc_timeouts("python"),
+    ...                    started_at=0.0)
+    >>> call.next_deadline()
+    7.0
+    >>> call.on_ack(0.0)
+    >>> call.next_deadline()
+    15.0
+    >>> call.on_answer(RpcAnswer.ok("pong"), now=0.0)
+    True
+    >>> call.result()
+    'pong'
+    """
+
+    __slots__ = (
+        "_acked_at",
+        "_held",
+        "_outcome",
+        "_sdk",
+        "_settled_at",
+        "request_id",
+        "started_at",
+        "timeouts",
+    )
+
+    def __init__(
+        self, *, request_id: str, sdk: str, timeouts: RpcTimeouts, started_at: float
+    ) -> None:
+        self._sdk = _check_sdk(sdk)
+        _check_text(request_id, "PendingCall(request_id=...)")
+        if not isinstance(timeouts, RpcTimeouts):
+            raise InvalidType(
+                f"PendingCall(timeouts=...) takes RpcTimeouts (from rpc_timeouts), got "
+                f"{_describe(timeouts)}"
+            )
+        self.request_id = request_id
+        self.timeouts = timeouts
+        self.started_at = _seconds(started_at, "PendingCall(started_at=...)")
+        self._acked_at: float | None = None
+        self._held: RpcAnswer | None = None
+        self._outcome: str | RpcError | None = None
+        self._settled_at: float | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self._outcome is not None
+
+    @property
+    def acked_at(self) -> float | None:
+        return self._acked_at
+
+    @property
+    def settled_at(self) -> float | None:
+        """The virtual time the call settled, or ``None`` while pending."""
+        return self._settled_at
+
+    def _settle(self, now: float, outcome: str | RpcError) -> None:
+        if isinstance(outcome, RpcError):
+            outcome = outcome.as_received(self._sdk)
+        self._outcome = outcome
+        self._settled_at = now
+
+    def _ack_deadline(self) -> float:
+        return self.started_at + self.timeouts.ack_timeout
+
+    def _response_deadline(self) -> float | None:
+        if not self.timeouts.response_timer_from_ack:
+            return self.started_at + self.timeouts.response_timeout
+        if self._acked_at is None:
+            return None
+        return self._acked_at + self.timeouts.response_timeout
+
+    def next_deadline(self) -> float | None:
+        """The next virtual time at which :meth:`on_time` may settle the call, or ``None``."""
+        if self.settled:
+            return None
+        times = []
+        if self._acked_at is None:
+            times.append(self._ack_deadline())
+        response = self._response_deadline()
+        if response is not None:
+            times.append(response)
+        return min(times)
+
+    def on_ack(self, now: float) -> None:
+        """The callee's ack arrived (ignored once settled, or if already acked)."""
+        if self.settled or self._acked_at is not None:
+            return
+        self._acked_at = now
+        if self._held is not None:
+            held, self._held = self._held, None
+            self._take(held, now)
+
+    def on_answer(self, answer: RpcAnswer, now: float) -> bool:
+        """The callee's answer arrived at ``now``; ``False`` when it is too late and dropped.
+
+        A Python caller that has no ack yet keeps the answer until the ack comes (the Rust
+        core reads the response only after the ack).
+        """
+        if not isinstance(answer, RpcAnswer):
+            raise InvalidType(f"on_answer takes an RpcAnswer, got {_describe(answer)}")
+        if self.settled:
+            return False
+        if self.timeouts.response_timer_from_ack and self._acked_at is None:
+            self._held = answer
+            return True
+        self._take(answer, now)
+        return True
+
+    def _take(self, answer: RpcAnswer, now: float) -> None:
+        if answer.error is not None:
+            self._settle(now, answer.error)
+        else:
+            assert answer.payload is not None
+            self._settle(now, answer.payload)
+
+    def on_time(self, now: float) -> None:
+        """Time is ``now``: settle with 1501 or 1502 if a deadline has passed."""
+        if self.settled:
+            return
+        ack = self._ack_deadline() if self._acked_at is None else None
+        response = self._response_deadline()
+        if ack is not None and ack <= now and (response is None or ack <= response):
+            self._settle(ack, RpcError.built_in(RpcErrorCode.CONNECTION_TIMEOUT))
+        elif response is not None and response <= now:
+            self._settle(response, RpcError.built_in(RpcErrorCode.RESPONSE_TIMEOUT))
+
+    def on_callee_left(self, now: float) -> None:
+        """The callee left the room: a JS caller fails at once with 1503 (§4)."""
+        if not self.settled and self._sdk == "js":
+            self._settle(now, RpcError.built_in(RpcErrorCode.RECIPIENT_DISCONNECTED))
+
+    def on_caller_left(self, now: float) -> None:
+        """The caller's own session ended: 1503 (the pending call is dropped, §4)."""
+        if not self.settled:
+            self._settle(now, RpcError.built_in(RpcErrorCode.RECIPIENT_DISCONNECTED))
+
+    def result(self) -> str:
+        """The response payload, or raise the call's :class:`RpcError`."""
+        if self._outcome is None:
+            raise IllegalState(
+                f"RPC call {self.request_id!r} is still pending (next deadline at "
+                f"t={self.next_deadline()}); let virtual time pass or answer it first"
+            )
+        if isinstance(self._outcome, RpcError):
+            raise self._outcome
+        return self._outcome
+
+    def __repr__(self) -> str:
+        state = "pending" if self._outcome is None else f"settled={self._outcome!r}"
+        return f"<PendingCall {self.request_id!r} {self._sdk} {state}>"

@@ -16,6 +16,7 @@ from roomsim.rpc import (
     CLIENT_PROTOCOL_DEFAULT,
     DEFER,
     MAX_PAYLOAD_BYTES,
+    PendingCall,
     RpcAnswer,
     RpcError,
     RpcErrorCode,
@@ -23,6 +24,7 @@ from roomsim.rpc import (
     RpcMethods,
     RpcTimeouts,
     answer_from_handler,
+    callee_deadline,
     request_payload_error,
     response_payload_error,
     rpc_timeouts,
@@ -383,3 +385,122 @@ def test_registration_refuses_wrong_types() -> None:
         methods.register(1, _handler)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="sdk must be one of"):
         RpcMethods("swift")
+
+
+# --- a pending call on the virtual clock (§4) ---------------------------------------------------
+
+
+def _call(sdk: str, **kw: float) -> PendingCall:
+    return PendingCall(
+        request_id="RPC_1", sdk=sdk, timeouts=rpc_timeouts(sdk, **kw), started_at=10.0
+    )
+
+
+def _raises(call: PendingCall) -> RpcError:
+    with pytest.raises(RpcError) as info:
+        call.result()
+    return info.value
+
+
+def test_a_python_call_without_ack_fails_1501_at_the_ack_deadline() -> None:
+    call = _call("python")
+    assert call.next_deadline() == 17.0
+    call.on_time(16.999)
+    assert not call.settled
+    call.on_time(17.0)
+    assert _raises(call) == RpcError(1501, "Connection timeout", "")  # PY: data ""
+    assert call.settled_at == 17.0
+    assert call.next_deadline() is None
+
+
+def test_a_python_caller_counts_the_response_timeout_from_the_ack() -> None:
+    call = _call("python", response_timeout=5.0)
+    call.on_ack(12.0)
+    assert call.next_deadline() == 17.0
+    call.on_time(30.0)  # time jumped past the deadline: settled at the deadline itself
+    assert _raises(call) == RpcError(1502, "Response timeout", "")
+    assert call.settled_at == 17.0
+    assert call.on_answer(RpcAnswer.ok("late"), now=30.0) is False
+
+
+def test_a_js_caller_runs_both_timers_from_the_call() -> None:
+    call = _call("js", response_timeout=2.0)
+    call.on_ack(10.0)
+    assert call.next_deadline() == 12.0
+    call.on_time(12.0)
+    assert _raises(call) == RpcError(1502, "Response timeout")  # JS: no data
+    tie = _call("js", response_timeout=7.0)
+    tie.on_time(17.0)
+    assert _raises(tie).code == RpcErrorCode.CONNECTION_TIMEOUT  # the ack timer was set first
+
+
+def test_an_answer_settles_the_call_once() -> None:
+    call = _call("python")
+    call.on_ack(10.0)
+    assert call.on_answer(RpcAnswer.ok("pong"), now=10.0)
+    assert call.result() == "pong"
+    assert not call.on_answer(RpcAnswer.ok("again"), now=11.0)
+    call.on_time(100.0)
+    assert call.result() == "pong"
+
+
+def test_an_error_answer_is_raised_as_the_callers_sdk_receives_it() -> None:
+    call = _call("python")
+    call.on_ack(10.0)
+    call.on_answer(RpcAnswer.fail(RpcError(4001, "x" * 300)), now=10.0)
+    assert _raises(call) == RpcError(4001, "x" * 256, "")
+
+
+def test_a_python_caller_reads_an_answer_only_after_the_ack() -> None:
+    call = _call("python")
+    assert call.on_answer(RpcAnswer.ok("early"), now=10.0)
+    assert not call.settled
+    call.on_ack(11.0)
+    assert call.result() == "early"
+    unacked = _call("python")
+    unacked.on_answer(RpcAnswer.ok("early"), now=10.0)
+    unacked.on_time(17.0)
+    assert _raises(unacked).code == 1501
+    js = _call("js")
+    js.on_answer(RpcAnswer.ok("early"), now=10.0)  # JS: "RPC response received before ack"
+    assert js.result() == "early"
+
+
+def test_the_callee_leaving_fails_a_js_call_at_once_and_not_a_python_one() -> None:
+    js = _call("js")
+    js.on_ack(10.0)
+    js.on_callee_left(11.0)
+    assert _raises(js) == RpcError(1503, "Recipient disconnected")
+    py = _call("python")
+    py.on_ack(10.0)
+    py.on_callee_left(11.0)
+    assert not py.settled
+    py.on_time(25.0)
+    assert _raises(py).code == 1502
+
+
+def test_the_callers_own_session_ending_fails_the_call_with_1503() -> None:
+    call = _call("python")
+    call.on_caller_left(12.0)
+    assert _raises(call) == RpcError(1503, "Recipient disconnected", "")
+    call.on_ack(13.0)
+    assert call.acked_at is None
+
+
+def test_a_pending_call_has_no_result_yet() -> None:
+    call = _call("python")
+    with pytest.raises(IllegalState, match="still pending"):
+        call.result()
+    assert "pending" in repr(call)
+    with pytest.raises(InvalidType, match="RpcTimeouts"):
+        PendingCall(request_id="r", sdk="python", timeouts=None, started_at=0.0)  # type: ignore[arg-type]
+    with pytest.raises(InvalidType, match="on_answer takes an RpcAnswer"):
+        call.on_answer("pong", now=0.0)  # type: ignore[arg-type]
+
+
+def test_only_a_python_callee_has_its_own_deadline() -> None:
+    call = RpcInvocation(
+        request_id="r", caller_identity="a", payload="", response_timeout=8.0, method="m"
+    )
+    assert callee_deadline("python", 3.0, call) == 11.0
+    assert callee_deadline("js", 3.0, call) is None
