@@ -18,7 +18,6 @@ from typing import Any, Protocol
 from sortedcontainers import SortedDict
 
 from roomsim import _facts as facts
-from roomsim import _validate as checks
 from roomsim._log import FactLog
 from roomsim._records import (
     SPEAKING_THRESHOLD,
@@ -133,7 +132,6 @@ class Server:
         return self.clock.now
 
     def lookup(self, identity: Any, what: str = "participant") -> ParticipantRecord:
-        checks.check_identity(identity, "identity")
         rec = self.records.get(identity)
         if rec is None:
             raise UnknownParticipant(
@@ -145,7 +143,6 @@ class Server:
     def find_track(
         self, track_sid: Any, what: str = "track_sid"
     ) -> tuple[ParticipantRecord, TrackRecord]:
-        checks.check_str(track_sid, what)
         owner = self.track_owner.get(track_sid)
         if owner is None:
             raise UnknownTrack(

@@ -1,17 +1,24 @@
-"""Input checks shared by every mutation; each raises before anything changes."""
+"""Shape checks: a value of the right type and form, whatever the room's state.
+
+Each check takes the value and a label for the message ("connect(name=...)") and returns the
+value to keep: maps and sequences come back as frozen copies, so what was checked is what is
+committed and logged, whatever the caller does with its own object afterwards.  Messages follow
+one form: "<label> must be <what>, got <value> (type <type>)", with values shown by ``show``,
+which never raises.
+"""
 
 from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from roomsim.errors import InvalidArgument, InvalidType, LimitExceeded
+from roomsim.errors import InvalidArgument, InvalidType, LimitExceeded, RoomsimError
 
 _E = TypeVar("_E", bound=enum.Enum)
-_PLAIN_MAPS = (dict, MappingProxyType)
+_T = TypeVar("_T")
 
 
 def nbytes(s: str) -> int:
@@ -33,9 +40,26 @@ def typename(v: Any) -> str:
     return type(v).__name__
 
 
+def show(v: Any, limit: int = 200) -> str:
+    """``repr(v)`` for a message, cut to ``limit`` characters; a value whose ``repr`` raises
+    is shown by its type (error messages never raise)."""
+    try:
+        text = repr(v)
+    except Exception:  # a hostile value's own __repr__
+        return f"<{typename(v)} object>"
+    if type(text) is not str:  # a __repr__ that returns something else
+        return f"<{typename(v)} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def wrong_type(what: str, expected: str, v: Any) -> InvalidType:
+    """The one message for a value of the wrong type."""
+    return InvalidType(f"{what} must be {expected}, got {show(v)} (type {typename(v)})")
+
+
 def check_str(v: Any, what: str) -> str:
     if type(v) is not str:
-        raise InvalidType(f"{what} must be a str, got {v!r} (type {typename(v)})")
+        raise wrong_type(what, "a str", v)
     if not v.isascii():
         _check_utf8(v, what)
     return v
@@ -57,16 +81,14 @@ def check_opt_str(v: Any, what: str) -> str | None:
 
 def check_bool(v: Any, what: str) -> bool:
     if type(v) is not bool:
-        raise InvalidType(f"{what} must be a bool, got {v!r} (type {typename(v)})")
+        raise wrong_type(what, "a bool", v)
     return v
 
 
 def check_enum(v: Any, cls: type[_E], what: str) -> _E:
     if not isinstance(v, cls):
         members = ", ".join(f"{cls.__name__}.{m.name}" for m in cls)
-        raise InvalidType(
-            f"{what} must be a {cls.__name__} ({members}), got {v!r} (type {typename(v)})"
-        )
+        raise wrong_type(what, f"a {cls.__name__} ({members})", v)
     return v
 
 
@@ -77,23 +99,137 @@ def check_identity(v: Any, what: str = "identity") -> str:
     return s
 
 
+def _copy_map(v: Any, what: str, expected: str) -> dict[Any, Any]:
+    """One read of a caller's mapping into a plain dict (checked and kept from then on);
+    ``expected`` completes "<what> ..." when it is not a mapping."""
+    if not isinstance(v, Mapping):
+        raise InvalidType(f"{what} {expected}, got {show(v)} (type {typename(v)})")
+    try:
+        return dict(v.items())
+    except RoomsimError:
+        raise
+    except Exception as e:  # a mapping that fails while it is read
+        raise InvalidArgument(
+            f"{what} could not be read as a mapping ({typename(e)}: {show(e)}); pass a dict"
+        ) from None
+
+
 def check_attributes(v: Any, what: str) -> Mapping[str, str]:
-    if type(v) not in _PLAIN_MAPS and not isinstance(v, Mapping):
-        raise InvalidType(f"{what} must be a mapping of str to str, got {v!r} (type {typename(v)})")
-    for k, val in v.items():
+    """A map of str to str: a frozen copy, each key and value checked."""
+    copy = _copy_map(v, what, "must be a mapping of str to str")
+    for k, val in copy.items():
         if type(k) is not str:
-            raise InvalidType(f"{what} has a key {k!r} of type {typename(k)}; keys must be str")
+            raise InvalidType(f"{what} has a key {show(k)} of type {typename(k)}; keys must be str")
         if type(val) is not str:
             raise InvalidType(
-                f"{what}[{k!r}] is {val!r} (type {typename(val)}); values must be str "
+                f"{what}[{show(k)}] is {show(val)} (type {typename(val)}); values must be str "
                 "(use '' to delete a key)"
             )
         if not k.isascii():
             _check_utf8(k, f"{what} key")
         if not val.isascii():
-            _check_utf8(val, f"{what}[{k!r}]")
-    checked: Mapping[str, str] = v
-    return checked
+            _check_utf8(val, f"{what}[{show(k)}]")
+    return MappingProxyType(copy)
+
+
+def check_opt_attributes(v: Any, what: str) -> Mapping[str, str] | None:
+    return None if v is None else check_attributes(v, what)
+
+
+def check_opt_bool(v: Any, what: str) -> bool | None:
+    return None if v is None else check_bool(v, what)
+
+
+def check_str_tuple(v: Any, what: str, expected: str = "a tuple of str") -> tuple[str, ...]:
+    """A tuple (or list) of str: a tuple copy, each entry checked."""
+    if not isinstance(v, tuple | list):
+        raise wrong_type(what, expected, v)
+    out = tuple(v)
+    for entry in out:
+        check_str(entry, f"{what} entry")
+    return out
+
+
+def check_identity_tuple(v: Any, what: str) -> tuple[str, ...]:
+    return check_str_tuple(v, what, "a tuple of identities")
+
+
+def check_instance(cls: type[_T]) -> Callable[[Any, str], _T]:
+    """A check that the value is a ``cls``."""
+
+    def check(v: Any, what: str) -> _T:
+        if not isinstance(v, cls):
+            raise wrong_type(what, f"a {cls.__name__}", v)
+        return v
+
+    return check
+
+
+def check_opt_instance(cls: type[_T]) -> Callable[[Any, str], _T | None]:
+    check = check_instance(cls)
+    return lambda v, what: None if v is None else check(v, what)
+
+
+def check_enum_of(cls: type[_E]) -> Callable[[Any, str], _E]:
+    return lambda v, what: check_enum(v, cls, what)
+
+
+def check_enum_tuple(cls: type[_E]) -> Callable[[Any, str], tuple[_E, ...]]:
+    """A tuple (or list) of ``cls`` members: a tuple copy."""
+
+    def check(v: Any, what: str) -> tuple[_E, ...]:
+        if not isinstance(v, tuple | list):
+            raise wrong_type(what, f"a tuple of {cls.__name__}", v)
+        out = tuple(v)
+        for entry in out:
+            check_enum(entry, cls, f"{what} entry")
+        return out
+
+    return check
+
+
+def check_data(v: Any, what: str) -> bytes:
+    if type(v) is not bytes:
+        raise wrong_type(what, "bytes or str", v)
+    return v
+
+
+def check_allowed(v: Any, what: str) -> Mapping[str, tuple[str, ...] | None]:
+    """identity -> the track sids it may receive (a tuple of str) or None (all): a copy."""
+    copy = _copy_map(v, what, "must map identities to a tuple of track sids or None")
+    out: dict[str, tuple[str, ...] | None] = {}
+    for ident, sids in copy.items():
+        check_identity(ident, f"{what} key")
+        if sids is None:
+            out[ident] = None
+            continue
+        if not isinstance(sids, tuple | list):
+            raise InvalidType(
+                f"{what}[{show(ident)}] must be a tuple of track sids or None (all tracks), "
+                f"got {show(sids)} (type {typename(sids)})"
+            )
+        out[ident] = check_str_tuple(sids, f"{what}[{show(ident)}]")
+    return MappingProxyType(out)
+
+
+def check_levels(v: Any, what: str) -> Mapping[str, float]:
+    """identity -> a linear audio level in [0, 1]: a copy with float levels."""
+    copy = _copy_map(v, what, "takes a mapping of identity to a level in [0, 1]")
+    out: dict[str, float] = {}
+    for identity, level in copy.items():
+        check_identity(identity, f"{what} key")
+        if type(level) not in (int, float):
+            raise InvalidType(
+                f"the audio level of {show(identity)} must be a number in [0, 1], got "
+                f"{show(level)} (type {typename(level)})"
+            )
+        if not (0.0 <= level <= 1.0):  # also refuses NaN
+            raise InvalidArgument(
+                f"the audio level of {show(identity)} must be linear in [0, 1] (1 is loudest; "
+                f"the speaking threshold is about 0.0178), got {show(level)}"
+            )
+        out[identity] = float(level)
+    return MappingProxyType(out)
 
 
 def attributes_size(attrs: Mapping[str, str]) -> int:
@@ -117,17 +253,17 @@ def check_finite_nonneg(v: Any, what: str) -> float:
     """A number of seconds: int or float (not bool), finite, >= 0; returned as a float."""
     if type(v) not in (int, float):
         raise InvalidType(
-            f"{what} takes a number of seconds (int or float), got {v!r} (type {typename(v)})"
+            f"{what} takes a number of seconds (int or float), got {show(v)} (type {typename(v)})"
         )
     try:
         f = float(v)
     except OverflowError:
         f = float("inf")
     if not math.isfinite(f):
-        raise InvalidArgument(f"{what} must be a finite number of seconds >= 0, got {v!r}")
+        raise InvalidArgument(f"{what} must be a finite number of seconds >= 0, got {show(v)}")
     if f < 0:
         raise InvalidArgument(
-            f"{what} must be a finite number of seconds >= 0, got {v!r}; virtual time only "
+            f"{what} must be a finite number of seconds >= 0, got {show(v)}; virtual time only "
             "moves forward"
         )
     return f

@@ -542,8 +542,6 @@ class Client:
 
     def set_attributes(self, attributes: Mapping[str, str]) -> None:
         """Merge attributes (``""`` deletes a key); needs ``can_update_metadata``."""
-        if isinstance(attributes, Mapping) and not isinstance(attributes, MappingProxyType):
-            attributes = MappingProxyType(dict(attributes))
         self._apply(
             "set_attributes", mutations.SetAttributes(identity=self.identity, attributes=attributes)
         )
@@ -596,19 +594,12 @@ class Client:
         ``allowed`` maps an identity (present or not yet) to the track sids it may receive,
         or to None for all of them.
         """
-        frozen: Any = EMPTY_MAP
-        raw: Any = allowed
-        if raw is not None:
-            if not isinstance(raw, Mapping):
-                frozen = raw  # refused, with a clear message, by Room.apply
-            else:
-                frozen = MappingProxyType(
-                    {k: (tuple(v) if isinstance(v, list | tuple) else v) for k, v in raw.items()}
-                )
         self._apply(
             "set_track_subscription_permissions",
             mutations.SetTrackSubscriptionPermissions(
-                identity=self.identity, all_participants=all_participants, allowed=frozen
+                identity=self.identity,
+                all_participants=all_participants,
+                allowed=EMPTY_MAP if allowed is None else allowed,  # type: ignore[arg-type]
             ),
         )
 

@@ -1,18 +1,23 @@
 """Every change to a room is a frozen mutation value applied by ``Room.apply``.
 
 The verbs on ``Room`` and ``Client`` only build one of these and apply it, so strategies,
-transcripts, dumps and benchmarks all deal in the same values.  A mutation is not validated
-when it is built: ``Room.apply`` checks it completely, against the room's state, before
-anything changes.
+transcripts, dumps and benchmarks all deal in the same values.
+
+A mutation checks its own *shape*: each field declares its check (``_validate``), and
+``checked()`` returns the mutation with every field checked and every map and sequence replaced
+by a frozen copy.  ``Room.apply`` calls it first, so the value it checks against the room's
+state, commits and logs is that copy, whatever the caller does with its own objects afterwards.
+A mutation can still be *built* with any values (strategies build invalid ones on purpose).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, final
+from typing import Any, ClassVar, Final, Self, final
 
 import attrs
 
+from roomsim import _validate as checks
 from roomsim.model import (
     DEFAULT_PERMISSION,
     EMPTY_MAP,
@@ -53,6 +58,24 @@ __all__ = [
 ]
 
 
+def _shape(check: Any) -> dict[str, Any]:
+    return {"shape": check}
+
+
+IDENTITY = _shape(checks.check_identity)
+STR = _shape(checks.check_str)
+OPT_STR = _shape(checks.check_opt_str)
+BOOL = _shape(checks.check_bool)
+OPT_BOOL = _shape(checks.check_opt_bool)
+ATTRIBUTES = _shape(checks.check_attributes)
+OPT_ATTRIBUTES = _shape(checks.check_opt_attributes)
+STR_TUPLE = _shape(checks.check_str_tuple)
+SECONDS = _shape(checks.check_finite_nonneg)
+DATA = _shape(checks.check_data)
+PERMISSION = _shape(checks.check_instance(Permission))
+OPT_PERMISSION = _shape(checks.check_opt_instance(Permission))
+
+
 @attrs.frozen
 class Mutation:
     """The base of every mutation; don't subclass it."""
@@ -60,6 +83,42 @@ class Mutation:
     #: ``"client"`` for a participant's own request, ``"server"`` for the server API,
     #: ``"media"`` for what the media layer and the network do, ``"time"`` for the clock
     path: ClassVar[str]
+    #: the verb that applies it, for messages ("set_attributes(attributes=...) must be ...")
+    verb: ClassVar[str]
+
+    def checked(self) -> Self:
+        """This mutation with every field's shape checked, maps and sequences as frozen
+        copies (itself when nothing needed copying); raises ``InvalidType`` or
+        ``InvalidArgument`` naming the field."""
+        changes: dict[str, Any] = {}
+        for name, check in _shapes(type(self)):
+            value = getattr(self, name)
+            label = (
+                "identity"
+                if name == "identity" and self.verb != "connect"
+                else (f"{self.verb}({name}=...)")
+            )
+            kept = check(value, label)
+            if kept is not value:
+                changes[name] = kept
+        if not changes:
+            return self
+        values = {a.name: getattr(self, a.name) for a in attrs.fields(type(self))}
+        values.update(changes)
+        return type(self)(**values)
+
+
+_SHAPES: dict[type[Mutation], tuple[tuple[str, Any], ...]] = {}
+
+
+def _shapes(cls: type[Mutation]) -> tuple[tuple[str, Any], ...]:
+    found = _SHAPES.get(cls)
+    if found is None:
+        found = tuple(
+            (a.name, a.metadata["shape"]) for a in attrs.fields(cls) if "shape" in a.metadata
+        )
+        _SHAPES[cls] = found
+    return found
 
 
 @final
@@ -68,16 +127,21 @@ class Connect(Mutation):
     """A participant joins with these token claims (``Room.connect``)."""
 
     path: ClassVar[str] = "client"
-    identity: str
-    name: str = ""
-    metadata: str = ""
-    attributes: Mapping[str, str] = attrs.field(default=EMPTY_MAP, hash=False)
-    kind: ParticipantKind = ParticipantKind.STANDARD
-    kind_details: tuple[KindDetail, ...] = ()
-    permission: Permission = DEFAULT_PERMISSION
-    active: bool = True
-    auto_subscribe: bool | None = None
-    keep_events: bool = True
+    verb: ClassVar[str] = "connect"
+    identity: str = attrs.field(metadata=IDENTITY)
+    name: str = attrs.field(default="", metadata=STR)
+    metadata: str = attrs.field(default="", metadata=STR)
+    attributes: Mapping[str, str] = attrs.field(default=EMPTY_MAP, hash=False, metadata=ATTRIBUTES)
+    kind: ParticipantKind = attrs.field(
+        default=ParticipantKind.STANDARD, metadata=_shape(checks.check_enum_of(ParticipantKind))
+    )
+    kind_details: tuple[KindDetail, ...] = attrs.field(
+        default=(), metadata=_shape(checks.check_enum_tuple(KindDetail))
+    )
+    permission: Permission = attrs.field(default=DEFAULT_PERMISSION, metadata=PERMISSION)
+    active: bool = attrs.field(default=True, metadata=BOOL)
+    auto_subscribe: bool | None = attrs.field(default=None, metadata=OPT_BOOL)
+    keep_events: bool = attrs.field(default=True, metadata=BOOL)
 
 
 @final
@@ -86,7 +150,8 @@ class Activate(Mutation):
     """A held participant's media connection comes up (JOINED -> ACTIVE)."""
 
     path: ClassVar[str] = "client"
-    identity: str
+    verb: ClassVar[str] = "activate"
+    identity: str = attrs.field(metadata=IDENTITY)
 
 
 @final
@@ -95,7 +160,8 @@ class Disconnect(Mutation):
     """A participant leaves (client ``LeaveRequest``, reason CLIENT_INITIATED)."""
 
     path: ClassVar[str] = "client"
-    identity: str
+    verb: ClassVar[str] = "disconnect"
+    identity: str = attrs.field(metadata=IDENTITY)
 
 
 @final
@@ -104,8 +170,9 @@ class SetName(Mutation):
     """A participant renames itself; needs ``can_update_metadata``; ``""`` changes nothing."""
 
     path: ClassVar[str] = "client"
-    identity: str
-    name: str
+    verb: ClassVar[str] = "set_name"
+    identity: str = attrs.field(metadata=IDENTITY)
+    name: str = attrs.field(metadata=STR)
 
 
 @final
@@ -114,8 +181,9 @@ class SetMetadata(Mutation):
     """A participant sets its metadata; needs ``can_update_metadata``; ``""`` changes nothing."""
 
     path: ClassVar[str] = "client"
-    identity: str
-    metadata: str
+    verb: ClassVar[str] = "set_metadata"
+    identity: str = attrs.field(metadata=IDENTITY)
+    metadata: str = attrs.field(metadata=STR)
 
 
 @final
@@ -124,8 +192,9 @@ class SetAttributes(Mutation):
     """A participant merges attributes; needs ``can_update_metadata``; ``""`` deletes a key."""
 
     path: ClassVar[str] = "client"
-    identity: str
-    attributes: Mapping[str, str] = attrs.field(hash=False)
+    verb: ClassVar[str] = "set_attributes"
+    identity: str = attrs.field(metadata=IDENTITY)
+    attributes: Mapping[str, str] = attrs.field(hash=False, metadata=ATTRIBUTES)
 
 
 @final
@@ -134,11 +203,14 @@ class UpdateParticipant(Mutation):
     """Server API ``UpdateParticipant``: no grant needed; ``None`` leaves a field alone."""
 
     path: ClassVar[str] = "server"
-    identity: str
-    name: str | None = None
-    metadata: str | None = None
-    attributes: Mapping[str, str] | None = attrs.field(default=None, hash=False)
-    permission: Permission | None = None
+    verb: ClassVar[str] = "update_participant"
+    identity: str = attrs.field(metadata=IDENTITY)
+    name: str | None = attrs.field(default=None, metadata=OPT_STR)
+    metadata: str | None = attrs.field(default=None, metadata=OPT_STR)
+    attributes: Mapping[str, str] | None = attrs.field(
+        default=None, hash=False, metadata=OPT_ATTRIBUTES
+    )
+    permission: Permission | None = attrs.field(default=None, metadata=OPT_PERMISSION)
 
 
 @final
@@ -147,7 +219,8 @@ class RemoveParticipant(Mutation):
     """Server API ``RemoveParticipant`` (reason PARTICIPANT_REMOVED)."""
 
     path: ClassVar[str] = "server"
-    identity: str
+    verb: ClassVar[str] = "remove_participant"
+    identity: str = attrs.field(metadata=IDENTITY)
 
 
 @final
@@ -156,7 +229,8 @@ class UpdateRoomMetadata(Mutation):
     """Server API ``UpdateRoomMetadata``."""
 
     path: ClassVar[str] = "server"
-    metadata: str
+    verb: ClassVar[str] = "update_room_metadata"
+    metadata: str = attrs.field(metadata=STR)
 
 
 @final
@@ -165,11 +239,12 @@ class PublishTrack(Mutation):
     """A participant publishes a media track; needs ``can_publish`` and an allowed source."""
 
     path: ClassVar[str] = "client"
-    identity: str
-    kind: TrackKind
-    source: TrackSource
-    name: str = ""
-    muted: bool = False
+    verb: ClassVar[str] = "publish_track"
+    identity: str = attrs.field(metadata=IDENTITY)
+    kind: TrackKind = attrs.field(metadata=_shape(checks.check_enum_of(TrackKind)))
+    source: TrackSource = attrs.field(metadata=_shape(checks.check_enum_of(TrackSource)))
+    name: str = attrs.field(default="", metadata=STR)
+    muted: bool = attrs.field(default=False, metadata=BOOL)
 
 
 @final
@@ -178,8 +253,9 @@ class UnpublishTrack(Mutation):
     """A participant unpublishes one of its tracks."""
 
     path: ClassVar[str] = "client"
-    identity: str
-    track_sid: str
+    verb: ClassVar[str] = "unpublish_track"
+    identity: str = attrs.field(metadata=IDENTITY)
+    track_sid: str = attrs.field(metadata=STR)
 
 
 @final
@@ -188,9 +264,10 @@ class SetTrackMuted(Mutation):
     """A participant mutes or unmutes one of its own tracks."""
 
     path: ClassVar[str] = "client"
-    identity: str
-    track_sid: str
-    muted: bool
+    verb: ClassVar[str] = "set_track_muted"
+    identity: str = attrs.field(metadata=IDENTITY)
+    track_sid: str = attrs.field(metadata=STR)
+    muted: bool = attrs.field(metadata=BOOL)
 
 
 @final
@@ -199,9 +276,10 @@ class MutePublishedTrack(Mutation):
     """Server API ``MutePublishedTrack``; unmute only with ``enable_remote_unmute``."""
 
     path: ClassVar[str] = "server"
-    identity: str
-    track_sid: str
-    muted: bool
+    verb: ClassVar[str] = "mute_published_track"
+    identity: str = attrs.field(metadata=IDENTITY)
+    track_sid: str = attrs.field(metadata=STR)
+    muted: bool = attrs.field(metadata=BOOL)
 
 
 @final
@@ -210,10 +288,11 @@ class SetSubscribed(Mutation):
     """A participant wants (or no longer wants) a remote track."""
 
     path: ClassVar[str] = "client"
-    identity: str
-    publisher: str
-    track_sid: str
-    subscribed: bool
+    verb: ClassVar[str] = "set_subscribed"
+    identity: str = attrs.field(metadata=IDENTITY)
+    publisher: str = attrs.field(metadata=STR)
+    track_sid: str = attrs.field(metadata=STR)
+    subscribed: bool = attrs.field(metadata=BOOL)
 
 
 @final
@@ -222,9 +301,10 @@ class UpdateSubscriptions(Mutation):
     """Server API ``UpdateSubscriptions`` for one participant."""
 
     path: ClassVar[str] = "server"
-    identity: str
-    track_sids: tuple[str, ...]
-    subscribe: bool
+    verb: ClassVar[str] = "update_subscriptions"
+    identity: str = attrs.field(metadata=IDENTITY)
+    track_sids: tuple[str, ...] = attrs.field(metadata=STR_TUPLE)
+    subscribe: bool = attrs.field(metadata=BOOL)
 
 
 @final
@@ -236,9 +316,12 @@ class SetTrackSubscriptionPermissions(Mutation):
     """
 
     path: ClassVar[str] = "client"
-    identity: str
-    all_participants: bool
-    allowed: Mapping[str, tuple[str, ...] | None] = attrs.field(default=EMPTY_MAP, hash=False)
+    verb: ClassVar[str] = "set_track_subscription_permissions"
+    identity: str = attrs.field(metadata=IDENTITY)
+    all_participants: bool = attrs.field(metadata=BOOL)
+    allowed: Mapping[str, tuple[str, ...] | None] = attrs.field(
+        default=EMPTY_MAP, hash=False, metadata=_shape(checks.check_allowed)
+    )
 
 
 @final
@@ -247,11 +330,14 @@ class SendData(Mutation):
     """A data packet from a participant, or from the server when ``sender`` is None."""
 
     path: ClassVar[str] = "client"
-    sender: str | None
-    data: bytes
-    topic: str | None = None
-    reliable: bool = True
-    destination_identities: tuple[str, ...] = ()
+    verb: ClassVar[str] = "send_data"
+    sender: str | None = attrs.field(metadata=OPT_STR)
+    data: bytes = attrs.field(metadata=DATA)
+    topic: str | None = attrs.field(default=None, metadata=OPT_STR)
+    reliable: bool = attrs.field(default=True, metadata=BOOL)
+    destination_identities: tuple[str, ...] = attrs.field(
+        default=(), metadata=_shape(checks.check_identity_tuple)
+    )
 
 
 @final
@@ -260,9 +346,10 @@ class SetStreamState(Mutation):
     """The network pauses or resumes a subscribed video track for one subscriber."""
 
     path: ClassVar[str] = "media"
-    identity: str
-    track_sid: str
-    state: StreamState
+    verb: ClassVar[str] = "set_stream_state"
+    identity: str = attrs.field(metadata=IDENTITY)
+    track_sid: str = attrs.field(metadata=STR)
+    state: StreamState = attrs.field(metadata=_shape(checks.check_enum_of(StreamState)))
 
 
 @final
@@ -271,7 +358,8 @@ class SetAudioLevels(Mutation):
     """The media layer's audio levels, linear in [0, 1], sticky until changed."""
 
     path: ClassVar[str] = "media"
-    levels: Mapping[str, float] = attrs.field(hash=False)
+    verb: ClassVar[str] = "set_audio_levels"
+    levels: Mapping[str, float] = attrs.field(hash=False, metadata=_shape(checks.check_levels))
 
 
 @final
@@ -280,8 +368,11 @@ class SetConnectionQuality(Mutation):
     """The network's view of a participant's connection quality."""
 
     path: ClassVar[str] = "media"
-    identity: str
-    quality: ConnectionQuality
+    verb: ClassVar[str] = "set_connection_quality"
+    identity: str = attrs.field(metadata=IDENTITY)
+    quality: ConnectionQuality = attrs.field(
+        metadata=_shape(checks.check_enum_of(ConnectionQuality))
+    )
 
 
 @final
@@ -290,7 +381,8 @@ class Advance(Mutation):
     """Virtual time passes: every timer that falls due runs, in order."""
 
     path: ClassVar[str] = "time"
-    dt: float
+    verb: ClassVar[str] = "advance"
+    dt: float = attrs.field(metadata=SECONDS)
 
 
 @final
@@ -299,6 +391,7 @@ class DeleteRoom(Mutation):
     """Server API ``DeleteRoom``: everyone leaves with ROOM_DELETED and the room closes."""
 
     path: ClassVar[str] = "server"
+    verb: ClassVar[str] = "delete"
 
 
 ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
@@ -334,15 +427,11 @@ def send_data_mutation(
     reliable: bool,
     destination_identities: Any,
 ) -> SendData:
-    """The ``SendData`` a ``send_data`` verb applies: text is sent as UTF-8, a list of
-    destinations becomes a tuple (anything else is refused by ``Room.apply``)."""
-    from roomsim._validate import data_bytes
-
-    if isinstance(destination_identities, list):
-        destination_identities = tuple(destination_identities)
+    """The ``SendData`` a ``send_data`` verb applies: text is sent as UTF-8 (anything else is
+    checked by ``Room.apply``)."""
     return SendData(
         sender=sender,
-        data=data_bytes(data),
+        data=checks.data_bytes(data),
         topic=topic,
         reliable=reliable,
         destination_identities=destination_identities,

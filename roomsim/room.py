@@ -205,8 +205,8 @@ class Room:
         """Whether the server has ``identity`` subscribed to ``track_sid`` now (the server's
         truth; a client learns it through its events)."""
         server = self._server
-        sub = server.lookup(identity)
-        pub, t = server.find_track(track_sid)
+        sub = server.lookup(checks.check_identity(identity, "is_subscribed(identity=...)"))
+        pub, t = server.find_track(checks.check_str(track_sid, "is_subscribed(track_sid=...)"))
         return is_subscribed(sub, pub, t)
 
     def statistics(self) -> RoomStatistics:
@@ -245,14 +245,12 @@ class Room:
         A refused join (room full, closed room, bad identity) raises and changes nothing.
         An identity already in the room replaces that session (DUPLICATE_IDENTITY).
         """
-        if isinstance(kind_details, list | tuple):
-            kind_details = tuple(kind_details)
         client: Client = self.apply(
             mutations.Connect(
                 identity=identity,
                 name=name,
                 metadata=metadata,
-                attributes=freeze_map(attributes) if attributes is not None else EMPTY_MAP,
+                attributes=attributes if attributes is not None else EMPTY_MAP,
                 kind=kind,
                 kind_details=kind_details,  # type: ignore[arg-type]
                 permission=permission if permission is not None else Permission(),
@@ -278,7 +276,7 @@ class Room:
                 identity=identity,
                 name=name,
                 metadata=metadata,
-                attributes=freeze_map(attributes) if attributes is not None else None,
+                attributes=attributes,
                 permission=permission,
             )
         )
@@ -305,8 +303,6 @@ class Room:
         self, identity: str, *, track_sids: Sequence[str], subscribe: bool
     ) -> None:
         """Server API ``UpdateSubscriptions``: set what ``identity`` wants of these tracks."""
-        if isinstance(track_sids, list):
-            track_sids = tuple(track_sids)
         self.apply(
             mutations.UpdateSubscriptions(
                 identity=identity,
@@ -339,7 +335,7 @@ class Room:
     def set_audio_levels(self, levels: Mapping[str, float]) -> None:
         """The media layer's audio levels, linear in [0, 1] as the server's level is; sticky
         until changed.  Speaker updates go out on the next 400 ms tick (server §7)."""
-        self.apply(mutations.SetAudioLevels(levels=freeze_map(levels)))
+        self.apply(mutations.SetAudioLevels(levels=levels))
 
     def set_connection_quality(self, identity: str, quality: ConnectionQuality) -> None:
         """The network's view of a participant's connection; clients hear of it on the next
@@ -379,6 +375,8 @@ class Room:
                     f"can't apply {kind.__name__} to room {self.name!r}: the room is closed; "
                     "make a new Room (LiveKit creates a new room on the next join)"
                 )
+        # the shapes, once, on a frozen copy: what is checked is what is committed and logged
+        mutation = mutation.checked()
         self._depth += 1
         try:
             if applier is None:
@@ -493,10 +491,3 @@ class Room:
                 broken("a current client is filed under another identity", identity=identity)
         for client in self._clients_ever():
             client._check()
-
-
-def freeze_map(m: Any) -> Any:
-    """A read-only copy of a mapping (anything else is passed on, for ``apply`` to refuse)."""
-    if isinstance(m, Mapping) and not isinstance(m, MappingProxyType):
-        return MappingProxyType(dict(m))
-    return m

@@ -18,16 +18,12 @@ from roomsim._records import (
 from roomsim._server import Server, Session
 from roomsim.errors import (
     IllegalState,
-    InvalidType,
     PermissionDenied,
     RoomFull,
 )
 from roomsim.model import (
     DisconnectReason,
-    KindDetail,
-    ParticipantKind,
     ParticipantState,
-    Permission,
     is_dependent,
 )
 
@@ -38,27 +34,7 @@ _SERVER = "invalid_argument"
 
 def apply_connect(server: Server, m: mutations.Connect) -> Session:
     cfg = server.config
-    identity = checks.check_identity(m.identity, "connect(identity=...)")
-    checks.check_str(m.name, "connect(name=...)")
-    checks.check_str(m.metadata, "connect(metadata=...)")
-    checks.check_attributes(m.attributes, "connect(attributes=...)")
-    checks.check_enum(m.kind, ParticipantKind, "connect(kind=...)")
-    if not isinstance(m.kind_details, tuple):
-        raise InvalidType(
-            f"connect(kind_details=...) must be a tuple of KindDetail, got "
-            f"{m.kind_details!r} (type {type(m.kind_details).__name__})"
-        )
-    for d in m.kind_details:
-        checks.check_enum(d, KindDetail, "connect(kind_details=...) entry")
-    if not isinstance(m.permission, Permission):
-        raise InvalidType(
-            f"connect(permission=...) must be a Permission, got {m.permission!r} "
-            f"(type {type(m.permission).__name__})"
-        )
-    checks.check_bool(m.active, "connect(active=...)")
-    if m.auto_subscribe is not None:
-        checks.check_bool(m.auto_subscribe, "connect(auto_subscribe=...)")
-    checks.check_bool(m.keep_events, "connect(keep_events=...)")
+    identity = m.identity
     code = "invalid_argument"
     checks.check_limit(
         checks.nbytes(identity),
@@ -150,7 +126,6 @@ def check_self_update(server: Server, identity: Any, verb: str) -> ParticipantRe
 
 
 def apply_set_name(server: Server, m: mutations.SetName) -> None:
-    checks.check_str(m.name, "set_name(name=...)")
     rec = check_self_update(server, m.identity, "set its name")
     checks.check_limit(
         checks.nbytes(m.name), server.config.max_name_length, "the name", "max_name_length", _CLIENT
@@ -159,7 +134,6 @@ def apply_set_name(server: Server, m: mutations.SetName) -> None:
 
 
 def apply_set_metadata(server: Server, m: mutations.SetMetadata) -> None:
-    checks.check_str(m.metadata, "set_metadata(metadata=...)")
     rec = check_self_update(server, m.identity, "set its metadata")
     checks.check_limit(
         checks.nbytes(m.metadata),
@@ -172,7 +146,6 @@ def apply_set_metadata(server: Server, m: mutations.SetMetadata) -> None:
 
 
 def apply_set_attributes(server: Server, m: mutations.SetAttributes) -> None:
-    checks.check_attributes(m.attributes, "set_attributes(attributes=...)")
     rec = check_self_update(server, m.identity, "set its attributes")
     checks.check_limit(
         checks.attributes_size(m.attributes),
@@ -186,15 +159,6 @@ def apply_set_attributes(server: Server, m: mutations.SetAttributes) -> None:
 
 def apply_update_participant(server: Server, m: mutations.UpdateParticipant) -> None:
     cfg = server.config
-    checks.check_opt_str(m.name, "update_participant(name=...)")
-    checks.check_opt_str(m.metadata, "update_participant(metadata=...)")
-    if m.attributes is not None:
-        checks.check_attributes(m.attributes, "update_participant(attributes=...)")
-    if m.permission is not None and not isinstance(m.permission, Permission):
-        raise InvalidType(
-            f"update_participant(permission=...) must be a Permission, got "
-            f"{m.permission!r} (type {type(m.permission).__name__})"
-        )
     # the server API checks the limits before the lookup: name, metadata, attributes
     if m.name is not None:
         checks.check_limit(
@@ -236,7 +200,6 @@ def apply_update_participant(server: Server, m: mutations.UpdateParticipant) -> 
 
 
 def apply_update_room_metadata(server: Server, m: mutations.UpdateRoomMetadata) -> None:
-    checks.check_str(m.metadata, "update_room_metadata(metadata=...)")
     checks.check_limit(
         checks.nbytes(m.metadata),
         server.config.max_metadata_size,

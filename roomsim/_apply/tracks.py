@@ -5,7 +5,6 @@ Each applier checks its mutation completely, then commits through ``Server`` pri
 
 from __future__ import annotations
 
-from roomsim import _validate as checks
 from roomsim import mutations
 from roomsim._records import (
     ParticipantRecord,
@@ -19,16 +18,10 @@ from roomsim.errors import (
 )
 from roomsim.model import (
     PublicationSnapshot,
-    TrackKind,
-    TrackSource,
 )
 
 
 def apply_publish(server: Server, m: mutations.PublishTrack) -> str:
-    checks.check_enum(m.kind, TrackKind, "publish_track(kind=...)")
-    checks.check_enum(m.source, TrackSource, "publish_track(source=...)")
-    checks.check_str(m.name, "publish_track(name=...)")
-    checks.check_bool(m.muted, "publish_track(muted=...)")
     rec = server.lookup(m.identity)
     if not rec.permission.can_publish_source(m.source):
         why = (
@@ -53,7 +46,6 @@ def apply_publish(server: Server, m: mutations.PublishTrack) -> str:
 def own_track(
     server: Server, m: mutations.UnpublishTrack | mutations.SetTrackMuted
 ) -> tuple[ParticipantRecord, TrackRecord]:
-    checks.check_str(m.track_sid, "track_sid")
     rec = server.lookup(m.identity)
     t = rec.tracks.get(m.track_sid)
     if t is None:
@@ -71,7 +63,6 @@ def apply_unpublish(server: Server, m: mutations.UnpublishTrack) -> None:
 
 
 def apply_set_track_muted(server: Server, m: mutations.SetTrackMuted) -> None:
-    checks.check_bool(m.muted, "set_track_muted(muted=...)")
     rec, t = own_track(server, m)
     server.commit_mute(rec, t, m.muted)
 
@@ -79,8 +70,6 @@ def apply_set_track_muted(server: Server, m: mutations.SetTrackMuted) -> None:
 def apply_mute_published_track(
     server: Server, m: mutations.MutePublishedTrack
 ) -> PublicationSnapshot | None:
-    checks.check_str(m.track_sid, "mute_published_track(track_sid=...)")
-    checks.check_bool(m.muted, "mute_published_track(muted=...)")
     if not m.muted and not server.config.enable_remote_unmute:
         raise IllegalState(
             f"can't unmute {m.track_sid!r} of {m.identity!r} through the server API: "
