@@ -25,9 +25,11 @@ from roomsim.testing._expect import assert_events as assert_events
 from roomsim.testing._expect import event as event
 from roomsim.testing._expect import expect as expect
 from roomsim.testing._invariants import check_invariants as check_invariants
+from roomsim.testing._rooms import checked_room as checked_room
 
 __all__ = [
     "check_invariants",
+    "checked_room",
     "expect",
     "assert_events",
     "event",

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, final
 
 import attrs
 
-from roomsim.errors import InvalidArgument
+from roomsim import InvalidArgument
 from roomsim.events import EVENTS_BY_NAME, Event
 
 if TYPE_CHECKING:
-    from roomsim.client import Client
+    from roomsim import Client
 
 __all__ = ["EventPattern", "Expectation", "ExpectationFailed", "assert_events", "event", "expect"]
 
@@ -30,6 +30,9 @@ _CONTEXT: Final = 5
 class ExpectationFailed(AssertionError):
     """An expectation about a client's events did not hold; the message shows the events."""
 
+    # tracebacks name it where users import it from
+    __module__ = "roomsim.testing"
+
 
 @final
 @attrs.frozen(repr=False)
@@ -38,6 +41,8 @@ class EventPattern:
 
     Build one with :func:`event`: ``event("track_published", participant="alice")``.
     """
+
+    __module__ = "roomsim.testing"
 
     cls: type[Event]
     fields: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
@@ -113,6 +118,7 @@ def _matches(p: EventPattern | Event, e: Event) -> bool:
 class Expectation:
     """Assertions over one client's events, consumed in order.  Made by :func:`expect`."""
 
+    __module__ = "roomsim.testing"
     __slots__ = ("_client", "_pending", "_taken", "_who")
 
     def __init__(self, client: Client) -> None:
@@ -153,6 +159,7 @@ class Expectation:
 
         Returns the event.  ``expect(bob).next("track_published", participant="alice")``.
         """
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         want = _pattern(spec, fields)
         self._fill()
         if not self._pending:
@@ -163,6 +170,7 @@ class Expectation:
 
     def skip_to(self, spec: EventSpec, /, **fields: Any) -> Event:
         """Skip events until one matches; it is returned and taken.  Fails if none does."""
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         want = _pattern(spec, fields)
         self._fill()
         for i, e in enumerate(self._pending):
@@ -174,6 +182,7 @@ class Expectation:
 
     def sequence(self, *specs: EventSpec) -> tuple[Event, ...]:
         """The next events are exactly these, in this order, with nothing between them."""
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         wants = [_pattern(s) for s in specs]
         self._fill()
         pending = list(self._pending)
@@ -194,6 +203,7 @@ class Expectation:
 
     def in_order(self, *specs: EventSpec) -> tuple[Event, ...]:
         """These events come in this order, possibly with others between them (skipped)."""
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         wants = [_pattern(s) for s in specs]
         self._fill()
         pending = list(self._pending)
@@ -220,6 +230,7 @@ class Expectation:
 
     def no_more(self) -> None:
         """There are no events left to match."""
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         self._fill()
         if self._pending:
             raise self._fail(
@@ -267,6 +278,7 @@ def expect(client: Client) -> Expectation:
 
 def assert_events(client: Client, *specs: EventSpec) -> None:
     """The client's next events are exactly these, and then there are no more."""
+    __tracebackhide__ = True  # pytest shows the test's line, not these
     x = expect(client)
     x.sequence(*specs)
     x.no_more()
