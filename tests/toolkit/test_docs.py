@@ -15,6 +15,7 @@ DOCS = ["docs/howto/testing.md", "docs/tutorial-testing.md"]
 MODULES = [
     "roomsim/testing/__init__.py",
     "roomsim/testing/_expect.py",
+    "roomsim/testing/_rooms.py",
     "roomsim/strategies.py",
     "roomsim/stateful.py",
 ]
