@@ -12,7 +12,7 @@ from __future__ import annotations
 import weakref
 from collections import deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeAlias, final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, final, overload
 
 import attrs
 
@@ -62,6 +62,7 @@ class EventPattern:
 
 
 EventSpec: TypeAlias = "Event | EventPattern | type[Event] | str"
+_E = TypeVar("_E", bound=Event)
 
 
 def _event_class(kind: Any) -> type[Event]:
@@ -154,10 +155,15 @@ class Expectation:
             lines.append(" >>    (no more events)")
         return ExpectationFailed("\n".join(lines))
 
+    @overload
+    def next(self, spec: type[_E] | _E, /, **fields: Any) -> _E: ...
+    @overload
+    def next(self, spec: EventSpec, /, **fields: Any) -> Event: ...
     def next(self, spec: EventSpec, /, **fields: Any) -> Event:
         """The next event is ``spec`` (an event value, or a class or name with these fields).
 
-        Returns the event.  ``expect(bob).next("track_published", participant="alice")``.
+        Returns the event, typed as its class when ``spec`` is a class:
+        ``expect(bob).next(events.TrackPublished, participant="alice").track_sid``.
         """
         __tracebackhide__ = True  # pytest shows the test's line, not these
         want = _pattern(spec, fields)
@@ -168,8 +174,13 @@ class Expectation:
             raise self._fail(f"expected the next event to be {want!r}, got {self._pending[0]!r}")
         return self._take()
 
+    @overload
+    def skip_to(self, spec: type[_E] | _E, /, **fields: Any) -> _E: ...
+    @overload
+    def skip_to(self, spec: EventSpec, /, **fields: Any) -> Event: ...
     def skip_to(self, spec: EventSpec, /, **fields: Any) -> Event:
-        """Skip events until one matches; it is returned and taken.  Fails if none does."""
+        """Skip events until one matches; it is returned (typed as ``spec`` if that is a class)
+        and taken.  Fails if none does."""
         __tracebackhide__ = True  # pytest shows the test's line, not these
         want = _pattern(spec, fields)
         self._fill()
