@@ -6,6 +6,8 @@
   ``sequence``, ``in_order``, ``no_more``), whose failures show the surrounding events;
   :func:`assert_events` for the common "exactly these, then nothing" case; :func:`event` for
   a pattern that fixes some fields of an event.
+- :func:`checked_room`: a fresh room set up as the pytest ``room`` fixture sets it up, checked
+  when the ``with`` block ends; for a Hypothesis ``@given`` test, one per example.
 
 >>> from roomsim import Room
 >>> from roomsim.testing import assert_events, check_invariants
