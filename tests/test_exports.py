@@ -126,3 +126,18 @@ def test_the_package_is_typed() -> None:
     from importlib.resources import files
 
     assert files("roomsim").joinpath("py.typed").is_file()
+
+
+def test_the_testing_toolkit_exports_its_names_where_users_import_them() -> None:
+    """``roomsim.testing``'s classes read ``roomsim.testing.X`` in tracebacks and reprs."""
+    import roomsim.testing as testing
+
+    public = {n for n in vars(testing) if not n.startswith("_") and n != "annotations"}
+    public -= {n for n, obj in vars(testing).items() if inspect.ismodule(obj)}
+    assert set(testing.__all__) == public
+    assert issubclass(testing.ExpectationFailed, AssertionError)
+    for name in testing.__all__:
+        obj = getattr(testing, name)
+        if inspect.isclass(obj):
+            assert obj.__module__ == "roomsim.testing", name
+            assert f"{obj.__module__}.{obj.__qualname__}" == f"roomsim.testing.{name}"

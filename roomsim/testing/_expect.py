@@ -12,15 +12,15 @@ from __future__ import annotations
 import weakref
 from collections import deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeAlias, final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, final, overload
 
 import attrs
 
-from roomsim.errors import InvalidArgument
+from roomsim import InvalidArgument
 from roomsim.events import EVENTS_BY_NAME, Event
 
 if TYPE_CHECKING:
-    from roomsim.client import Client
+    from roomsim import Client
 
 __all__ = ["EventPattern", "Expectation", "ExpectationFailed", "assert_events", "event", "expect"]
 
@@ -30,6 +30,9 @@ _CONTEXT: Final = 5
 class ExpectationFailed(AssertionError):
     """An expectation about a client's events did not hold; the message shows the events."""
 
+    # tracebacks name it where users import it from
+    __module__ = "roomsim.testing"
+
 
 @final
 @attrs.frozen(repr=False)
@@ -38,6 +41,8 @@ class EventPattern:
 
     Build one with :func:`event`: ``event("track_published", participant="alice")``.
     """
+
+    __module__ = "roomsim.testing"
 
     cls: type[Event]
     fields: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
@@ -57,6 +62,7 @@ class EventPattern:
 
 
 EventSpec: TypeAlias = "Event | EventPattern | type[Event] | str"
+_E = TypeVar("_E", bound=Event)
 
 
 def _event_class(kind: Any) -> type[Event]:
@@ -113,6 +119,7 @@ def _matches(p: EventPattern | Event, e: Event) -> bool:
 class Expectation:
     """Assertions over one client's events, consumed in order.  Made by :func:`expect`."""
 
+    __module__ = "roomsim.testing"
     __slots__ = ("_client", "_pending", "_taken", "_who")
 
     def __init__(self, client: Client) -> None:
@@ -148,11 +155,17 @@ class Expectation:
             lines.append(" >>    (no more events)")
         return ExpectationFailed("\n".join(lines))
 
+    @overload
+    def next(self, spec: type[_E] | _E, /, **fields: Any) -> _E: ...
+    @overload
+    def next(self, spec: EventPattern | str, /, **fields: Any) -> Event: ...
     def next(self, spec: EventSpec, /, **fields: Any) -> Event:
         """The next event is ``spec`` (an event value, or a class or name with these fields).
 
-        Returns the event.  ``expect(bob).next("track_published", participant="alice")``.
+        Returns the event, typed as its class when ``spec`` is a class:
+        ``expect(bob).next(events.TrackPublished, participant="alice").track_sid``.
         """
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         want = _pattern(spec, fields)
         self._fill()
         if not self._pending:
@@ -161,8 +174,14 @@ class Expectation:
             raise self._fail(f"expected the next event to be {want!r}, got {self._pending[0]!r}")
         return self._take()
 
+    @overload
+    def skip_to(self, spec: type[_E] | _E, /, **fields: Any) -> _E: ...
+    @overload
+    def skip_to(self, spec: EventPattern | str, /, **fields: Any) -> Event: ...
     def skip_to(self, spec: EventSpec, /, **fields: Any) -> Event:
-        """Skip events until one matches; it is returned and taken.  Fails if none does."""
+        """Skip events until one matches; it is returned (typed as ``spec`` if that is a class)
+        and taken.  Fails if none does."""
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         want = _pattern(spec, fields)
         self._fill()
         for i, e in enumerate(self._pending):
@@ -174,6 +193,7 @@ class Expectation:
 
     def sequence(self, *specs: EventSpec) -> tuple[Event, ...]:
         """The next events are exactly these, in this order, with nothing between them."""
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         wants = [_pattern(s) for s in specs]
         self._fill()
         pending = list(self._pending)
@@ -194,6 +214,7 @@ class Expectation:
 
     def in_order(self, *specs: EventSpec) -> tuple[Event, ...]:
         """These events come in this order, possibly with others between them (skipped)."""
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         wants = [_pattern(s) for s in specs]
         self._fill()
         pending = list(self._pending)
@@ -220,6 +241,7 @@ class Expectation:
 
     def no_more(self) -> None:
         """There are no events left to match."""
+        __tracebackhide__ = True  # pytest shows the test's line, not these
         self._fill()
         if self._pending:
             raise self._fail(
@@ -267,6 +289,7 @@ def expect(client: Client) -> Expectation:
 
 def assert_events(client: Client, *specs: EventSpec) -> None:
     """The client's next events are exactly these, and then there are no more."""
+    __tracebackhide__ = True  # pytest shows the test's line, not these
     x = expect(client)
     x.sequence(*specs)
     x.no_more()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import assert_type
+
 import pytest
 
 from roomsim import InvalidArgument, Room, TrackKind, TrackSource
@@ -165,3 +167,14 @@ def test_pattern_reprs() -> None:
     assert repr(event("track_muted", participant="a", track_sid="TR_1")) == (
         "TrackMuted(participant='a', track_sid='TR_1')"
     )
+
+
+def test_a_class_spec_returns_that_class_to_the_type_checker() -> None:
+    room, mic = _room()
+    alice = room.clients["alice"]
+    joined = expect(alice).next(E.ParticipantConnected)
+    assert_type(joined, E.ParticipantConnected)
+    published = expect(alice).skip_to(E.TrackPublished, participant="bob")
+    assert_type(published, E.TrackPublished)
+    assert published.track_sid == mic
+    assert_type(expect(alice).next("participant_metadata_changed"), E.Event)

@@ -179,3 +179,136 @@ def test_the_fixtures_under_xdist(pytester: pytest.Pytester) -> None:
         "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-n", "2"
     )
     result.assert_outcomes(passed=6)
+
+
+def test_a_misspelt_marker_argument_names_the_closest_field_and_all_of_them(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.roomsim(max_participant=1)
+        def test_typo(room):
+            pass
+
+        @pytest.mark.roomsim(colour="blue")
+        def test_nothing_close(room):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*@pytest.mark.roomsim on test_*::test_typo: 'max_participant' is not a RoomConfig "
+            "field (did you mean 'max_participants'?); the fields are: max_participants, "
+            "empty_timeout, *handler_errors*",
+            "*@pytest.mark.roomsim on test_*::test_nothing_close: 'colour' is not a RoomConfig "
+            "field; the fields are: max_participants*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*TypeError*")
+
+
+def test_the_factory_checks_field_names_too(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from roomsim import InvalidArgument
+
+        def test_factory(room_factory):
+            with pytest.raises(InvalidArgument, match="did you mean 'join_timeout'"):
+                room_factory("r", join_timeuot=3)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_failures_show_the_test_line_and_the_public_exception_name(
+    pytester: pytest.Pytester,
+) -> None:
+    """The assertion helpers hide their own frames; the exception reads roomsim.testing.*."""
+    pytester.makepyfile(
+        """
+        from roomsim.testing import assert_events, expect
+
+        def test_next(room):
+            alice = room.connect("alice")
+            room.connect("bob")
+            expect(alice).next("track_published")
+
+        def test_assert_events(room):
+            alice = room.connect("alice")
+            assert_events(alice, "participant_connected")
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--tb=long")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            '>       expect(alice).next("track_published")',
+            "E       roomsim.testing.ExpectationFailed: 'alice' (PA_1): expected the next *",
+            '>       assert_events(alice, "participant_connected")',
+            "E       roomsim.testing.ExpectationFailed: 'alice' (PA_1): expected 1 events *",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*_expect.py*")
+    result.stdout.no_fnmatch_line("*testing._expect*")
+
+
+def test_a_given_test_taking_the_fixtures_is_refused_with_the_recipe(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        from hypothesis import given, strategies as st
+
+        @given(st.integers())
+        def test_shared(room, n):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_shared is a Hypothesis @given test: roomsim's fixtures (`room`, "
+            "`room_factory`, `clock`) are made once per test function*checked_room(*",
+        ]
+    )
+
+
+def test_the_given_recipe_makes_a_fresh_checked_room_per_example(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from hypothesis import given, settings, strategies as st
+        from roomsim import RoomFull
+        from roomsim.testing import checked_room
+
+        seen = []
+
+        @settings(max_examples=25, database=None)
+        @given(st.integers(min_value=1, max_value=4))
+        def test_a_room_per_example(n):
+            with checked_room(max_participants=n) as room:
+                seen.append(room)
+                assert room.now == 0.0 and not room.participants
+                for i in range(n):
+                    room.connect(f"p{i}")
+                with pytest.raises(RoomFull):
+                    room.connect("one-too-many")
+                room.advance(1.0)
+
+        def test_every_example_had_its_own_room():
+            assert len(seen) > 1
+            assert len({id(r) for r in seen}) == len(seen)
+            assert len({id(r.clock) for r in seen}) == len(seen)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
