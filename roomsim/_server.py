@@ -32,7 +32,7 @@ from roomsim._records import (
 )
 from roomsim.clock import ManualClock
 from roomsim.config import RoomConfig
-from roomsim.errors import UnknownParticipant, UnknownTrack
+from roomsim.errors import UnknownParticipant, UnknownTrack, broken
 from roomsim.model import (
     EMPTY_MAP,
     ConnectionQuality,
@@ -554,6 +554,38 @@ class Server:
         self.timers.clear()
         self.close_due = None
         self.webhook("room_finished")
+
+    # ----------------------------------------------------------------------------------------
+    # invariants
+
+    def check(self) -> None:
+        """Raise ``InternalError`` if the records and their indexes disagree (``Room._check``)."""
+        sids: set[str] = set()
+        last_seq = 0
+        owners: dict[str, str] = {}
+        for identity, rec in self.records.items():
+            if rec.identity != identity:
+                broken("a record is filed under another identity", key=identity)
+            if rec.sid in sids:
+                broken("two sessions share a sid", sid=rec.sid)
+            sids.add(rec.sid)
+            if rec.seq <= last_seq:
+                broken("participants are not in join order", identity=identity, seq=rec.seq)
+            last_seq = rec.seq
+            for sid, t in rec.tracks.items():
+                if t.sid != sid or t.closing:
+                    broken("a track record is stale or filed wrongly", identity=identity, sid=sid)
+                owners[sid] = identity
+            if bool(rec.tracks) != (rec.seq in self.publishers):
+                broken("the publisher index disagrees with the tracks", identity=identity)
+        if owners != self.track_owner:
+            broken("the track owner index disagrees with the records", index=self.track_owner)
+        counted = sum(1 for r in self.records.values() if not r.dependent)
+        if counted != self.counted:
+            broken("the count of counted sessions is wrong", counted=counted, kept=self.counted)
+        for identity, client in self.sessions.items():
+            if client.identity != identity:
+                broken("a current client is filed under another identity", identity=identity)
 
 
 def preview(records: Mapping[str, Any]) -> str:

@@ -95,6 +95,12 @@ class Timekeeper:
     # ----------------------------------------------------------------------------------------
     # timers
 
+    def _begin(self, now: float, *, late: bool = False) -> None:
+        self._mark = now
+        self._timer_ran = False
+        # a room made during the advance logs only the part it lived through
+        self._wrote = late
+
     def next_due(self) -> float:
         timers = self.server.timers
         return timers[0][0] if timers else math.inf
@@ -146,11 +152,14 @@ def advance(origin: Timekeeper, m: mutations.Advance) -> None:
         )
     target = clock.now + dt
     for tk in members:
-        tk._mark = clock.now
-        tk._timer_ran = False
-        tk._wrote = False
+        tk._begin(clock.now)
     with clock._advancing_to(target):
         while True:
+            if len(clock._members_list()) != len(members):
+                # a room made by a handler during this advance joins it from its creation
+                for tk in clock._members_list()[len(members) :]:
+                    tk._begin(clock.now, late=True)
+                members = clock._members_list()
             best: Timekeeper | None = None
             best_due = math.inf
             for tk in members:

@@ -200,7 +200,8 @@ class Client:
             store.extend(self._fold(log.at(self._cursor)))
 
     def _sync(self) -> None:
-        if not self._handlers and not self._view.ended:
+        if not self._handlers and not self._view.ended and self._cursor < self._facts.end:
+            self._room._check_thread()
             self.catch_up(self._facts.end)
 
     def pinned(self) -> int | None:
@@ -223,7 +224,9 @@ class Client:
                 for h in tuple(hs):
                     try:
                         h(e)
-                    except Exception as exc:
+                    except (KeyboardInterrupt, SystemExit):
+                        raise
+                    except BaseException as exc:  # pytest.skip() too: every handler runs
                         failures.append(HandlerFailure(self.identity, e, exc))
         if self._view.ended:
             # its session is over: dispatch has nothing more for it

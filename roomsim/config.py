@@ -6,37 +6,60 @@ from typing import Any, final
 
 import attrs
 
+from roomsim._validate import check_finite_nonneg, show
 from roomsim.errors import InvalidArgument, InvalidType
 
 __all__ = ["RoomConfig"]
 
 
+#: the largest count, size or timeout LiveKit's protocol can carry (uint32 fields of
+#: ``CreateRoomRequest`` and the server's limits)
+UINT32_MAX = 2**32 - 1
+#: the shortest media update interval roomsim runs (a smaller one would run away in ticks)
+MIN_INTERVAL = 0.001
+
+
 def _nonneg_int(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
     if type(v) is not int:
         raise InvalidType(
-            f"RoomConfig.{a.name} must be an int, got {v!r} (type {type(v).__name__})"
+            f"RoomConfig.{a.name} must be an int, got {show(v)} (type {type(v).__name__})"
         )
-    if v < 0:
-        raise InvalidArgument(f"RoomConfig.{a.name} must be >= 0 (0 means unlimited), got {v!r}")
+    if not 0 <= v <= UINT32_MAX:
+        raise InvalidArgument(
+            f"RoomConfig.{a.name} must be between 0 (unlimited) and {UINT32_MAX} (LiveKit's "
+            f"uint32), got {show(v)}"
+        )
 
 
-def _nonneg_float(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
-    from roomsim._validate import check_finite_nonneg
+def _seconds(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
+    """A timeout: a number of seconds in [0, 2**32 - 1], as LiveKit's uint32 seconds."""
+    if check_finite_nonneg(v, f"RoomConfig.{a.name}") > UINT32_MAX:
+        raise InvalidArgument(
+            f"RoomConfig.{a.name} must be at most {UINT32_MAX} seconds (LiveKit's uint32), "
+            f"got {show(v)}"
+        )
 
-    if check_finite_nonneg(v, f"RoomConfig.{a.name}") > 1e12:
-        raise InvalidArgument(f"RoomConfig.{a.name} must be at most 1e12 seconds, got {v!r}")
+
+def _interval(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
+    """A media update interval: 0 (at once) or between 1 ms and 2**32 - 1 seconds."""
+    f = check_finite_nonneg(v, f"RoomConfig.{a.name}")
+    if f != 0 and not MIN_INTERVAL <= f <= UINT32_MAX:
+        raise InvalidArgument(
+            f"RoomConfig.{a.name} must be 0 (at once) or between {MIN_INTERVAL} and "
+            f"{UINT32_MAX} seconds, got {show(v)}"
+        )
 
 
 def _bool(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
     if type(v) is not bool:
         raise InvalidType(
-            f"RoomConfig.{a.name} must be a bool, got {v!r} (type {type(v).__name__})"
+            f"RoomConfig.{a.name} must be a bool, got {show(v)} (type {type(v).__name__})"
         )
 
 
 def _handler_errors(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
-    if v not in ("raise", "log") or type(v) is not str:
-        raise InvalidArgument(f"RoomConfig.handler_errors must be 'raise' or 'log', got {v!r}")
+    if type(v) is not str or v not in ("raise", "log"):
+        raise InvalidArgument(f"RoomConfig.handler_errors must be 'raise' or 'log', got {show(v)}")
 
 
 @final
@@ -45,16 +68,18 @@ class RoomConfig:
     """Settings of one room; the defaults are LiveKit's (server §1, §4, §5, §7, §8).
 
     Sizes are UTF-8 bytes and inclusive; a limit of 0 means unlimited, as in LiveKit.
+    Counts, sizes and timeouts go up to 2**32 - 1 (LiveKit's uint32 fields); the media
+    update intervals are 0 (at once) or between 1 ms and 2**32 - 1 seconds.
     """
 
     #: 0 means unlimited; agents and egress are not counted (server §4)
     max_participants: int = attrs.field(default=0, validator=_nonneg_int)
     #: seconds a room nobody ever joined stays open
-    empty_timeout: float = attrs.field(default=300.0, validator=_nonneg_float)
+    empty_timeout: float = attrs.field(default=300.0, validator=_seconds)
     #: seconds a room stays open after the last non-dependent participant left
-    departure_timeout: float = attrs.field(default=20.0, validator=_nonneg_float)
+    departure_timeout: float = attrs.field(default=20.0, validator=_seconds)
     #: seconds a participant may stay JOINING/JOINED before it is removed (JOIN_FAILURE)
-    join_timeout: float = attrs.field(default=60.0, validator=_nonneg_float)
+    join_timeout: float = attrs.field(default=60.0, validator=_seconds)
     #: whether the server API may unmute a participant's track
     enable_remote_unmute: bool = attrs.field(default=False, validator=_bool)
     #: the default for participants that do not choose
@@ -68,8 +93,8 @@ class RoomConfig:
     #: bytes of an identity (``max_participant_identity_length``)
     max_identity_length: int = attrs.field(default=256, validator=_nonneg_int)
     #: seconds between active-speaker updates
-    speaker_interval: float = attrs.field(default=0.4, validator=_nonneg_float)
+    speaker_interval: float = attrs.field(default=0.4, validator=_interval)
     #: seconds between connection-quality updates; 0 sends them at once
-    quality_interval: float = attrs.field(default=5.0, validator=_nonneg_float)
+    quality_interval: float = attrs.field(default=5.0, validator=_interval)
     #: "raise": a verb whose handlers raised raises HandlerError; "log": log, as livekit.rtc does
     handler_errors: str = attrs.field(default="raise", validator=_handler_errors)

@@ -148,7 +148,7 @@ class HandlerError(RoomsimError):
         for f in self.failures:
             lines.append(
                 f"  client {f.client!r} handling {f.event.name} ({f.event!r}): "
-                f"{type(f.exception).__name__}: {f.exception}"
+                f"{type(f.exception).__name__}: {_text(f.exception)}"
             )
         super().__init__("\n".join(lines))
         if self.failures:
@@ -159,6 +159,15 @@ class InternalError(RoomsimError, AssertionError):
     """An invariant broke: this is a roomsim bug, please report it with the message."""
 
     default_code = "internal"
+
+
+def _text(exc: BaseException) -> str:
+    """``str(exc)`` for a message; an exception whose ``__str__`` raises is named by type."""
+    try:
+        text = str(exc)
+    except BaseException:  # a hostile exception's own __str__
+        return "<an exception whose str() raised>"
+    return text if isinstance(text, str) else "<an exception whose str() is not a str>"
 
 
 def broken(what: str, **seen: Any) -> NoReturn:

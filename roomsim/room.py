@@ -9,6 +9,7 @@ holds no room logic of its own; ``docs/design.md`` has the map of the layers.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, final
@@ -27,11 +28,11 @@ from roomsim.clock import ManualClock
 from roomsim.config import RoomConfig
 from roomsim.errors import (
     HandlerError,
+    IllegalState,
     InvalidArgument,
     InvalidType,
     LimitExceeded,
     RoomClosed,
-    broken,
 )
 from roomsim.model import (
     EMPTY_MAP,
@@ -80,7 +81,7 @@ class Room:
     ['participant_connected', 'participant_active']
     """
 
-    __slots__ = ("__weakref__", "_depth", "_facts", "_server", "_time")
+    __slots__ = ("__weakref__", "_depth", "_facts", "_owner", "_server", "_time")
 
     def __init__(
         self,
@@ -120,6 +121,8 @@ class Room:
             self._server, self._facts, keep_log=keep_log, room_advance=self.advance
         )
         self._depth = 0
+        #: the thread that uses this room (``take_over`` hands it to another)
+        self._owner = threading.current_thread()
         clock._attach(self._time)
         self._server.webhook("room_started")
         self._server.schedule_close_check(self._server.created_at + config.empty_timeout)
@@ -271,7 +274,7 @@ class Room:
         permission: Permission | None = None,
     ) -> ParticipantSnapshot:
         """Server API ``UpdateParticipant``: no grant needed; returns the updated snapshot."""
-        self.apply(
+        snapshot: ParticipantSnapshot = self.apply(
             mutations.UpdateParticipant(
                 identity=identity,
                 name=name,
@@ -280,7 +283,7 @@ class Room:
                 permission=permission,
             )
         )
-        return self._server.records[identity].snapshot()
+        return snapshot
 
     def remove_participant(self, identity: str) -> None:
         """Server API ``RemoveParticipant``: the session ends with PARTICIPANT_REMOVED."""
@@ -360,6 +363,8 @@ class Room:
         every client exactly as they were.  Returns the mutation's result (``Client`` for
         ``Connect``, the track sid for ``PublishTrack``, ...).
         """
+        if threading.current_thread() is not self._owner:
+            self._wrong_thread()
         kind = type(mutation)
         if kind is mutations.Advance:
             applier: Any = None
@@ -394,6 +399,33 @@ class Room:
             self._raise_failures()
             facts.maybe_trim()
         return result
+
+    # ----------------------------------------------------------------------------------------
+    # threads: a room belongs to one thread at a time
+
+    def take_over(self) -> None:
+        """Hand this room (and its clients) to the calling thread.
+
+        A room is not thread-safe: it checks that its verbs and its clients' reads come from
+        the thread that owns it (the one that made it), as sqlite's ``check_same_thread``
+        does.  Call this from the thread that uses the room next, once the previous one is
+        done with it (for instance after joining that thread).
+        """
+        self._owner = threading.current_thread()
+
+    def _wrong_thread(self) -> None:
+        here, owner = threading.current_thread(), self._owner
+        raise IllegalState(
+            f"room {self.name!r} belongs to thread {owner.name!r} (ident {owner.ident}) and was "
+            f"used from thread {here.name!r} (ident {here.ident}); a room is not thread-safe: "
+            "use it and its clients from one thread, or call room.take_over() in the thread "
+            "that uses it next",
+            code="failed_precondition",
+        )
+
+    def _check_thread(self) -> None:
+        if threading.current_thread() is not self._owner:
+            self._wrong_thread()
 
     def _raise_failures(self) -> None:
         failures = self._facts.take_failures()
@@ -462,32 +494,6 @@ class Room:
     def _check(self) -> None:
         """Raise ``InternalError`` if a private invariant of the room or a client breaks
         (O(size); ``roomsim.testing.check_invariants`` calls it)."""
-        server = self._server
-        sids: set[str] = set()
-        last_seq = 0
-        owners: dict[str, str] = {}
-        for identity, rec in server.records.items():
-            if rec.identity != identity:
-                broken("a record is filed under another identity", key=identity)
-            if rec.sid in sids:
-                broken("two sessions share a sid", sid=rec.sid)
-            sids.add(rec.sid)
-            if rec.seq <= last_seq:
-                broken("participants are not in join order", identity=identity, seq=rec.seq)
-            last_seq = rec.seq
-            for sid, t in rec.tracks.items():
-                if t.sid != sid or t.closing:
-                    broken("a track record is stale or filed wrongly", identity=identity, sid=sid)
-                owners[sid] = identity
-            if bool(rec.tracks) != (rec.seq in server.publishers):
-                broken("the publisher index disagrees with the tracks", identity=identity)
-        if owners != server.track_owner:
-            broken("the track owner index disagrees with the records", index=server.track_owner)
-        counted = sum(1 for r in server.records.values() if not r.dependent)
-        if counted != server.counted:
-            broken("the count of counted sessions is wrong", counted=counted, kept=server.counted)
-        for identity, client in server.sessions.items():
-            if client.identity != identity:
-                broken("a current client is filed under another identity", identity=identity)
+        self._server.check()
         for client in self._clients_ever():
             client._check()

@@ -23,6 +23,7 @@ from roomsim.errors import (
 )
 from roomsim.model import (
     DisconnectReason,
+    ParticipantSnapshot,
     ParticipantState,
     is_dependent,
 )
@@ -157,7 +158,8 @@ def apply_set_attributes(server: Server, m: mutations.SetAttributes) -> None:
     server.commit_attributes(rec, m.attributes)
 
 
-def apply_update_participant(server: Server, m: mutations.UpdateParticipant) -> None:
+def apply_update_participant(server: Server, m: mutations.UpdateParticipant) -> ParticipantSnapshot:
+    """Returns the participant as it is right after this commit (before any handler runs)."""
     cfg = server.config
     # the server API checks the limits before the lookup: name, metadata, attributes
     if m.name is not None:
@@ -197,6 +199,7 @@ def apply_update_participant(server: Server, m: mutations.UpdateParticipant) -> 
         rec = server.commit_attributes(rec, m.attributes)
     if m.permission is not None and m.permission != rec.permission:
         server.commit_permission(rec, m.permission)
+    return server.records[rec.identity].snapshot()
 
 
 def apply_update_room_metadata(server: Server, m: mutations.UpdateRoomMetadata) -> None:

@@ -578,7 +578,7 @@ class ReferenceRoom:
             p.attributes = new
             self._step()
 
-    def _do_update_participant(self, m: M.UpdateParticipant) -> None:
+    def _do_update_participant(self, m: M.UpdateParticipant) -> ParticipantSnapshot:
         cfg = self.config
         _need(m.name is None or type(m.name) is str, "name")
         _need(m.metadata is None or type(m.metadata) is str, "metadata")
@@ -609,6 +609,8 @@ class ReferenceRoom:
             for t in list(p.tracks.values()):
                 if not p.permission.can_publish_source(t.source):
                     self._remove_track(p, t.sid)
+        # the server API answers with the participant as it is after the update
+        return self._server_snapshot(p)
 
     def _do_update_room_metadata(self, m: M.UpdateRoomMetadata) -> None:
         _need_str(m.metadata, "metadata")
