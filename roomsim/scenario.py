@@ -891,7 +891,7 @@ class Playback:
         )
 
     def _format(self, d: Delivery) -> str:
-        from roomsim._demo import format_value
+        from roomsim._format import format_value
 
         e = d.event
         fields = " ".join(
