@@ -31,7 +31,7 @@ from typing import Any, Final, TextIO
 import roomsim
 from benchmarks import sdk as sdk_peer
 from benchmarks.floor import FloorRoom
-from benchmarks.plot import write_svg
+from benchmarks.plot import write_plot
 from benchmarks.workloads import WORKLOADS, Workload
 from roomsim import Room
 from roomsim import mutations as M
@@ -151,30 +151,42 @@ def _ratio(name: str, mine: Sequence[float], theirs: Sequence[float]) -> dict[st
 
 
 class Progress:
-    """A one-line progress bar on stderr (only when enabled)."""
+    """A progress bar on stderr (rich's), only when enabled."""
 
     def __init__(self, total: int, enabled: bool, out: TextIO | None = None) -> None:
         self.total = max(total, 1)
         self.done = 0
-        self.enabled = enabled
-        self.out = out if out is not None else sys.stderr
-        self.t0 = time.perf_counter()
+        self._bar: Any = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import Progress as Bar
+
+            console = Console(file=out if out is not None else sys.stderr)
+            self._bar = Bar(
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+            )
+            self._task = self._bar.add_task("", total=self.total)
+            self._bar.start()
 
     def step(self, label: str) -> None:
         self.done += 1
-        if not self.enabled:
-            return
-        width = 30
-        filled = width * self.done // self.total
-        elapsed = time.perf_counter() - self.t0
-        bar = "#" * filled + "." * (width - filled)
-        self.out.write(f"\r[{bar}] {self.done}/{self.total} {elapsed:6.1f}s  {label:<40.40}")
-        self.out.flush()
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, description=label)
 
     def close(self) -> None:
-        if self.enabled:
-            self.out.write("\n")
-            self.out.flush()
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,41 +441,57 @@ def _range(r: dict[str, Any], key: str, spec: str = ".2f") -> str:
     )
 
 
+_HEAD: Final = (
+    "workload",
+    "N",
+    "build s",
+    "us/mutation med (min-max)",
+    "mut/s",
+    "events/s",
+    "x floor",
+    "x SDK",
+    "x N0",
+    "peak MB",
+)
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
+    return [
+        r["workload"],
+        f"{r['n']:,}",
+        _fmt(r["build_s_median"], ".3f"),
+        _range(r, "us_per_mutation", ".1f"),
+        _fmt(r["mutations_per_s"], ",.0f"),
+        _fmt(r["events_per_s"], ",.0f"),
+        _range(r, "vs_floor", ".1f"),
+        _range(r, "vs_sdk", ".2f"),
+        _fmt(r["scale_median"], ".2f"),
+        _fmt(r["build_peak_mb"], ".1f"),
+    ]
+
+
+def rich_table(rows: Sequence[dict[str, Any]]) -> Any:
+    """The rows as a ``rich.table.Table``."""
+    from rich import box
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD)
+    for i, h in enumerate(_HEAD):
+        t.add_column(h, justify="left" if i == 0 else "right", no_wrap=True)
+    for r in rows:
+        t.add_row(*_cells(r))
+    return t
+
+
 def table(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows as an aligned text table."""
-    head = [
-        "workload",
-        "N",
-        "build s",
-        "us/mutation med (min-max)",
-        "mut/s",
-        "events/s",
-        "x floor",
-        "x SDK",
-        "x N0",
-        "peak MB",
-    ]
-    body = [
-        [
-            r["workload"],
-            f"{r['n']:,}",
-            _fmt(r["build_s_median"], ".3f"),
-            _range(r, "us_per_mutation", ".1f"),
-            _fmt(r["mutations_per_s"], ",.0f"),
-            _fmt(r["events_per_s"], ",.0f"),
-            _range(r, "vs_floor", ".1f"),
-            _range(r, "vs_sdk", ".2f"),
-            _fmt(r["scale_median"], ".2f"),
-            _fmt(r["build_peak_mb"], ".1f"),
-        ]
-        for r in rows
-    ]
-    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    for b in body:
-        lines.append("  ".join(x.rjust(w) for x, w in zip(b, widths, strict=True)))
-    return "\n".join(lines)
+    """The rows as an aligned text table (rich's, rendered without colours)."""
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    Console(file=buf, width=200, color_system=None).print(rich_table(rows))
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()).strip("\n")
 
 
 def save(result: dict[str, Any], out_dir: Path, name: str) -> list[Path]:
@@ -479,7 +507,7 @@ def save(result: dict[str, Any], out_dir: Path, name: str) -> list[Path]:
         w.writeheader()
         for r in rows:
             w.writerow({**r, **extra})
-    write_svg(result, paths[2])
+    write_plot(result, paths[2])
     return paths
 
 
@@ -607,7 +635,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Python {info['python']} on {info['cpu']}, {info['cores']} cores; "
         f"repeat {a.repeat} (+1 warm-up), {a.steps} mutations each, seed {a.seed}"
     )
-    print(table(rows))
+    from rich.console import Console
+
+    Console(width=max(Console().width, 160), highlight=False).print(rich_table(rows))
     for t in result["targets"]:
         verdict = {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
         value = f"{_fmt(t['value'])} {t['unit']} (limit {t['limit']})"

@@ -64,6 +64,7 @@ __all__ = [
     "Track",
     "save",
     "timeline",
+    "write_figure",
     "timeline_data",
 ]
 
@@ -683,4 +684,20 @@ def save(room: Room | TimelineData, path: str | os.PathLike[str], **kwargs: Any)
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if suffix not in _FORMATS:
         raise ValueError(f"the file name ends in .svg, .png or .pdf, got {name!r}")
-    timeline(room, **kwargs).savefig(name, dpi=120)
+    write_figure(timeline(room, **kwargs), name)
+
+
+def write_figure(fig: Figure, path: str | os.PathLike[str]) -> None:
+    """Save a matplotlib figure reproducibly: no date in SVG or PDF files, and SVG ids that do
+    not change from run to run (so a committed picture only changes when the picture does)."""
+    import matplotlib
+
+    name = os.fspath(path)
+    suffix = name.rsplit(".", 1)[-1].lower()
+    metadata: dict[str, Any] = {}
+    if suffix == "svg":
+        metadata = {"Date": None}
+    elif suffix == "pdf":
+        metadata = {"CreationDate": None, "ModDate": None}
+    with matplotlib.rc_context({"svg.hashsalt": "roomsim"}):
+        fig.savefig(name, dpi=120, metadata=metadata)
