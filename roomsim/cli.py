@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -158,6 +159,9 @@ def _events(*, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"events": rows, "not_simulated": dict(events.NOT_SIMULATED)}))
         return OK
+    if sys.stdout.isatty() and importlib.util.find_spec("rich") is not None:
+        _events_rich(rows)
+        return OK
     width = max(len(r["event"]) for r in rows)
     for r in rows:
         sdk = "python" if r["sdk"] == "python" else "js only"
@@ -167,6 +171,35 @@ def _events(*, as_json: bool) -> int:
     for name, why in events.NOT_SIMULATED.items():
         print(f"  {name:<{width}}  {why}")
     return OK
+
+
+def _events_rich(rows: Sequence[dict[str, Any]]) -> None:
+    """The catalogue as rich tables (on a terminal, when rich is installed)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from roomsim import events
+
+    console = Console()
+    t = Table(title="events roomsim emits", box=box.SIMPLE_HEAD, title_justify="left")
+    t.add_column("event", no_wrap=True)
+    t.add_column("sdk", no_wrap=True)
+    t.add_column("fields")
+    for r in rows:
+        sdk = "python" if r["sdk"] == "python" else "js only"
+        t.add_row(r["event"], sdk, ", ".join(r["fields"]))
+    console.print(t)
+    t = Table(
+        title="not simulated (livekit.rtc events roomsim does not emit)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    t.add_column("event", no_wrap=True)
+    t.add_column("why")
+    for name, why in events.NOT_SIMULATED.items():
+        t.add_row(name, why)
+    console.print(t)
 
 
 def _add_run(sub: Any) -> None:
