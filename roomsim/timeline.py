@@ -249,7 +249,7 @@ class _Replay:
         self.step = 0
         self.steps: list[tuple[float, float]] = []
         #: the step after which each of the replay's webhooks appeared
-        self.webhook_steps: list[int] = []
+        self.webhook_steps: list[int] = [0] * len(self.room.webhooks)
         #: the step after which each session (by sid) first appeared
         self.appeared: dict[str, int] = {}
         self.population: list[tuple[Moment, int]] = [(Moment(self.room.now, 0), 0)]

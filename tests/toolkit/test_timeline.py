@@ -138,6 +138,21 @@ def test_a_big_room_shows_its_busiest_participants_and_a_summary() -> None:
     assert max(n for _, n in data.population) == 30
 
 
+def test_an_empty_room_and_unread_or_still_joining_clients() -> None:
+    assert timeline_data(Room("empty")).lanes == ()
+    room = Room("r")
+    quiet = room.connect("quiet", keep_events=False)
+    room.connect("held", keep_events=False, active=False)
+    quiet.set_track_muted(quiet.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE), True)
+    room.advance(1.0)
+    quiet_lane, held_lane = timeline_data(room).lanes
+    ((start, end),) = quiet_lane.tracks[0].muted
+    assert (start.step, end) == (3, None)
+    (held,) = held_lane.sessions
+    assert held.active is None and held.left is None
+    assert held.sid == room.participants["held"].sid
+
+
 def test_a_room_without_a_log_has_no_timeline() -> None:
     with pytest.raises(InvalidArgument, match="keep_log=False"):
         timeline_data(Room("r", keep_log=False))
