@@ -2,7 +2,7 @@
 
 The SDK's cost of *applying an event* is what ``livekit.rtc.Room._on_room_event`` does with
 the ``RoomEvent`` its FFI layer hands it: update the SDK's participants and publications, then
-emit to the handlers registered with ``room.on(...)`` (spec client §14).  To measure only that,
+emit to the handlers registered with ``room.on(...)`` (client §14).  To measure only that,
 the stream is recorded first, untimed:
 
 1. a second roomsim room is built from the same mutations and its observer is bridged with

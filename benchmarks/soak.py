@@ -168,7 +168,9 @@ def run(mutations: int, clients: int, drain_every: int, windows: int, churn: boo
         column.no_wrap = True
     gc.collect()
     base_rss = rss_mb()
-    table.add_row(f"{0:,}", "", "", "", "", f"{base_rss:.1f}", f"{len(room._facts):,}", "", "")
+    table.add_row(
+        f"{0:,}", "", "", "", "", f"{base_rss:.1f}", f"{room.statistics().facts_kept:,}", "", ""
+    )
     bar = Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
     task = bar.add_task("mutations", total=mutations)
     totals: list[float] = []
@@ -204,7 +206,7 @@ def run(mutations: int, clients: int, drain_every: int, windows: int, churn: boo
                 f"{totals[-1]:.1f}",
                 f"{events:,}",
                 f"{rss[-1]:.1f}",
-                f"{len(room._facts):,}",
+                f"{room.statistics().facts_kept:,}",
                 f"{len(room.departed):,}",
                 f"{len(room.webhooks):,}",
             )

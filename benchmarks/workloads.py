@@ -33,7 +33,7 @@ __all__ = [
     "observer_ids",
 ]
 
-#: virtual seconds between two speaker updates (LiveKit's audio worker, spec server §7)
+#: virtual seconds between two speaker updates (LiveKit's audio worker, server §7)
 TICK: Final = 0.4
 
 _CAN_UPDATE: Final = Permission(can_update_metadata=True)

@@ -1,26 +1,29 @@
-"""``project(view, fact) -> events``: what one client's SDK emits for one room fact.
+"""``project(view, fact)``: what one client's SDK emits for one room fact, and what it learns.
 
-Pure functions of the fact and the client's own record at that point (``View.me``).  Every
-ordering rule of the Python SDK lives here (spec client §4, §9, §10); the server side decides
-*what* happened, this module decides what each client *sees* of it.
+A projector reads the fact and the client's ``View`` and yields the client's events one at a
+time; it is the only code that changes a view, and it changes it *before* yielding the event the
+change belongs to.  The client runs a handler as each event is yielded, so a handler sees the
+state right after its own event and before the next one, as an SDK's state is when it emits
+(design §1).  Every ordering rule of the SDKs lives here (client §4, §9, §10); the server side
+decides *what* happened, this module decides what each client *sees* of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from roomsim import _state as S
+from roomsim import _facts as facts
 from roomsim import events as E
+from roomsim._records import ParticipantRecord, SubChange, is_subscribed, permission_state
 from roomsim.model import ConnectionQuality, ConnectionState, ParticipantState, StreamState
 
 
 class View:
-    """The per-client state a projection reads and folds.
+    """What one client's SDK knows beyond the server's records; changed only by projectors.
 
     ``me`` is the client's own record at its cursor.  ``subs``, ``denied`` and ``paused`` hold
     what the client's SDK was *told* about remote tracks (subscribed, not allowed, paused), by
-    track sid; ``fold`` updates them one event at a time, as the SDK updates a publication when
-    it handles each event.
+    track sid.
     """
 
     __slots__ = (
@@ -36,7 +39,7 @@ class View:
         "subs",
     )
 
-    def __init__(self, me: S.PRecord) -> None:
+    def __init__(self, me: ParticipantRecord) -> None:
         self.identity = me.identity
         self.sid = me.sid
         self.me = me
@@ -52,70 +55,84 @@ class View:
         self.quality: dict[str, ConnectionQuality] = {}
 
 
-_Events = list[E.Event]
-_NONE: _Events = []
+_Events = Iterator[E.Event]
 
 
-def _is_me(v: View, rec: S.PRecord) -> bool:
+def _none(v: View, f: facts.Fact) -> _Events:
+    return iter(())
+
+
+def _is_me(v: View, rec: ParticipantRecord) -> bool:
     return rec.sid == v.sid
 
 
-def _gain(v: View, out: _Events, pub: S.PRecord, sid: str) -> None:
+def _gain(v: View, pub: ParticipantRecord, sid: str) -> _Events:
     """A subscription started; the first to a publisher also brings its quality and, if it is
-    speaking, its speaker info (spec server §7, §8)."""
-    out.append(E.TrackSubscribed(participant=pub.identity, track_sid=sid))
+    speaking, its speaker info (server §7, §8)."""
+    v.subs.add(sid)
+    v.denied.discard(sid)
     n = v.pub_count.get(pub.identity, 0)
     v.pub_count[pub.identity] = n + 1
+    yield E.TrackSubscribed(participant=pub.identity, track_sid=sid)
     if n:
         return
     # LiveKit's order (room.go, OnSubscribeStatusChanged): speaker info, then quality
     if pub.is_speaking:
-        if pub.identity not in v.speakers:
-            out.append(E.IsSpeakingChanged(participant=pub.identity, speaking=True))
+        was = pub.identity in v.speakers
         v.speakers[pub.identity] = pub.audio_level
-        out.append(E.ActiveSpeakersChanged(speakers=(pub.identity,)))
-    out.append(E.ConnectionQualityChanged(participant=pub.identity, quality=pub.quality))
+        if not was:
+            yield E.IsSpeakingChanged(participant=pub.identity, speaking=True)
+        yield E.ActiveSpeakersChanged(speakers=(pub.identity,))
     v.quality[pub.identity] = pub.quality
+    yield E.ConnectionQualityChanged(participant=pub.identity, quality=pub.quality)
 
 
-def _lose(v: View, out: _Events, pub: str, sid: str) -> None:
+def _lose(v: View, pub: str, sid: str) -> _Events:
     """A subscription ended; the last to a publisher stops its speaker info (server §7)."""
-    out.append(E.TrackUnsubscribed(participant=pub, track_sid=sid))
+    v.subs.discard(sid)
+    v.paused.discard(sid)  # a new subscription starts ACTIVE (client §8)
     n = v.pub_count.get(pub, 0) - 1
     if n > 0:
         v.pub_count[pub] = n
-        return
-    v.pub_count.pop(pub, None)
-    if pub in v.speakers:
+    else:
+        v.pub_count.pop(pub, None)
+    yield E.TrackUnsubscribed(participant=pub, track_sid=sid)
+    if n <= 0 and pub in v.speakers:
         del v.speakers[pub]
-        out.append(E.IsSpeakingChanged(participant=pub, speaking=False))
-        out.append(E.ActiveSpeakersChanged(speakers=()))
+        yield E.IsSpeakingChanged(participant=pub, speaking=False)
+        yield E.ActiveSpeakersChanged(speakers=())
 
 
-def _joined(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.Joined) and f.after is not None
+def _permission_event(v: View, pub: str, sid: str, allowed: bool) -> E.Event:
+    if allowed:
+        v.denied.discard(sid)
+    else:
+        v.denied.add(sid)
+    return E.TrackSubscriptionPermissionChanged(participant=pub, track_sid=sid, allowed=allowed)
+
+
+def _joined(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.Joined) and f.after is not None
     rec = f.after
     if _is_me(v, rec) or rec.permission.hidden:
-        return _NONE
+        return
     # a new participant: connected, then each of its tracks (client §4.5)
-    out: _Events = [E.ParticipantConnected(participant=rec.identity)]
+    yield E.ParticipantConnected(participant=rec.identity)
     for t in rec.tracks.values():
-        out.append(E.TrackPublished(participant=rec.identity, track_sid=t.sid))
-    return out
+        yield E.TrackPublished(participant=rec.identity, track_sid=t.sid)
 
 
-def _activated(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.Activated) and f.after is not None
+def _activated(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.Activated) and f.after is not None
     rec = f.after
     if _is_me(v, rec):
-        return _own_subscriptions(v, f.subs)
-    if rec.permission.hidden:
-        return _NONE
-    return [E.ParticipantActive(participant=rec.identity)]
+        yield from _own_subscriptions(v, f.subs)
+    elif not rec.permission.hidden:
+        yield E.ParticipantActive(participant=rec.identity)
 
 
-def _left(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.Left) and f.before is not None
+def _left(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.Left) and f.before is not None
     rec = f.before
     if _is_me(v, rec):
         # the session is over: the SDK clears its room state (docs/design.md, deviation 7),
@@ -127,209 +144,178 @@ def _left(v: View, f: S.Fact) -> _Events:
         v.pub_count.clear()
         v.speakers.clear()
         v.quality.clear()
-        return [
-            E.ConnectionStateChanged(state=ConnectionState.DISCONNECTED),
-            E.Disconnected(reason=f.reason),
-        ]
-    if rec.permission.hidden:
-        return _NONE
-    v.speakers.pop(rec.identity, None)
-    v.quality.pop(rec.identity, None)
-    v.pub_count.pop(rec.identity, None)
-    return [E.ParticipantDisconnected(participant=rec.identity, reason=f.reason)]
+        yield E.ConnectionStateChanged(state=ConnectionState.DISCONNECTED)
+        yield E.Disconnected(reason=f.reason)
+    elif not rec.permission.hidden:
+        v.speakers.pop(rec.identity, None)
+        v.quality.pop(rec.identity, None)
+        v.pub_count.pop(rec.identity, None)
+        yield E.ParticipantDisconnected(participant=rec.identity, reason=f.reason)
 
 
-def _name(v: View, f: S.Fact) -> _Events:
+def _name(v: View, f: facts.Fact) -> _Events:
     b, a = f.before, f.after
     assert b is not None and a is not None
     if a.permission.hidden and not _is_me(v, a):
-        return _NONE
-    return [E.ParticipantNameChanged(participant=a.identity, old_name=b.name, new_name=a.name)]
+        return
+    yield E.ParticipantNameChanged(participant=a.identity, old_name=b.name, new_name=a.name)
 
 
-def _metadata(v: View, f: S.Fact) -> _Events:
+def _metadata(v: View, f: facts.Fact) -> _Events:
     b, a = f.before, f.after
     assert b is not None and a is not None
     if a.permission.hidden and not _is_me(v, a):
-        return _NONE
-    return [
-        E.ParticipantMetadataChanged(
-            participant=a.identity, old_metadata=b.metadata, new_metadata=a.metadata
-        )
-    ]
+        return
+    yield E.ParticipantMetadataChanged(
+        participant=a.identity, old_metadata=b.metadata, new_metadata=a.metadata
+    )
 
 
-def _attributes(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.AttributesChanged) and f.after is not None
+def _attributes(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.AttributesChanged) and f.after is not None
     a = f.after
     if a.permission.hidden and not _is_me(v, a):
-        return _NONE
-    return [E.ParticipantAttributesChanged(participant=a.identity, changed_attributes=f.changed)]
+        return
+    yield E.ParticipantAttributesChanged(participant=a.identity, changed_attributes=f.changed)
 
 
-def _permission(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.PermissionChanged)
+def _permission(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.PermissionChanged)
     b, a = f.before, f.after
     assert b is not None and a is not None
-    if _is_me(v, a):
-        out: _Events = [
-            E.ParticipantPermissionsChanged(
-                participant=a.identity, old_permissions=b.permission, permissions=a.permission
-            )
-        ]
-        out.extend(_own_subscriptions(v, f.subs))
-        return out
-    if a.permission.hidden:
-        return _NONE
-    return [
-        E.ParticipantPermissionsChanged(
-            participant=a.identity, old_permissions=b.permission, permissions=a.permission
-        )
-    ]
+    mine = _is_me(v, a)
+    if a.permission.hidden and not mine:
+        return
+    yield E.ParticipantPermissionsChanged(
+        participant=a.identity, old_permissions=b.permission, permissions=a.permission
+    )
+    if mine:
+        yield from _own_subscriptions(v, f.subs)
 
 
-def _track_added(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.TrackAdded) and f.after is not None
+def _track_added(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.TrackAdded) and f.after is not None
     a, t = f.after, f.track
     if _is_me(v, a):
-        return [E.LocalTrackPublished(track_sid=t.sid)]
+        yield E.LocalTrackPublished(track_sid=t.sid)
+        return
     if a.permission.hidden:
-        return _NONE
-    out: _Events = [E.TrackPublished(participant=a.identity, track_sid=t.sid)]
-    if S.is_subscribed(v.me, a, t):
-        _gain(v, out, a, t.sid)
-    elif S.permission_state(v.me, a, t) is False:
-        out.append(
-            E.TrackSubscriptionPermissionChanged(
-                participant=a.identity, track_sid=t.sid, allowed=False
-            )
-        )
-    return out
+        return
+    yield E.TrackPublished(participant=a.identity, track_sid=t.sid)
+    if is_subscribed(v.me, a, t):
+        yield from _gain(v, a, t.sid)
+    elif permission_state(v.me, a, t) is False:
+        yield _permission_event(v, a.identity, t.sid, False)
 
 
-def _track_closing(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.TrackClosing) and f.before is not None
-    b, t = f.before, f.track
-    if t.sid in v.subs:
-        out: _Events = []
-        _lose(v, out, b.identity, t.sid)
-        return out
-    return _NONE
+def _track_closing(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.TrackClosing) and f.before is not None
+    if f.track.sid in v.subs:
+        yield from _lose(v, f.before.identity, f.track.sid)
 
 
-def _track_removed(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.TrackRemoved) and f.before is not None
-    b, t = f.before, f.track
+def _track_removed(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.TrackRemoved) and f.before is not None
+    b, sid = f.before, f.track.sid
     if _is_me(v, b):
-        return _NONE if f.silent else [E.LocalTrackUnpublished(track_sid=t.sid)]
-    if b.permission.hidden:
-        return _NONE
-    return [E.TrackUnpublished(participant=b.identity, track_sid=t.sid)]
+        if not f.silent:
+            yield E.LocalTrackUnpublished(track_sid=sid)
+    elif not b.permission.hidden:
+        v.subs.discard(sid)
+        v.denied.discard(sid)
+        v.paused.discard(sid)
+        yield E.TrackUnpublished(participant=b.identity, track_sid=sid)
 
 
-def _track_mute(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.TrackMuteChanged) and f.after is not None
+def _track_mute(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.TrackMuteChanged) and f.after is not None
     a, t = f.after, f.track
     if a.permission.hidden and not _is_me(v, a):
-        return _NONE
+        return
     if t.muted:
-        return [E.TrackMuted(participant=a.identity, track_sid=t.sid)]
-    return [E.TrackUnmuted(participant=a.identity, track_sid=t.sid)]
+        yield E.TrackMuted(participant=a.identity, track_sid=t.sid)
+    else:
+        yield E.TrackUnmuted(participant=a.identity, track_sid=t.sid)
 
 
-def _first_subscribed(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.FirstSubscribed) and f.after is not None
+def _first_subscribed(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.FirstSubscribed) and f.after is not None
     if _is_me(v, f.after):
-        return [E.LocalTrackSubscribed(track_sid=f.track.sid)]
-    return _NONE
+        yield E.LocalTrackSubscribed(track_sid=f.track.sid)
 
 
-def _own_subscriptions(v: View, subs: tuple[S.SubChange, ...]) -> _Events:
+def _own_subscriptions(v: View, subs: tuple[SubChange, ...]) -> _Events:
     """A subscriber's own changes, each (publisher, sid, subscribed, permission status).
 
     A permission status is reported only when it differs from what the SDK was last told.
     """
-    out: _Events = []
-    denied = v.denied
     for prec, sid, on, allowed in subs:
         pub = prec.identity
-        if (allowed is True and sid not in denied) or (allowed is False and sid in denied):
+        denied = sid in v.denied
+        if (allowed is True and not denied) or (allowed is False and denied):
             allowed = None
         # the server's order (server §6): a revoked subscription ends, then the permission
         # update arrives; a re-granted one is announced, then subscribed
         if allowed is True:
-            out.append(
-                E.TrackSubscriptionPermissionChanged(participant=pub, track_sid=sid, allowed=True)
-            )
+            yield _permission_event(v, pub, sid, True)
         if on is True:
-            _gain(v, out, prec, sid)
+            yield from _gain(v, prec, sid)
         elif on is False:
-            _lose(v, out, pub, sid)
+            yield from _lose(v, pub, sid)
         if allowed is False:
-            out.append(
-                E.TrackSubscriptionPermissionChanged(participant=pub, track_sid=sid, allowed=False)
-            )
-    return out
+            yield _permission_event(v, pub, sid, False)
 
 
-def _subscription(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.SubscriptionChanged) and f.after is not None
-    if not _is_me(v, f.after):
-        return _NONE
-    return _own_subscriptions(v, f.subs)
+def _subscription(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.SubscriptionChanged) and f.after is not None
+    if _is_me(v, f.after):
+        yield from _own_subscriptions(v, f.subs)
 
 
-def _sub_permissions(v: View, f: S.Fact) -> _Events:
+def _sub_permissions(v: View, f: facts.Fact) -> _Events:
     b, a = f.before, f.after
     assert b is not None and a is not None
     if _is_me(v, a) or a.permission.hidden:
-        return _NONE
+        return
     me = v.me
-    out: _Events = []
     for t in a.tracks.values():
         was_on = t.sid in v.subs
-        is_on = S.is_subscribed(me, a, t)
+        is_on = is_subscribed(me, a, t)
         was_denied = t.sid in v.denied
-        is_ok = S.permission_state(me, a, t)
+        is_ok = permission_state(me, a, t)
         if is_ok is True and was_denied:
-            out.append(
-                E.TrackSubscriptionPermissionChanged(
-                    participant=a.identity, track_sid=t.sid, allowed=True
-                )
-            )
+            yield _permission_event(v, a.identity, t.sid, True)
         if is_on and not was_on:
-            _gain(v, out, a, t.sid)
+            yield from _gain(v, a, t.sid)
         elif was_on and not is_on:
-            _lose(v, out, a.identity, t.sid)
+            yield from _lose(v, a.identity, t.sid)
         if is_ok is False and not was_denied:
-            out.append(
-                E.TrackSubscriptionPermissionChanged(
-                    participant=a.identity, track_sid=t.sid, allowed=False
-                )
-            )
-    return out
+            yield _permission_event(v, a.identity, t.sid, False)
 
 
-def _stream_state(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.StreamStateChanged)
-    if f.subscriber_sid != v.sid or f.track_sid not in v.subs:
-        return _NONE
-    if (f.track_sid in v.paused) == (f.state is StreamState.PAUSED):
-        return _NONE  # the SDK reports only a real change (client §8)
-    return [
-        E.TrackStreamStateChanged(participant=f.publisher, track_sid=f.track_sid, state=f.state)
-    ]
+def _stream_state(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.StreamStateChanged)
+    sid = f.track_sid
+    if f.subscriber_sid != v.sid or sid not in v.subs:
+        return
+    paused = f.state is StreamState.PAUSED
+    if (sid in v.paused) == paused:
+        return  # the SDK reports only a real change (client §8)
+    if paused:
+        v.paused.add(sid)
+    else:
+        v.paused.discard(sid)
+    yield E.TrackStreamStateChanged(participant=f.publisher, track_sid=sid, state=f.state)
 
 
-def _speakers(v: View, f: S.Fact) -> _Events:
+def _speakers(v: View, f: facts.Fact) -> _Events:
     """A speaker delta, filtered to what this client subscribes to plus itself; emitted as the
     Python SDK emits it: the active entries of the delta, quietest first (client §6)."""
-    assert isinstance(f, S.SpeakersChanged)
+    assert isinstance(f, facts.SpeakersChanged)
     me, counts, speakers = v.identity, v.pub_count, v.speakers
     entries = [c for c in f.changes if c[0] == me or counts.get(c[0], 0) > 0]
     if not entries:
-        return _NONE
-    out: _Events = []
+        return
     for ident, level, active in entries:
         was = ident in speakers
         if active:
@@ -337,24 +323,22 @@ def _speakers(v: View, f: S.Fact) -> _Events:
         else:
             speakers.pop(ident, None)
         if was != active:
-            out.append(E.IsSpeakingChanged(participant=ident, speaking=active))
+            yield E.IsSpeakingChanged(participant=ident, speaking=active)
     ranked = sorted((level, i, ident) for i, (ident, level, active) in enumerate(entries) if active)
-    out.append(E.ActiveSpeakersChanged(speakers=tuple(ident for _, _, ident in ranked)))
-    return out
+    yield E.ActiveSpeakersChanged(speakers=tuple(ident for _, _, ident in ranked))
 
 
-def _quality(v: View, f: S.Fact) -> _Events:
+def _quality(v: View, f: facts.Fact) -> _Events:
     """A quality update: the client's own entry, then every participant it subscribes to; the
     Python SDK emits one event per entry, changed or not (client §7)."""
-    assert isinstance(f, S.QualityUpdate)
+    assert isinstance(f, facts.QualityUpdate)
     if v.me.state is not ParticipantState.ACTIVE:
-        return _NONE
-    out: _Events = []
+        return
     q = f.qualities
     mine = q.get(v.identity)
     if mine is not None:
         v.quality[v.identity] = mine
-        out.append(E.ConnectionQualityChanged(participant=v.identity, quality=mine))
+        yield E.ConnectionQualityChanged(participant=v.identity, quality=mine)
     counts = v.pub_count
     if len(counts) * 8 < len(q):
         # few subscriptions in a big room: look them up, in join order, instead of a scan
@@ -365,109 +349,53 @@ def _quality(v: View, f: S.Fact) -> _Events:
     for ident in idents:
         quality = q[ident]
         v.quality[ident] = quality
-        out.append(E.ConnectionQualityChanged(participant=ident, quality=quality))
-    return out
+        yield E.ConnectionQualityChanged(participant=ident, quality=quality)
 
 
-def _silent(v: View, f: S.Fact) -> _Events:
-    return _NONE
+def _room_metadata(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.RoomMetadata)
+    yield E.RoomMetadataChanged(old_metadata=f.old, new_metadata=f.new)
 
 
-def _room_metadata(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.RoomMetadata)
-    return [E.RoomMetadataChanged(old_metadata=f.old, new_metadata=f.new)]
-
-
-def _data(v: View, f: S.Fact) -> _Events:
-    assert isinstance(f, S.Data)
+def _data(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.Data)
     if f.sender_sid == v.sid:
-        return _NONE
+        return
     if f.destinations is not None and v.identity not in f.destinations:
-        return _NONE
-    return [
-        E.DataReceived(
-            participant=None if f.hidden else f.sender, data=f.data, topic=f.topic, kind=f.kind
-        )
-    ]
+        return
+    yield E.DataReceived(
+        participant=None if f.hidden else f.sender, data=f.data, topic=f.topic, kind=f.kind
+    )
 
 
-PROJECTORS: dict[type[S.Fact], Callable[[View, S.Fact], _Events]] = {
-    S.Joined: _joined,
-    S.Activated: _activated,
-    S.Left: _left,
-    S.NameChanged: _name,
-    S.MetadataChanged: _metadata,
-    S.AttributesChanged: _attributes,
-    S.PermissionChanged: _permission,
-    S.TrackAdded: _track_added,
-    S.TrackClosing: _track_closing,
-    S.TrackRemoved: _track_removed,
-    S.TrackMuteChanged: _track_mute,
-    S.FirstSubscribed: _first_subscribed,
-    S.SubscriptionChanged: _subscription,
-    S.SubPermissionsChanged: _sub_permissions,
-    S.StreamStateChanged: _stream_state,
-    S.MediaChanged: _silent,
-    S.SpeakersChanged: _speakers,
-    S.QualityUpdate: _quality,
-    S.RoomMetadata: _room_metadata,
-    S.Data: _data,
+PROJECTORS: dict[type[facts.Fact], Callable[[View, facts.Fact], _Events]] = {
+    facts.Joined: _joined,
+    facts.Activated: _activated,
+    facts.Left: _left,
+    facts.NameChanged: _name,
+    facts.MetadataChanged: _metadata,
+    facts.AttributesChanged: _attributes,
+    facts.PermissionChanged: _permission,
+    facts.TrackAdded: _track_added,
+    facts.TrackClosing: _track_closing,
+    facts.TrackRemoved: _track_removed,
+    facts.TrackMuteChanged: _track_mute,
+    facts.FirstSubscribed: _first_subscribed,
+    facts.SubscriptionChanged: _subscription,
+    facts.SubPermissionsChanged: _sub_permissions,
+    facts.StreamStateChanged: _stream_state,
+    facts.MediaChanged: _none,
+    facts.SpeakersChanged: _speakers,
+    facts.QualityUpdate: _quality,
+    facts.RoomMetadata: _room_metadata,
+    facts.Data: _data,
 }
 
 
-def _fold_subscribed(v: View, e: E.Event) -> None:
-    assert isinstance(e, E.TrackSubscribed)
-    v.subs.add(e.track_sid)
-    v.denied.discard(e.track_sid)
-
-
-def _fold_unsubscribed(v: View, e: E.Event) -> None:
-    assert isinstance(e, E.TrackUnsubscribed)
-    v.subs.discard(e.track_sid)
-    v.paused.discard(e.track_sid)  # a new subscription starts ACTIVE (client §8)
-
-
-def _fold_unpublished(v: View, e: E.Event) -> None:
-    assert isinstance(e, E.TrackUnpublished)
-    v.subs.discard(e.track_sid)
-    v.denied.discard(e.track_sid)
-    v.paused.discard(e.track_sid)
-
-
-def _fold_permission(v: View, e: E.Event) -> None:
-    assert isinstance(e, E.TrackSubscriptionPermissionChanged)
-    if e.allowed:
-        v.denied.discard(e.track_sid)
-    else:
-        v.denied.add(e.track_sid)
-
-
-def _fold_stream(v: View, e: E.Event) -> None:
-    assert isinstance(e, E.TrackStreamStateChanged)
-    if e.state is StreamState.PAUSED:
-        v.paused.add(e.track_sid)
-    else:
-        v.paused.discard(e.track_sid)
-
-
-#: how an event changes what the client's SDK knows of remote publications
-FOLDERS: dict[type[E.Event], Callable[[View, E.Event], None]] = {
-    E.TrackSubscribed: _fold_subscribed,
-    E.TrackUnsubscribed: _fold_unsubscribed,
-    E.TrackUnpublished: _fold_unpublished,
-    E.TrackSubscriptionPermissionChanged: _fold_permission,
-    E.TrackStreamStateChanged: _fold_stream,
-}
-
-
-def project(v: View, f: S.Fact) -> _Events:
-    """The events ``v``'s client receives for ``f``; folds ``f`` into ``v``."""
-    out = PROJECTORS[type(f)](v, f)
+def project(v: View, f: facts.Fact) -> _Events:
+    """The events ``v``'s client receives for ``f``, one at a time; ``v`` changes as they are
+    taken (the client's own record first)."""
     a = f.after
     if a is not None and a.sid == v.sid:
         v.me = a
-    return out
-
-
-def is_active(rec: S.PRecord) -> bool:
-    return rec.state is ParticipantState.ACTIVE
+    return PROJECTORS[type(f)](v, f)

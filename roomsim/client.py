@@ -13,10 +13,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
-from roomsim import _state as S
-from roomsim import mutations as M
-from roomsim._project import FOLDERS, View, project
-from roomsim.errors import ClientDisconnected, HandlerFailure, IllegalState, InvalidArgument
+from roomsim import _facts as facts
+from roomsim import _fork, mutations
+from roomsim._log import FactLog
+from roomsim._project import View, project
+from roomsim._records import ParticipantRecord, is_subscribed, permission_state
+from roomsim._server import Server
+from roomsim._views import SnapshotMap
+from roomsim.errors import (
+    ClientDisconnected,
+    HandlerFailure,
+    IllegalState,
+    InvalidArgument,
+    broken,
+)
 from roomsim.events import EVENTS_BY_NAME, Event
 from roomsim.model import (
     EMPTY_MAP,
@@ -30,7 +40,7 @@ from roomsim.model import (
     TrackKind,
     TrackSource,
 )
-from roomsim.snapshot import ClientSnapshot
+from roomsim.snapshot import ClientSnapshot, ClientView
 
 if TYPE_CHECKING:
     from roomsim.room import Room
@@ -90,8 +100,8 @@ class Client:
     __slots__ = (
         "__weakref__",
         "_cursor",
-        "_ended",
         "_events",
+        "_facts",
         "_gone",
         "_handlers",
         "_keep",
@@ -99,6 +109,7 @@ class Client:
         "_room",
         "_room_metadata",
         "_seq",
+        "_server",
         "_taken",
         "_unread",
         "_view",
@@ -109,9 +120,12 @@ class Client:
     identity: str
     sid: str
     _room: Room
+    _server: Server
+    _facts: FactLog
     _view: View
     _cursor: int
-    _ended: bool
+    #: the server ended the session (verbs are refused); the client learns it when it folds
+    #: its ``Left`` fact (``_view.ended``)
     _gone: bool
     _reason: DisconnectReason | None
     _keep: bool
@@ -126,12 +140,20 @@ class Client:
         raise TypeError("Client objects are made by Room.connect(); call room.connect(identity)")
 
     @classmethod
-    def _create(cls, room: Room, rec: S.PRecord, cursor: int, keep_events: bool) -> Client:
+    def _create(
+        cls,
+        room: Room,
+        server: Server,
+        log: FactLog,
+        rec: ParticipantRecord,
+        keep_events: bool,
+    ) -> Client:
         self = object.__new__(cls)
         self._room = room
+        self._server = server
+        self._facts = log
         self._view = View(rec)
-        self._cursor = cursor
-        self._ended = False
+        self._cursor = log.end
         self._gone = False
         self._reason = None
         self._keep = keep_events
@@ -140,70 +162,62 @@ class Client:
         self._unread = deque()
         self._handlers = {}
         self._seq = rec.seq
-        self._room_metadata = room.metadata
+        self._room_metadata = server.metadata
         self.identity = rec.identity
         self.sid = rec.sid
         return self
 
     # ----------------------------------------------------------------------------------------
-    # delivery (called by the room)
+    # delivery: the log's reader protocol (roomsim._log.Reader) and the server's session end
 
-    def _store(self, evs: list[Event]) -> None:
-        v = self._view
-        for e in evs:
-            fold = FOLDERS.get(type(e))
-            if fold is not None:
-                fold(v, e)
-        if self._keep:
-            self._events.extend(evs)
-        else:
-            self._unread.extend(evs)
+    @property
+    def cursor(self) -> int:
+        return self._cursor
 
-    def _fold(self, f: S.Fact) -> list[Event]:
-        v = self._view
+    @property
+    def order(self) -> int:
+        return self._seq
+
+    @property
+    def _ended(self) -> bool:
+        """Whether this client has folded the end of its session."""
+        return self._view.ended
+
+    def _fold(self, f: facts.Fact) -> Iterator[Event]:
+        """Start folding the fact at the cursor: the events, one at a time, as they are taken."""
         self._cursor += 1
-        evs = project(v, f)
-        if type(f) is S.RoomMetadata:
+        if type(f) is facts.RoomMetadata:
             self._room_metadata = f.new
-        if v.ended:
-            self._ended = True
-            assert isinstance(f, S.Left)
+        elif isinstance(f, facts.Left) and f.rec.sid == self.sid:
             self._reason = f.reason
-        return evs
+        return project(self._view, f)
 
-    def _catch_up(self, upto: int) -> None:
+    def catch_up(self, upto: int) -> None:
         """Fold facts up to ``upto`` (exclusive) without calling handlers."""
-        room = self._room
-        while self._cursor < upto and not self._ended:
-            evs = self._fold(room._fact(self._cursor))
-            if evs:
-                self._store(evs)
+        log = self._facts
+        store = self._events if self._keep else self._unread
+        while self._cursor < upto and not self._view.ended:
+            store.extend(self._fold(log.at(self._cursor)))
 
     def _sync(self) -> None:
-        if not self._handlers and not self._ended:
-            self._catch_up(self._room._end)
+        if not self._handlers and not self._view.ended:
+            self.catch_up(self._facts.end)
 
-    def _deliver(self, f: S.Fact, failures: list[HandlerFailure]) -> None:
+    def pinned(self) -> int | None:
+        if self._gone and not self._handlers:
+            # a session that ended: fold it up to its own end, so it pins nothing
+            self._sync()
+        return None if self._ended else self._cursor
+
+    def deliver(self, f: facts.Fact, failures: list[HandlerFailure]) -> None:
         if self._ended:
             return
-        evs = self._fold(f)
-        if self._view.ended:
-            # its session is over: dispatch has nothing more for it
-            self._room._make_lazy(self)
-        if not evs:
-            return
         handlers = self._handlers
-        v = self._view
-        keep = self._keep
-        for e in evs:
-            # the state a handler sees is the state right after its event
-            fold = FOLDERS.get(type(e))
-            if fold is not None:
-                fold(v, e)
-            if keep:
-                self._events.append(e)
-            else:
-                self._unread.append(e)
+        store = self._events if self._keep else self._unread
+        # each event is taken from the projection only when the handlers of the one before
+        # have run: a handler sees the state right after its own event
+        for e in self._fold(f):
+            store.append(e)
             hs = handlers.get(e.name)
             if hs:
                 for h in tuple(hs):
@@ -211,8 +225,11 @@ class Client:
                         h(e)
                     except Exception as exc:
                         failures.append(HandlerFailure(self.identity, e, exc))
+        if self._view.ended:
+            # its session is over: dispatch has nothing more for it
+            self._facts.make_lazy(self)
 
-    def _session_ended(self, reason: DisconnectReason) -> None:
+    def session_ended(self, reason: DisconnectReason) -> None:
         self._gone = True
 
     def _check_live(self, verb: str) -> None:
@@ -289,8 +306,8 @@ class Client:
             )
         first = not self._handlers
         self._handlers.setdefault(name, []).append(handler)
-        if first and not self._ended:
-            self._room._make_eager(self)
+        if first and not self._view.ended:
+            self._facts.make_eager(self)
         return handler
 
     def off(self, event: str | type[Event], handler: Handler) -> None:
@@ -305,8 +322,8 @@ class Client:
         hs.remove(handler)
         if not hs:
             del self._handlers[name]
-        if not self._handlers and self in self._room._eager:
-            self._room._make_lazy(self)
+        if not self._handlers:
+            self._facts.make_lazy(self)
 
     # ----------------------------------------------------------------------------------------
     # state, as this client's SDK knows it
@@ -351,12 +368,12 @@ class Client:
         self._sync()
         if self._ended:
             return EMPTY_MAP
-        records = self._room._records_at(self._cursor)
+        records = self._facts.records_at(self._cursor, self._server.records)
         me = self._view.me
         visible = {k: r for k, r in records.items() if r.sid != me.sid and not r.permission.hidden}
-        return _RemoteMap(self, visible)
+        return SnapshotMap(visible, self._remote_snapshot)
 
-    def _remote_snapshot(self, rec: S.PRecord) -> ParticipantSnapshot:
+    def _remote_snapshot(self, rec: ParticipantRecord) -> ParticipantSnapshot:
         v = self._view
         pubs = {}
         for t in rec.tracks.values():
@@ -380,7 +397,7 @@ class Client:
         return self._snapshot_of(rec, MappingProxyType(pubs), local=False)
 
     def _snapshot_of(
-        self, rec: S.PRecord, pubs: Mapping[str, PublicationSnapshot], *, local: bool
+        self, rec: ParticipantRecord, pubs: Mapping[str, PublicationSnapshot], *, local: bool
     ) -> ParticipantSnapshot:
         ended = local and self._ended
         v = self._view
@@ -417,34 +434,34 @@ class Client:
             active_speakers=self.active_speakers,
             room_metadata=self._room_metadata,
             handlers=sum(len(h) for h in self._handlers.values()),
-            internal=self._internal(),
+            view=self._view_value(),
         )
 
-    def _internal(self) -> tuple[Any, ...]:
+    def _view_value(self) -> ClientView:
         v = self._view
-        return (
-            v.me,
-            self._ended,
-            self._gone,
-            tuple(sorted(v.subs)),
-            tuple(sorted(v.denied)),
-            tuple(sorted(v.paused)),
-            tuple(v.pub_count.items()),
-            tuple(v.speakers.items()),
-            tuple(v.quality.items()),
+        return ClientView(
+            me=_fork.session_of(v.me),
+            ended=v.ended,
+            gone=self._gone,
+            subscribed=tuple(sorted(v.subs)),
+            denied=tuple(sorted(v.denied)),
+            paused=tuple(sorted(v.paused)),
+            publisher_counts=tuple(v.pub_count.items()),
+            speakers=tuple(v.speakers.items()),
+            qualities=tuple(v.quality.items()),
         )
 
     @classmethod
-    def _restore(cls, room: Room, snap: ClientSnapshot) -> Client:
-        """The client a snapshot describes, caught up with ``room`` (for ``Room.from_snapshot``)."""
-        me, ended, gone, subs, denied, paused, counts, speakers, quality = snap.internal
-        self = cls._create(room, me, room._end, snap.keep_events)
+    def _restore(cls, room: Room, server: Server, log: FactLog, snap: ClientSnapshot) -> Client:
+        """The client a snapshot describes, caught up with its room (``Room.from_snapshot``)."""
+        cv = snap.view
+        self = cls._create(room, server, log, _fork.record_of(cv.me), snap.keep_events)
         v = self._view
-        v.ended = ended
-        v.subs, v.denied, v.paused = set(subs), set(denied), set(paused)
-        v.pub_count, v.speakers, v.quality = dict(counts), dict(speakers), dict(quality)
-        self._ended = ended
-        self._gone = gone
+        v.ended = cv.ended
+        v.subs, v.denied, v.paused = set(cv.subscribed), set(cv.denied), set(cv.paused)
+        v.pub_count, v.speakers = dict(cv.publisher_counts), dict(cv.speakers)
+        v.quality = dict(cv.qualities)
+        self._gone = cv.gone
         self._reason = snap.disconnect_reason
         self._room_metadata = snap.room_metadata
         if snap.keep_events:
@@ -454,6 +471,41 @@ class Client:
             self._unread = deque(snap.unread)
         return self
 
+    def _check(self) -> None:
+        """Raise ``InternalError`` if this client's private state disagrees with the server
+        (``Room._check`` calls it for every client)."""
+        self._sync()
+        if self._handlers and not self._ended and self._cursor != self._facts.end:
+            broken("a client with handlers was not delivered every fact", client=self.identity)
+        if self._ended:
+            if self._server.sessions.get(self.identity) is self:
+                broken("an ended client is still the current session", client=self.identity)
+            return
+        records = self._server.records
+        me = records.get(self.identity)
+        if me is None or me.sid != self.sid:
+            broken("a live client has no session", client=self.identity)
+        if self._view.me != me:
+            broken("a client's own record differs from the server's", client=self.identity)
+        v = self._view
+        for rec in records.values():
+            if rec.sid == me.sid or rec.hidden:
+                continue
+            for sid, t in rec.tracks.items():
+                if (sid in v.subs) != is_subscribed(me, rec, t):
+                    broken(
+                        "what a client was told of a subscription differs from the server's rule",
+                        client=self.identity,
+                        track=sid,
+                        told=sid in v.subs,
+                    )
+                if permission_state(me, rec, t) is False and sid not in v.denied:
+                    broken(
+                        "a wanted but denied track is marked allowed",
+                        client=self.identity,
+                        track=sid,
+                    )
+
     def __repr__(self) -> str:
         state = "disconnected" if self._gone else "connected"
         return f"<Client {self.identity!r} {self.sid} {state}>"
@@ -461,32 +513,39 @@ class Client:
     # ----------------------------------------------------------------------------------------
     # actions (each builds a mutation and applies it to the room)
 
-    def _apply(self, verb: str, m: M.Mutation) -> Any:
+    @property
+    def room(self) -> Room:
+        """The room this client's session is (or was) in."""
+        return self._room
+
+    def _apply(self, verb: str, m: mutations.Mutation) -> Any:
         self._check_live(verb)
         return self._room.apply(m)
 
     def activate(self) -> None:
         """The media connection comes up: JOINED -> ACTIVE (a second call changes nothing)."""
-        self._apply("activate", M.Activate(identity=self.identity))
+        self._apply("activate", mutations.Activate(identity=self.identity))
 
     def disconnect(self) -> None:
         """Leave the room (reason CLIENT_INITIATED)."""
-        self._apply("disconnect", M.Disconnect(identity=self.identity))
+        self._apply("disconnect", mutations.Disconnect(identity=self.identity))
 
     def set_name(self, name: str) -> None:
         """Rename this participant; needs ``can_update_metadata``; ``""`` changes nothing."""
-        self._apply("set_name", M.SetName(identity=self.identity, name=name))
+        self._apply("set_name", mutations.SetName(identity=self.identity, name=name))
 
     def set_metadata(self, metadata: str) -> None:
         """Set this participant's metadata (needs ``can_update_metadata``; ``""``: no change)."""
-        self._apply("set_metadata", M.SetMetadata(identity=self.identity, metadata=metadata))
+        self._apply(
+            "set_metadata", mutations.SetMetadata(identity=self.identity, metadata=metadata)
+        )
 
     def set_attributes(self, attributes: Mapping[str, str]) -> None:
         """Merge attributes (``""`` deletes a key); needs ``can_update_metadata``."""
         if isinstance(attributes, Mapping) and not isinstance(attributes, MappingProxyType):
             attributes = MappingProxyType(dict(attributes))
         self._apply(
-            "set_attributes", M.SetAttributes(identity=self.identity, attributes=attributes)
+            "set_attributes", mutations.SetAttributes(identity=self.identity, attributes=attributes)
         )
 
     def publish_track(
@@ -495,7 +554,7 @@ class Client:
         """Publish a media track; returns its sid.  Needs ``can_publish`` and the source."""
         sid: str = self._apply(
             "publish_track",
-            M.PublishTrack(
+            mutations.PublishTrack(
                 identity=self.identity, kind=kind, source=source, name=name, muted=muted
             ),
         )
@@ -504,21 +563,21 @@ class Client:
     def unpublish_track(self, track_sid: str) -> None:
         """Unpublish one of this participant's tracks."""
         self._apply(
-            "unpublish_track", M.UnpublishTrack(identity=self.identity, track_sid=track_sid)
+            "unpublish_track", mutations.UnpublishTrack(identity=self.identity, track_sid=track_sid)
         )
 
     def set_track_muted(self, track_sid: str, muted: bool) -> None:
         """Mute or unmute one of this participant's tracks."""
         self._apply(
             "set_track_muted",
-            M.SetTrackMuted(identity=self.identity, track_sid=track_sid, muted=muted),
+            mutations.SetTrackMuted(identity=self.identity, track_sid=track_sid, muted=muted),
         )
 
     def set_subscribed(self, publisher: str, track_sid: str, subscribed: bool) -> None:
         """Want (or stop wanting) a remote track; a denied wish stays desired and is retried."""
         self._apply(
             "set_subscribed",
-            M.SetSubscribed(
+            mutations.SetSubscribed(
                 identity=self.identity,
                 publisher=publisher,
                 track_sid=track_sid,
@@ -548,7 +607,7 @@ class Client:
                 )
         self._apply(
             "set_track_subscription_permissions",
-            M.SetTrackSubscriptionPermissions(
+            mutations.SetTrackSubscriptionPermissions(
                 identity=self.identity, all_participants=all_participants, allowed=frozen
             ),
         )
@@ -564,31 +623,10 @@ class Client:
         """Send a data packet; without ``can_publish_data`` it is dropped silently."""
         self._apply(
             "send_data",
-            M.send_data_mutation(self.identity, data, topic, reliable, destination_identities),
+            mutations.send_data_mutation(
+                self.identity, data, topic, reliable, destination_identities
+            ),
         )
-
-
-class _RemoteMap(Mapping[str, ParticipantSnapshot]):
-    __slots__ = ("_client", "_records")
-
-    def __init__(self, client: Client, records: dict[str, S.PRecord]) -> None:
-        self._client = client
-        self._records = records
-
-    def __getitem__(self, identity: str) -> ParticipantSnapshot:
-        return self._client._remote_snapshot(self._records[identity])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._records)
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-    def __contains__(self, identity: object) -> bool:
-        return identity in self._records
-
-    def __repr__(self) -> str:
-        return "{" + ", ".join(f"{k!r}: ..." for k in self._records) + "}"
 
 
 def _event_name(event: Any) -> str:

@@ -42,7 +42,7 @@ def _handler_errors(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
 @final
 @attrs.frozen(kw_only=True)
 class RoomConfig:
-    """Settings of one room; the defaults are LiveKit's (spec server §1, §4, §5, §7, §8).
+    """Settings of one room; the defaults are LiveKit's (server §1, §4, §5, §7, §8).
 
     Sizes are UTF-8 bytes and inclusive; a limit of 0 means unlimited, as in LiveKit.
     """

@@ -1,4 +1,4 @@
-"""The one exception hierarchy of roomsim (DESIGN §4).
+"""The one exception hierarchy of roomsim (design §4).
 
 Every error a mutation raises leaves the room, its log and every client exactly as they were;
 the one exception is :class:`HandlerError`, raised after a valid commit.  Each error carries a
@@ -9,10 +9,7 @@ the one exception is :class:`HandlerError`, raised after a valid commit.  Each e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
-
-if TYPE_CHECKING:
-    from roomsim.events import Event
+from typing import Any, ClassVar, NoReturn, Protocol
 
 __all__ = [
     "RoomsimError",
@@ -110,12 +107,22 @@ class RoomFull(IllegalState):
     default_code = "JOIN_FAILURE"
 
 
+class _NamedEvent(Protocol):
+    """What an error needs of an event (``roomsim.events.Event``): its SDK name.  (A protocol,
+    so that this module, at the bottom of the layers, imports nothing of roomsim's.)"""
+
+    @property
+    def name(self) -> str: ...
+
+
 class HandlerFailure:
     """One handler that raised: the client, the event it was handling and the exception."""
 
     __slots__ = ("client", "event", "exception")
 
-    def __init__(self, client: str, event: Event, exception: BaseException) -> None:
+    event: Any  #: the ``roomsim.events.Event`` being handled
+
+    def __init__(self, client: str, event: _NamedEvent, exception: BaseException) -> None:
         self.client = client
         self.event = event
         self.exception = exception
@@ -154,5 +161,7 @@ class InternalError(RoomsimError, AssertionError):
     default_code = "internal"
 
 
-def _describe(value: Any) -> str:
-    return f"{value!r} (type {type(value).__name__})"
+def broken(what: str, **seen: Any) -> NoReturn:
+    """Raise ``InternalError`` for a broken invariant, naming it and the values seen."""
+    details = "; ".join(f"{k}={v!r}" for k, v in seen.items())
+    raise InternalError(f"roomsim invariant broken: {what} ({details}); this is a roomsim bug")

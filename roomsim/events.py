@@ -1,4 +1,4 @@
-"""One frozen class per event a client receives (DESIGN §3).
+"""One frozen class per event a client receives (design §3).
 
 Each concrete class has a ``name`` equal to the SDK's event string.  Fields name participants by
 identity and tracks by sid.  When an event fires, in which order and with which arguments

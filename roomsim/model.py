@@ -13,6 +13,7 @@ from typing import Any, Final, final
 
 import attrs
 
+from roomsim._validate import nbytes as utf8_length
 from roomsim.errors import InvalidType
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "PublicationSnapshot",
     "ParticipantSnapshot",
     "EMPTY_MAP",
+    "is_dependent",
+    "utf8_length",
 ]
 
 EMPTY_MAP: Final[Mapping[Any, Any]] = MappingProxyType({})
@@ -74,7 +77,7 @@ class KindDetail(_Enum):
 
 @final
 class ParticipantState(_Enum):
-    """A session's lifecycle; it only moves forward (spec server §4)."""
+    """A session's lifecycle; it only moves forward (server §4)."""
 
     JOINING = "joining"
     JOINED = "joined"
@@ -123,7 +126,7 @@ class StreamState(_Enum):
 
 @final
 class DisconnectReason(_Enum):
-    """Why a session ended (protocol ``DisconnectReason``, spec server §11)."""
+    """Why a session ended (protocol ``DisconnectReason``, server §11)."""
 
     UNKNOWN_REASON = "unknown_reason"
     CLIENT_INITIATED = "client_initiated"
@@ -197,7 +200,7 @@ def _default_publish_data(self: Any) -> bool:
 @final
 @attrs.frozen(kw_only=True)
 class Permission:
-    """A participant's complete grant set (protocol ``ParticipantPermission``, spec server §3).
+    """A participant's complete grant set (protocol ``ParticipantPermission``, server §3).
 
     Omitted fields take the token defaults: ``can_subscribe`` and ``can_publish`` are True,
     ``can_publish_data`` follows ``can_publish``, everything else is False or empty.  An update
@@ -266,3 +269,20 @@ class ParticipantSnapshot:
     connection_quality: ConnectionQuality
     is_speaking: bool
     audio_level: float
+
+    @property
+    def dependent(self) -> bool:
+        """Whether this participant neither counts toward ``max_participants`` nor keeps the
+        room open (agents, egress and recorders; server §3, §4)."""
+        return is_dependent(self.kind, self.permission)
+
+
+def is_dependent(kind: ParticipantKind, permission: Permission) -> bool:
+    """Agents, egress and recorders neither count toward ``max_participants`` nor keep a room
+    open (server §3, §4): the one place this rule is written."""
+    return (
+        kind is ParticipantKind.AGENT
+        or kind is ParticipantKind.EGRESS
+        or permission.agent
+        or permission.recorder
+    )

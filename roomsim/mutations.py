@@ -347,7 +347,3 @@ def send_data_mutation(
         reliable=reliable,
         destination_identities=destination_identities,
     )
-
-
-def _fields(m: Mutation) -> dict[str, Any]:
-    return attrs.asdict(m, recurse=False)

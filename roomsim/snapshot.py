@@ -1,7 +1,14 @@
-"""``RoomSnapshot`` and ``ClientSnapshot``: the whole state of a room as one value."""
+"""``RoomSnapshot`` and ``ClientSnapshot``: the whole state of a room as one value.
+
+Every field is a public value with a name: participants are ``ParticipantSnapshot`` values plus
+the server-side facts about a session no SDK sees (``SessionSnapshot``), and a client's view is
+a ``ClientView``.  Two snapshots compare with ``==``; ``Room.from_snapshot`` forks a room from
+one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, final
 
 import attrs
@@ -9,13 +16,64 @@ import attrs
 from roomsim.config import RoomConfig
 from roomsim.events import Event
 from roomsim.model import (
+    ConnectionQuality,
     ConnectionState,
     DisconnectReason,
     ParticipantSnapshot,
 )
 from roomsim.mutations import Mutation
 
-__all__ = ["ClientSnapshot", "RoomSnapshot"]
+__all__ = [
+    "ClientSnapshot",
+    "ClientView",
+    "RoomSnapshot",
+    "SessionSnapshot",
+    "TimerSnapshot",
+]
+
+
+@final
+@attrs.frozen(kw_only=True)
+class SessionSnapshot:
+    """One session as the server holds it: the public snapshot, and what only the server
+    knows (join order, subscription wishes, the publisher's subscription permissions)."""
+
+    participant: ParticipantSnapshot
+    #: the session's place in join order (1 for the first session of the room)
+    order: int
+    #: whether the session subscribes to new tracks by itself (``auto_subscribe``)
+    auto_subscribe: bool
+    #: explicit wishes as a subscriber: track sid -> wanted
+    subscription_wishes: Mapping[str, bool]
+    #: the publisher's subscription permissions: everyone, or ``allowed``
+    allow_all: bool
+    #: identity -> the track sids it may receive (None: all of them)
+    allowed: Mapping[str, tuple[str, ...] | None]
+    #: the tracks whose publisher was told of a first subscriber (``local_track_subscribed``)
+    first_subscribed: tuple[str, ...]
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ClientView:
+    """What a client's SDK was told, beyond its events (``Room.from_snapshot`` needs it)."""
+
+    #: the client's own session, as of the last fact it folded
+    me: SessionSnapshot
+    #: whether the client has folded the end of its session
+    ended: bool
+    #: whether the server ended the session (the client refuses every verb)
+    gone: bool
+    subscribed: tuple[str, ...]
+    denied: tuple[str, ...]
+    paused: tuple[str, ...]
+    #: identity -> how many of its tracks the client is subscribed to, in first-subscription
+    #: order
+    publisher_counts: tuple[tuple[str, int], ...]
+    #: the merged active-speaker list: (identity, level), in arrival order
+    speakers: tuple[tuple[str, float], ...]
+    #: the connection qualities the client was told, in arrival order
+    qualities: tuple[tuple[str, ConnectionQuality], ...]
 
 
 @final
@@ -35,10 +93,22 @@ class ClientSnapshot:
     active_speakers: tuple[str, ...]
     room_metadata: str
     handlers: int
-    #: what ``Room.from_snapshot`` needs beyond the above: the client's own record, whether its
-    #: session ended, and what its SDK was told (subscribed, denied, paused, per-publisher
-    #: subscription counts, speakers, qualities); compared like the rest
-    internal: tuple[Any, ...] = attrs.field(repr=False)
+    #: what its SDK was told beyond the above
+    view: ClientView = attrs.field(repr=False)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class TimerSnapshot:
+    """A pending timer of the room."""
+
+    due: float
+    #: scheduling order (ties at one time run in this order)
+    order: int
+    #: "close_check", "join_timeout", "speakers" or "quality"
+    kind: str
+    #: the session sid of a join timeout; None otherwise
+    argument: Any = None
 
 
 @final
@@ -52,17 +122,27 @@ class RoomSnapshot:
     time: float
     closed: bool
     metadata: str
-    #: the server's records of the current sessions, in join order
-    participants: tuple[Any, ...]
+    keep_log: bool
+    #: the current sessions, in join order
+    participants: tuple[SessionSnapshot, ...]
     departed: tuple[ParticipantSnapshot, ...]
     log: tuple[Mutation, ...]
     clients: tuple[ClientSnapshot, ...]
-    counters: tuple[int, ...]
     webhooks: tuple[Any, ...]
-    #: the media layer's raw audio levels: (identity, level)
-    levels: tuple[tuple[str, float], ...]
-    #: pending timers: (due, order, kind, argument)
-    timers: tuple[tuple[float, int, str, Any], ...]
-    #: created_at, ever_joined, last_left, close_due, speakers_due, quality_due, keep_log,
-    #: the qualities last sent
-    lifecycle: tuple[Any, ...]
+    #: the media layer's raw audio levels: (identity, level), in the order they were set
+    audio_levels: tuple[tuple[str, float], ...]
+    timers: tuple[TimerSnapshot, ...]
+    #: sessions joined so far, and the next participant sid, track sid and webhook numbers
+    sessions_joined: int
+    next_participant_number: int
+    next_track_number: int
+    next_webhook_number: int
+    timers_scheduled: int
+    created_at: float
+    ever_joined: bool
+    last_left: float | None
+    close_due: float | None
+    speakers_due: float | None
+    quality_due: float | None
+    #: the qualities of the last connection-quality update, in join order
+    quality_sent: tuple[tuple[str, ConnectionQuality], ...]

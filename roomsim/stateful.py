@@ -147,7 +147,7 @@ class RoomStateMachine(RuleBasedStateMachine):
 
     def _scene_now(self) -> Any:
         room = self.room
-        key = (room._end, room.closed, room.now, len(room.participants))
+        key = (room.statistics().facts_committed, room.closed, room.now, len(room.participants))
         if key != self._scene_key:
             self._scene_key = key
             self._scene = _strategies._scene(room)
@@ -186,7 +186,7 @@ class RoomStateMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def refused_mutation(self, data: st.DataObject) -> None:
-        """An invalid mutation raises the error it must, and changes nothing (DESIGN §1)."""
+        """An invalid mutation raises the error it must, and changes nothing (design §1)."""
         refusal = data.draw(
             invalid_mutations(self.room, families=self._chosen(), identities=self.identities),
             label="refusal",
@@ -196,7 +196,7 @@ class RoomStateMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self._ended_clients()))
     @rule(data=st.data())
     def ended_client_refuses(self, data: st.DataObject) -> None:
-        """A client whose session ended refuses every action and changes nothing (DESIGN §2)."""
+        """A client whose session ended refuses every action and changes nothing (design §2)."""
         client = data.draw(st.sampled_from(self._ended_clients()), label="ended client")
         actions: list[Callable[[], object]] = [
             lambda: client.set_metadata("m"),

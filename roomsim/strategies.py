@@ -5,7 +5,7 @@ Hypothesis' own style: keyword-only arguments, checked when the strategy is buil
 that shrink towards the simplest case (``""``, ``{}``, ``Permission()``).
 
 - :func:`identities`, :func:`utf8_texts`, :func:`texts_of_size`: strings measured the way
-  LiveKit measures them, in UTF-8 bytes (spec server §1), with sizes at and just over a limit;
+  LiveKit measures them, in UTF-8 bytes (server §1), with sizes at and just over a limit;
 - :func:`attribute_maps`, :func:`attribute_maps_of_size`: attribute maps, with empty values
   (which delete a key), non-ASCII text, and exact sizes for limit tests;
 - :func:`permissions`: complete permission sets;
@@ -37,7 +37,6 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument as _BadStrategyArgument
 
-from roomsim import _state as S
 from roomsim import mutations as M
 from roomsim.config import RoomConfig
 from roomsim.errors import (
@@ -56,11 +55,14 @@ from roomsim.model import (
     ConnectionQuality,
     KindDetail,
     ParticipantKind,
+    ParticipantSnapshot,
     ParticipantState,
     Permission,
     StreamState,
     TrackKind,
     TrackSource,
+    is_dependent,
+    utf8_length,
 )
 from roomsim.room import Room
 from roomsim.snapshot import RoomSnapshot
@@ -92,14 +94,10 @@ _RANGES: Final = {1: (0x21, 0x7E), 2: (0xA1, 0x7FF), 3: (0x800, 0xD7FF), 4: (0x1
 _CHARS: Final = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
 
 
-def _nbytes(s: str) -> int:
-    return len(s.encode("utf-8"))
-
-
 def _truncate(s: str, max_bytes: int) -> str:
     out, n = [], 0
     for ch in s:
-        w = _nbytes(ch)
+        w = utf8_length(ch)
         if n + w > max_bytes:
             break
         out.append(ch)
@@ -115,7 +113,7 @@ def _check_size(name: str, value: Any, *, minimum: int = 0) -> None:
 @st.composite
 def _exact(draw: st.DrawFn, nbytes: int) -> str:
     prefix = _truncate(draw(st.text(_CHARS, max_size=min(nbytes, 6))), nbytes)
-    rest = nbytes - _nbytes(prefix)
+    rest = nbytes - utf8_length(prefix)
     if not rest:
         return prefix
     width = draw(st.sampled_from([w for w in (1, 2, 3, 4) if w <= rest]))
@@ -178,7 +176,7 @@ def attribute_maps(
 ) -> st.SearchStrategy[dict[str, str]]:
     """Attribute maps (``str -> str``) whose LiveKit size is within ``max_bytes``.
 
-    The size is ``sum(len(key) + len(value))`` in UTF-8 bytes (spec server §1).  Values include
+    The size is ``sum(len(key) + len(value))`` in UTF-8 bytes (server §1).  Values include
     ``""`` (a delete, in an update) unless ``allow_deletes=False``; keys and values include
     non-ASCII text.  ``max_bytes=None`` means unlimited.
     """
@@ -199,7 +197,9 @@ def attribute_maps(
     if max_bytes is None:
         return maps
     limit = max_bytes
-    return maps.filter(lambda a: sum(_nbytes(k) + _nbytes(v) for k, v in a.items()) <= limit)
+    return maps.filter(
+        lambda a: sum(utf8_length(k) + utf8_length(v) for k, v in a.items()) <= limit
+    )
 
 
 @st.composite
@@ -253,7 +253,7 @@ def permissions(*, hidden: bool | None = False) -> st.SearchStrategy[Permission]
     """Complete permission sets; shrinks towards the token defaults ``Permission()``.
 
     ``hidden=None`` draws the hidden flag too; the default keeps it False, because roomsim
-    refuses to toggle it on a connected participant (DESIGN §2).
+    refuses to toggle it on a connected participant (design §2).
     """
     if hidden is not None and type(hidden) is not bool:
         raise _BadStrategyArgument(f"hidden={hidden!r} must be True, False or None")
@@ -320,10 +320,28 @@ class _Scene:
 def _scene(source: Room | RoomSnapshot) -> _Scene:
     """Read a room without reading its clients (so drawing keeps lazy delivery lazy)."""
     if isinstance(source, Room):
-        records: Sequence[Any] = list(source._records.values())
+        records: Sequence[ParticipantSnapshot] = list(source.participants.values())
         config, closed = source.config, source.closed
+        subscribed = frozenset(
+            (sub.identity, sid)
+            for sub in records
+            for pub in records
+            if pub.identity != sub.identity
+            for sid in pub.track_publications
+            if source.is_subscribed(sub.identity, sid)
+        )
     elif isinstance(source, RoomSnapshot):
-        records, config, closed = source.participants, source.config, source.closed
+        records = [s.participant for s in source.participants]
+        config, closed = source.config, source.closed
+        fork = Room.from_snapshot(source)
+        subscribed = frozenset(
+            (sub.identity, sid)
+            for sub in records
+            for pub in records
+            if pub.identity != sub.identity
+            for sid in pub.track_publications
+            if fork.is_subscribed(sub.identity, sid)
+        )
     else:
         raise _BadStrategyArgument(
             f"mutations are drawn for a Room or a RoomSnapshot, got {source!r} "
@@ -335,16 +353,11 @@ def _scene(source: Room | RoomSnapshot) -> _Scene:
             state=r.state,
             permission=r.permission,
             dependent=r.dependent,
-            tracks=tuple(_Track(t.sid, t.kind, t.source, r.identity) for t in r.tracks.values()),
+            tracks=tuple(
+                _Track(t.sid, t.kind, t.source, r.identity) for t in r.track_publications.values()
+            ),
         )
         for r in records
-    )
-    subscribed = frozenset(
-        (sub.identity, t.sid)
-        for sub in records
-        for pub in records
-        for t in pub.tracks.values()
-        if S.is_subscribed(sub, pub, t)
     )
     return _Scene(config=config, closed=closed, people=people, subscribed=subscribed)
 
@@ -426,14 +439,12 @@ _CONNECT_PERMS: Final = st.one_of(
 def _draw_connect(draw: st.DrawFn, sc: _Scene, pool: tuple[str, ...]) -> M.Mutation:
     cfg = sc.config
     limit = cfg.max_identity_length
-    names = [i for i in pool if not limit or _nbytes(i) <= limit]
+    names = [i for i in pool if not limit or utf8_length(i) <= limit]
     names += [p.identity for p in sc.people if p.identity not in names]
     identity = _pick(draw, names) if names else draw(identities(max_bytes=limit))
     kind = draw(_KINDS)
     perm = draw(_CONNECT_PERMS)
-    dependent = kind in (ParticipantKind.AGENT, ParticipantKind.EGRESS) or (
-        perm.agent or perm.recorder
-    )
+    dependent = is_dependent(kind, perm)
     full = cfg.max_participants and _counted(sc, identity) >= cfg.max_participants
     if full and not dependent:
         kind = ParticipantKind.AGENT  # the room is full: only an agent may still join
@@ -478,7 +489,7 @@ def _draw_update(draw: st.DrawFn, sc: _Scene, pool: tuple[str, ...]) -> M.Mutati
         name=draw(_maybe(_within(cfg.max_name_length))),
         metadata=draw(_maybe(_within(cfg.max_metadata_size))),
         attributes=draw(_maybe(_attrs_within(cfg.max_attributes_size))),
-        # hidden can't change on a connected participant (DESIGN §2)
+        # hidden can't change on a connected participant (design §2)
         permission=draw(_maybe(_perms(p.permission.hidden))),
     )
 
@@ -689,7 +700,7 @@ def _check_pool(pool: Sequence[str]) -> tuple[str, ...]:
 
 def _possible(sc: _Scene, cls: type[M.Mutation]) -> bool:
     if sc.closed and cls is not M.Advance:
-        return False  # a closed room refuses everything but time (DESIGN §2)
+        return False  # a closed room refuses everything but time (design §2)
     return _VALID[cls][0](sc)
 
 
@@ -1152,7 +1163,7 @@ def _refusal(
 ) -> Refusal:
     sc = _scene(room)
     if sc.closed:
-        # a closed room refuses everything but time (DESIGN §2)
+        # a closed room refuses everything but time (design §2)
         opened = attrs.evolve(sc, closed=False)
         options = [c for c in chosen if c is not M.Advance and _VALID[c][0](opened)]
         if not options:
@@ -1176,7 +1187,7 @@ def invalid_mutations(
 
     Each mutation has exactly one thing wrong with it (a wrong type, a size one byte over a
     limit, an unknown identity or sid, a missing grant, a wrong state), so ``room.apply`` must
-    raise ``refusal.error`` (or a subclass) and change nothing (DESIGN §1 atomicity).
+    raise ``refusal.error`` (or a subclass) and change nothing (design §1 atomicity).
     ``families`` limits the mutation classes drawn, as for :func:`mutations`.
 
     >>> import pytest

@@ -10,7 +10,7 @@ from roomsim.model import ParticipantSnapshot, PublicationSnapshot
 
 __all__ = ["Webhook", "WEBHOOK_EVENTS"]
 
-#: the webhook events roomsim emits (spec server §10), in LiveKit's spelling
+#: the webhook events roomsim emits (server §10), in LiveKit's spelling
 WEBHOOK_EVENTS: Final = (
     "room_started",
     "room_finished",
@@ -25,7 +25,7 @@ WEBHOOK_EVENTS: Final = (
 @final
 @attrs.frozen(kw_only=True)
 class Webhook:
-    """One webhook event (spec server §10).
+    """One webhook event (server §10).
 
     ``participant`` is the full snapshot for participant events; track events carry only the
     participant's ``participant_identity`` and ``participant_sid`` (as LiveKit sends

@@ -1,6 +1,6 @@
 """``rtc_room(client)``: a real ``livekit.rtc.Room`` fed one roomsim client's events.
 
-The Room is wired as ``Room.connect()`` wires it (spec client §14): its ``RoomInfo``, a
+The Room is wired as ``Room.connect()`` wires it (client §14): its ``RoomInfo``, a
 ``LocalParticipant``, the remote participants the client knows with their publications, the
 subscriptions and the connection qualities already known.  Then each later event of the
 client is turned into the ``RoomEvent`` the SDK's FFI layer would send and handed to the SDK's
@@ -38,6 +38,7 @@ from roomsim.livekit._convert import RoomInfo, rtc_track_info, to_rtc
 from roomsim.livekit._versions import check_versions
 from roomsim.model import (
     ConnectionQuality,
+    ConnectionState,
     ParticipantSnapshot,
     PublicationSnapshot,
     TrackKind,
@@ -62,7 +63,7 @@ class NotBridged(RoomsimError, NotImplementedError):
 
 
 def _owned_handle() -> _fh.FfiOwnedHandle:
-    # id 0 is INVALID_HANDLE: FfiHandle.dispose() is a no-op for it (spec client §14)
+    # id 0 is INVALID_HANDLE: FfiHandle.dispose() is a no-op for it (client §14)
     return _fh.FfiOwnedHandle(id=0)
 
 
@@ -108,7 +109,7 @@ class Bridge:
                 f"(type {type(client).__name__})"
             )
         check_versions()
-        if client._gone or client._ended:
+        if client.connection_state is ConnectionState.DISCONNECTED:
             raise ClientDisconnected(
                 f"rtc_room({client.identity!r}): the client's session has ended; a bridge "
                 "mirrors a connected client",
@@ -155,7 +156,7 @@ class Bridge:
         missing = [cls.name for cls in FED_EVENTS if cls not in self._feeders]
         if missing:
             raise InternalError(f"roomsim.livekit has no feeder for {missing}; add one")
-        # register first: the client catches up, and later events reach _feed (DESIGN §1)
+        # register first: the client catches up, and later events reach _feed (design §1)
         self._handlers: list[tuple[str, Callable[[Any], None]]] = []
         for cls in FED_EVENTS:
             self._handlers.append((cls.name, self._feed))
@@ -172,12 +173,12 @@ class Bridge:
             weakref.finalize(self.room, self._own_loop.close)
 
     # ----------------------------------------------------------------------------------------
-    # the state connect() sets up (spec client §13, §14)
+    # the state connect() sets up (client §13, §14)
 
     def _build(self) -> rtc.Room:
         client = self.client
         self.room = room = rtc.Room(loop=self.loop)
-        info = RoomInfo.of(client._room)
+        info = RoomInfo.of(client.room)
         room._info = to_rtc(attrs.evolve(info, metadata=client.room_metadata))
         room._resolve_first_sid(info.sid)
         room._connection_state = _fr.ConnectionState.CONN_CONNECTED
@@ -370,7 +371,7 @@ class Bridge:
         )
 
     def _attributes_changed(self, e: E.ParticipantAttributesChanged) -> None:
-        # the FFI event carries the changed keys and the whole current map (spec client §2)
+        # the FFI event carries the changed keys and the whole current map (client §2)
         current = self._participant(e.participant).attributes
         self._send(
             participant_attributes_changed=_fr.ParticipantAttributesChanged(
@@ -399,7 +400,7 @@ class Bridge:
     def _connection_quality_changed(self, e: E.ConnectionQualityChanged) -> None:
         if e.quality is ConnectionQuality.UNKNOWN:
             raise InternalError(
-                f"{e!r}: LiveKit never sends an UNKNOWN quality (spec client §7; the FFI "
+                f"{e!r}: LiveKit never sends an UNKNOWN quality (client §7; the FFI "
                 "enum has no number for it)"
             )
         self._send(

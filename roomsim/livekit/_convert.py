@@ -8,7 +8,7 @@ Two families of messages, two numberings:
   ``livekit``): :func:`to_rtc`, :func:`from_rtc`, :func:`enum_from_rtc`.
 
 They disagree on numbers: the protocol's ``ParticipantInfo.Kind`` has CONNECTOR=7, BRIDGE=8
-where the Python SDK has CONNECTOR=5, BRIDGE=6 (spec client §12); the protocol's
+where the Python SDK has CONNECTOR=5, BRIDGE=6 (client §12); the protocol's
 ``TrackType`` is AUDIO=0, VIDEO=1 where the SDK's ``TrackKind`` is KIND_AUDIO=1, KIND_VIDEO=2;
 the protocol's ``DataPacket.Kind`` is RELIABLE=0, LOSSY=1 where the SDK's is KIND_LOSSY=0,
 KIND_RELIABLE=1.  Every table below is resolved by name from the installed generated code, so
@@ -74,7 +74,7 @@ class RoomInfo:
 
     Times are roomsim's virtual seconds; the messages carry whole seconds for the timeouts
     and milliseconds (``creation_time_ms``) or seconds (``creation_time``) for the creation
-    time.  ``num_participants`` counts what the server counts (spec server §3).
+    time.  ``num_participants`` counts what the server counts (server §3).
     """
 
     sid: str
@@ -99,7 +99,7 @@ class RoomInfo:
             empty_timeout=int(room.config.empty_timeout),
             departure_timeout=int(room.config.departure_timeout),
             max_participants=room.config.max_participants,
-            creation_time=float(room._created_at),
+            creation_time=float(room.created_at),
             num_participants=len(counted),
             num_publishers=sum(1 for p in parts if p.track_publications),
         )

@@ -4,7 +4,7 @@ Spec: server §8 (the 5 s ``connectionQualityWorker``: it sends when an ACTIVE p
 or its quality level changed, to every ACTIVE recipient its own entry plus those it subscribes
 to; a leave triggers nothing; a new subscription sends the publisher's current quality at
 once), client §7 (the Python SDK emits ``connection_quality_changed`` for every entry received,
-changed or not; the initial value is ``QUALITY_UNKNOWN``), DESIGN §2 and §4
+changed or not; the initial value is ``QUALITY_UNKNOWN``), design §2 and §4
 (``set_connection_quality``; refused input changes nothing).
 """
 
@@ -72,7 +72,7 @@ def _settled() -> tuple[Room, Client, Client, str]:
 def test_refused_quality_changes_nothing(
     identity: Any, quality: Any, error: type[Exception]
 ) -> None:
-    """DESIGN §2 and §4: qualities are POOR, GOOD, EXCELLENT or LOST (``UNKNOWN`` is only the
+    """design §2 and §4: qualities are POOR, GOOD, EXCELLENT or LOST (``UNKNOWN`` is only the
     SDK's value before any update) for a present participant; a refused call leaves
     ``room.snapshot()`` as it was."""
     room, _, _, _ = _pair()
@@ -99,7 +99,7 @@ def test_a_client_starts_with_unknown_quality() -> None:
 
 
 def test_the_server_truth_changes_at_once_and_clients_hear_at_the_next_update() -> None:
-    """Server §8 (cadence 5 s) and DESIGN §2: ``room.participants`` is the server's truth; the
+    """Server §8 (cadence 5 s) and design §2: ``room.participants`` is the server's truth; the
     clients hear it on the 5 s grid."""
     room, alice, bob, _ = _settled()
     room.advance(1.0)
@@ -125,7 +125,7 @@ def test_the_server_truth_changes_at_once_and_clients_hear_at_the_next_update() 
 def test_the_first_update_after_joins_gives_each_client_itself_then_its_publishers() -> None:
     """Server §8: a new ACTIVE participant triggers an update; each recipient gets its own entry,
     then an entry for every participant it subscribes to.  The subscription itself already
-    brought alice's quality (spec server §8), so bob hears EXCELLENT twice: the Python SDK emits
+    brought alice's quality (server §8), so bob hears EXCELLENT twice: the Python SDK emits
     every entry, changed or not (client §7)."""
     room, alice, bob, mic = _pair()
     assert bob.drain() == (
@@ -221,7 +221,7 @@ def test_entries_follow_subscriptions() -> None:
 
 def test_a_held_join_gets_nothing_until_active_and_its_activation_triggers_an_update() -> None:
     """Server §8: the worker considers only ACTIVE participants, and sends only to ACTIVE
-    recipients; a participant becoming ACTIVE is new, so it triggers an update (DESIGN §2)."""
+    recipients; a participant becoming ACTIVE is new, so it triggers an update (design §2)."""
     room, alice, bob, _ = _settled()
     carol = room.connect("carol", active=False)
     room.advance(10.0)

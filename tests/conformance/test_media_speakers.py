@@ -5,7 +5,7 @@ carrying only changes, each recipient filtered to what it subscribes to plus its
 update on the first subscription and the forced stop on the last unsubscription), client §6
 (the Python SDK emits the *active entries of each delta*, quietest first; JS emits
 ``is_speaking_changed`` per participant before the room event; ``active_speakers`` is the merged
-list, loudest first), DESIGN §2 (``set_audio_levels``: linear, sticky; refused input changes
+list, loudest first), design §2 (``set_audio_levels``: linear, sticky; refused input changes
 nothing) and §4 (errors).
 """
 
@@ -79,7 +79,7 @@ def _speaking(who: str, *, level: float = 0.5) -> tuple[Room, str, Client]:
     ],
 )
 def test_refused_levels_change_nothing(levels: dict[str, Any], error: type[Exception]) -> None:
-    """DESIGN §2 and §4: levels are linear numbers in [0, 1] for present participants; NaN,
+    """design §2 and §4: levels are linear numbers in [0, 1] for present participants; NaN,
     out-of-range, bool/str values and unknown identities are refused, and a refused call (even
     with valid entries beside the bad one) leaves ``room.snapshot()`` as it was."""
     room = Room("r")
@@ -95,7 +95,7 @@ def test_refused_levels_change_nothing(levels: dict[str, Any], error: type[Excep
 
 
 def test_levels_must_be_a_mapping() -> None:
-    """DESIGN §4: a value of the wrong Python type is ``InvalidType``."""
+    """design §4: a value of the wrong Python type is ``InvalidType``."""
     room = Room("r")
     room.connect("alice")
     before = room.snapshot()
@@ -110,7 +110,7 @@ def test_levels_must_be_a_mapping() -> None:
 
 def test_a_level_alone_does_not_speak_without_an_unmuted_microphone() -> None:
     """Server §7: a participant's level is the max over its MICROPHONE tracks;
-    SCREEN_SHARE_AUDIO does not count.  The level is sticky (DESIGN §2): it counts as soon as
+    SCREEN_SHARE_AUDIO does not count.  The level is sticky (design §2): it counts as soon as
     a microphone is published, at the next update."""
     room = Room("r")
     alice = room.connect("alice")
@@ -218,7 +218,7 @@ def test_only_the_level_at_the_tick_counts() -> None:
 
 
 def test_levels_are_sticky() -> None:
-    """DESIGN §2: a level stays until changed; a participant keeps speaking across updates
+    """design §2: a level stays until changed; a participant keeps speaking across updates
     without new events (server §7: only changes are sent)."""
     room, _, bob = _speaking("alice", level=0.6)
     room.advance(50 * TICK)
@@ -272,7 +272,7 @@ def test_each_client_hears_what_it_subscribes_to_plus_itself() -> None:
 def test_a_new_subscription_learns_the_current_speaker() -> None:
     """Server §7 (``onSubscribeStatusChanged``) and §8: the first subscription to a speaking
     publisher brings a one-off speaker update; roomsim sends it right after
-    ``track_subscribed``, behind the publisher's quality (spec server §8)."""
+    ``track_subscribed``, behind the publisher's quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     carol = room.connect("carol", auto_subscribe=False)
@@ -296,7 +296,7 @@ def test_a_new_subscription_learns_the_current_speaker() -> None:
 
 def test_a_late_joiner_learns_the_current_speakers() -> None:
     """Server §7 and §6 (``subscribeToExistingTracks``): a joiner's subscriptions each bring the
-    publisher's quality (spec server §8) and, for a speaker, its speaker info."""
+    publisher's quality (server §8) and, for a speaker, its speaker info."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -321,7 +321,7 @@ def test_a_late_joiner_learns_the_current_speakers() -> None:
 def test_the_python_list_is_the_delta_and_the_merged_list_is_loudest_first() -> None:
     """Client §6 (Rust ``handle_speakers_changed``): the emitted list holds only the active
     entries of the delta, quietest first; ``client.active_speakers`` is the merged list,
-    loudest first (DESIGN §3)."""
+    loudest first (design §3)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -480,7 +480,7 @@ def test_a_rejoin_starts_silent() -> None:
 
 
 def test_snapshots_carry_speaking_and_level() -> None:
-    """DESIGN §2: participant snapshots carry ``is_speaking`` and ``audio_level`` (the server's
+    """design §2: participant snapshots carry ``is_speaking`` and ``audio_level`` (the server's
     truth in ``room.participants``, each client's knowledge in its own snapshots)."""
     room, _, bob = _speaking("alice", level=0.4)
     alice = room.clients["alice"]

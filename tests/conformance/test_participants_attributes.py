@@ -1,4 +1,4 @@
-"""Conformance transcripts: participant attributes (spec server §1, client §2; DESIGN §2-§4)."""
+"""Conformance transcripts: participant attributes (server §1, client §2; design §2-§4)."""
 
 from __future__ import annotations
 
@@ -184,7 +184,7 @@ def test_server_limit_is_checked_before_the_lookup() -> None:
 
 @pytest.mark.parametrize("update", [{"k": 1}, {1: "v"}, {"k": None}, ["k"], "k=v"])
 def test_attributes_of_the_wrong_type(update: object) -> None:
-    """DESIGN §4: wrong types -> InvalidType, on both paths, atomically."""
+    """design §4: wrong types -> InvalidType, on both paths, atomically."""
     room, alice, _ = _pair()
     before = room.snapshot()
     with pytest.raises(InvalidType) as exc:

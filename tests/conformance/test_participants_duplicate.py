@@ -1,5 +1,5 @@
-"""Conformance transcripts: duplicate identity (spec server §4, §11; client §4.2, §10;
-DESIGN §2)."""
+"""Conformance transcripts: duplicate identity (server §4, §11; client §4.2, §10;
+design §2)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_the_old_session_is_departed_with_duplicate_identity() -> None:
 
 
 def test_the_old_client_state_and_refusals() -> None:
-    """DESIGN §2: the old Client refuses every later action with ClientDisconnected."""
+    """design §2: the old Client refuses every later action with ClientDisconnected."""
     room = Room("r")
     old = room.connect("bob", permission=Permission(can_update_metadata=True))
     room.connect("bob", permission=Permission(can_update_metadata=True))
@@ -108,7 +108,7 @@ def test_the_old_sessions_tracks_go_before_it() -> None:
 
 
 def test_the_new_session_works_and_the_old_sees_nothing_more() -> None:
-    """DESIGN §2: the old Client's history ends at its disconnect."""
+    """design §2: the old Client's history ends at its disconnect."""
     room = Room("r")
     alice = room.connect("alice")
     old = room.connect("bob")
@@ -135,7 +135,7 @@ def test_the_new_session_works_and_the_old_sees_nothing_more() -> None:
 
 
 def test_the_new_session_joins_last() -> None:
-    """DESIGN §1 Deterministic: participants iterate in join order; the replacement session
+    """design §1 Deterministic: participants iterate in join order; the replacement session
     joined last (server §4: the old one was removed first)."""
     room = Room("r")
     alice = room.connect("alice")

@@ -1,5 +1,5 @@
 """Conformance: every participant error path is exact in class and code, and atomic
-(DESIGN §1 Atomic, §4 Errors; spec server §1 Limits / Error when a limit is exceeded / Other
+(design §1 Atomic, §4 Errors; server §1 Limits / Error when a limit is exceeded / Other
 API errors, §2 Who may update, §4 Connect validation and max_participants)."""
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ CASES: list[tuple[str, Callable[[World], object], type[RoomsimError], str]] = [
         InvalidType,
         "invalid_argument",
     ),
-    # a client whose session ended (DESIGN §2)
+    # a client whose session ended (design §2)
     ("gone-set-name", lambda w: w.carol.set_name("c"), ClientDisconnected, "DISCONNECTED"),
     ("gone-disconnect", lambda w: w.carol.disconnect(), ClientDisconnected, "DISCONNECTED"),
     ("gone-activate", lambda w: w.carol.activate(), ClientDisconnected, "DISCONNECTED"),
@@ -205,7 +205,7 @@ CASES: list[tuple[str, Callable[[World], object], type[RoomsimError], str]] = [
 def test_error_is_exact_and_atomic(
     action: Callable[[World], object], error: type[RoomsimError], code: str
 ) -> None:
-    """DESIGN §1 Atomic: room.snapshot() before == after; DESIGN §4: the class and code."""
+    """design §1 Atomic: room.snapshot() before == after; design §4: the class and code."""
     w = _world()
     before = w.room.snapshot()
     with pytest.raises(error) as exc:
@@ -221,7 +221,7 @@ def test_error_is_exact_and_atomic(
 
 
 def test_error_classes_have_the_documented_bases() -> None:
-    """DESIGN §4 table: the bases let users catch errors as Python builtins."""
+    """design §4 table: the bases let users catch errors as Python builtins."""
     assert issubclass(InvalidArgument, ValueError)
     assert issubclass(InvalidType, InvalidArgument)
     assert issubclass(InvalidType, TypeError)

@@ -1,5 +1,5 @@
-"""Conformance transcripts: handlers on participant events (DESIGN §1 "Handlers run after
-commit"; client §1c EventEmitter.emit; spec server §4, §11)."""
+"""Conformance transcripts: handlers on participant events (design §1 "Handlers run after
+commit"; client §1c EventEmitter.emit; server §4, §11)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ ACTIVE_BOB = (E.ParticipantConnected(participant="bob"), E.ParticipantActive(par
 
 
 def test_order_facts_then_clients_in_join_order_then_registration_order() -> None:
-    """DESIGN §1: facts in log order; for each fact, clients in join order; for each client,
+    """design §1: facts in log order; for each fact, clients in join order; for each client,
     handlers in registration order."""
     room = Room("r")
     calls: list[tuple[str, str, int]] = []
@@ -61,7 +61,7 @@ def test_order_facts_then_clients_in_join_order_then_registration_order() -> Non
 
 
 def test_handlers_run_after_the_commit_before_the_verb_returns() -> None:
-    """DESIGN §1: dispatched after commit, synchronously (client §1c emit is synchronous)."""
+    """design §1: dispatched after commit, synchronously (client §1c emit is synchronous)."""
     room = Room("r")
     alice = room.connect("alice")
     got: list[E.Event] = []
@@ -74,7 +74,7 @@ def test_handlers_run_after_the_commit_before_the_verb_returns() -> None:
 
 
 def test_state_inside_a_handler_is_the_state_right_after_that_event() -> None:
-    """DESIGN §1: inside a handler the client's state is its state right after the event."""
+    """design §1: inside a handler the client's state is its state right after the event."""
     room = Room("r")
     alice = room.connect("alice")
     seen: list[tuple[str, object]] = []
@@ -114,7 +114,7 @@ def test_state_inside_a_handler_is_the_state_right_after_that_event() -> None:
 
 
 def test_own_attributes_handler_sees_its_own_new_attributes() -> None:
-    """DESIGN §1 + client §2: the local participant's event, with state right after it."""
+    """design §1 + client §2: the local participant's event, with state right after it."""
     room = Room("r")
     alice = room.connect("alice", permission=Permission(can_update_metadata=True))
     seen: list[dict[str, str]] = []
@@ -128,7 +128,7 @@ def test_own_attributes_handler_sees_its_own_new_attributes() -> None:
 
 
 def test_a_nested_verb_returns_its_result_and_its_events_queue_behind() -> None:
-    """DESIGN §1: a nested mutation is applied at once and returns its result; its events are
+    """design §1: a nested mutation is applied at once and returns its result; its events are
     queued behind the ones being dispatched (dispatch is never re-entered)."""
     room = Room("r")
     alice = room.connect("alice")
@@ -167,7 +167,7 @@ def test_a_nested_verb_returns_its_result_and_its_events_queue_behind() -> None:
 
 
 def test_a_nested_verb_that_fails_raises_inside_the_handler() -> None:
-    """DESIGN §1: the nested mutation raises inside the handler; it changes nothing, and the
+    """design §1: the nested mutation raises inside the handler; it changes nothing, and the
     outer verb completes normally when the handler catches it."""
     room = Room("r")
     alice = room.connect("alice")
@@ -190,7 +190,7 @@ def test_a_nested_verb_that_fails_raises_inside_the_handler() -> None:
 
 
 def test_a_raising_handler_gives_handler_error_after_dispatch_completes() -> None:
-    """DESIGN §1/§4: if handlers raise, dispatch still completes, then the verb raises
+    """design §1/§4: if handlers raise, dispatch still completes, then the verb raises
     HandlerError listing (client, event, exception); the mutation WAS applied."""
     room = Room("r")
     alice = room.connect("alice")
@@ -229,7 +229,7 @@ def test_a_raising_handler_gives_handler_error_after_dispatch_completes() -> Non
 
 
 def test_handler_error_on_connect_still_connects() -> None:
-    """DESIGN §1/§4: HandlerError is raised after a valid commit; the Client exists."""
+    """design §1/§4: HandlerError is raised after a valid commit; the Client exists."""
     room = Room("r")
     alice = room.connect("alice")
     alice.on("participant_active", lambda e: 1 / 0)
@@ -246,7 +246,7 @@ def test_handler_error_on_connect_still_connects() -> None:
 
 
 def test_handler_errors_log_mode_logs_instead(caplog: pytest.LogCaptureFixture) -> None:
-    """DESIGN §1: RoomConfig(handler_errors="log") mirrors livekit.rtc, which logs
+    """design §1: RoomConfig(handler_errors="log") mirrors livekit.rtc, which logs
     (client §1c)."""
     room = Room("r", config=RoomConfig(handler_errors="log"))
     alice = room.connect("alice")
@@ -265,7 +265,7 @@ def test_handler_errors_log_mode_logs_instead(caplog: pytest.LogCaptureFixture) 
 
 
 def test_a_handler_that_removes_the_newcomer() -> None:
-    """DESIGN §1 nested verbs + server §11: a moderation bot removes whoever joins."""
+    """design §1 nested verbs + server §11: a moderation bot removes whoever joins."""
     room = Room("r")
     bot = room.connect("bot", kind=ParticipantKind.AGENT)
     alice = room.connect("alice")
@@ -290,7 +290,7 @@ def test_a_handler_that_removes_the_newcomer() -> None:
 
 
 def test_a_handler_that_connects_a_participant() -> None:
-    """DESIGN §1 nested verbs: a dispatcher connects an agent when someone joins; the agent's
+    """design §1 nested verbs: a dispatcher connects an agent when someone joins; the agent's
     join is queued behind the triggering events; the agent sees the others as state."""
     room = Room("r")
     alice = room.connect("alice")
@@ -319,7 +319,7 @@ def test_a_handler_that_connects_a_participant() -> None:
 
 
 def test_a_handler_that_disconnects_its_own_client() -> None:
-    """DESIGN §1: a client that leaves in a handler still gets the events committed before its
+    """design §1: a client that leaves in a handler still gets the events committed before its
     leave (queued behind: bob's participant_active), then its own disconnect events (also to
     its handlers), and nothing after."""
     room = Room("r")
@@ -343,7 +343,7 @@ def test_a_handler_that_disconnects_its_own_client() -> None:
 
 
 def test_duplicate_identity_reaches_the_old_clients_handlers() -> None:
-    """server §4 Duplicate identity; DESIGN §1: handlers see the old session's end."""
+    """server §4 Duplicate identity; design §1: handlers see the old session's end."""
     room = Room("r")
     old = room.connect("bob")
     got: list[E.Event] = []
@@ -357,7 +357,7 @@ def test_duplicate_identity_reaches_the_old_clients_handlers() -> None:
 
 
 def test_reading_every_step_or_only_at_the_end_gives_the_same_stream() -> None:
-    """DESIGN §1 Facts, then projection: lazy and eager delivery give identical streams."""
+    """design §1 Facts, then projection: lazy and eager delivery give identical streams."""
 
     def script(eager: bool) -> tuple[E.Event, ...]:
         room = Room("r")
@@ -376,7 +376,7 @@ def test_reading_every_step_or_only_at_the_end_gives_the_same_stream() -> None:
 
 
 def test_nested_failures_are_reported_by_the_outer_verb() -> None:
-    """DESIGN §1: events of a nested mutation are dispatched in the same run, so a handler
+    """design §1: events of a nested mutation are dispatched in the same run, so a handler
     failing on them is reported by the outer verb's HandlerError."""
     room = Room("r")
     alice = room.connect("alice")
@@ -393,7 +393,7 @@ def test_nested_failures_are_reported_by_the_outer_verb() -> None:
 
 
 def test_a_later_client_does_not_see_a_nested_join_early() -> None:
-    """DESIGN §1: inside carol's handler for bob's join, the agent an earlier handler connected
+    """design §1: inside carol's handler for bob's join, the agent an earlier handler connected
     is not yet known to carol; she sees it join after bob's events."""
     room = Room("r")
     alice = room.connect("alice")
@@ -417,7 +417,7 @@ def test_a_later_client_does_not_see_a_nested_join_early() -> None:
 
 
 def test_duplicate_identity_state_inside_handlers() -> None:
-    """server §4 Duplicate identity + DESIGN §1: while handling the old session's
+    """server §4 Duplicate identity + design §1: while handling the old session's
     participant_disconnected, bob is absent; at the new participant_connected, bob is the new
     sid."""
     room = Room("r")
@@ -437,7 +437,7 @@ def test_duplicate_identity_state_inside_handlers() -> None:
 
 
 def test_off_returns_the_client_to_lazy_delivery_without_losing_events() -> None:
-    """DESIGN §1: eager or lazy, a client's event stream is the same."""
+    """design §1: eager or lazy, a client's event stream is the same."""
     room = Room("r")
     alice = room.connect("alice")
     calls: list[str] = []
@@ -458,7 +458,7 @@ def test_off_returns_the_client_to_lazy_delivery_without_losing_events() -> None
 
 
 def test_state_inside_a_permission_handler_is_right_after_that_event() -> None:
-    """DESIGN §1: inside a handler the client's state is its state right after the event;
+    """design §1: inside a handler the client's state is its state right after the event;
     server §3 effect 2 + client §4.4 d/§9b: permissions_changed, then one track_unsubscribed
     per track, each flipping that publication's subscribed flag (livekit.rtc sets
     publication.subscribed when it handles track_unsubscribed)."""

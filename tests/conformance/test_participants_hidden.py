@@ -1,4 +1,4 @@
-"""Conformance transcripts: hidden participants (spec server §3 Hidden, client §12)."""
+"""Conformance transcripts: hidden participants (server §3 Hidden, client §12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Conformance transcripts: joining a room (spec server §4, client §4.5, §13; DESIGN §2)."""
+"""Conformance transcripts: joining a room (server §4, client §4.5, §13; design §2)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_participants_already_present_are_state_only() -> None:
 
 
 def test_sids_are_sequential_and_participants_iterate_in_join_order() -> None:
-    """DESIGN §1 Deterministic: sids PA_1, PA_2, ...; join order."""
+    """design §1 Deterministic: sids PA_1, PA_2, ...; join order."""
     room = Room("r")
     clients = [room.connect(i) for i in ("zed", "amy", "mo")]
     assert [c.sid for c in clients] == ["PA_1", "PA_2", "PA_3"]
@@ -65,7 +65,7 @@ def test_sids_are_sequential_and_participants_iterate_in_join_order() -> None:
 
 
 def test_held_join_connected_at_connect_active_at_activate() -> None:
-    """DESIGN §2 held join; server §4 states JOINED -> ACTIVE; a second activate() is a no-op."""
+    """design §2 held join; server §4 states JOINED -> ACTIVE; a second activate() is a no-op."""
     room = Room("r")
     alice = room.connect("alice")
     carol = room.connect("carol", active=False)
@@ -82,7 +82,7 @@ def test_held_join_connected_at_connect_active_at_activate() -> None:
 
 
 def test_token_claims_need_no_grant() -> None:
-    """DESIGN §2: connect() arguments are token claims; attributes= needs no grant (server §1)."""
+    """design §2: connect() arguments are token claims; attributes= needs no grant (server §1)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect(
@@ -212,12 +212,12 @@ def test_duplicate_identity_in_a_full_room_replaces_the_session() -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# identity and claim validation (server §4 Connect validation; DESIGN §4)
+# identity and claim validation (server §4 Connect validation; design §4)
 
 
 @pytest.mark.parametrize("identity", [123, None, b"bob", ["bob"]])
 def test_identity_of_the_wrong_type_is_invalid_type(identity: object) -> None:
-    """DESIGN §4: a value of the wrong Python type -> InvalidType."""
+    """design §4: a value of the wrong Python type -> InvalidType."""
     room = Room("r")
     room.connect("alice")
     before = room.snapshot()
@@ -279,7 +279,7 @@ def test_token_claims_over_the_limits_refuse_the_join() -> None:
 
 
 def test_refused_rejoin_leaves_the_old_session_in_place() -> None:
-    """DESIGN §2: a refused join raises and changes nothing, even for a present identity."""
+    """design §2: a refused join raises and changes nothing, even for a present identity."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -310,7 +310,7 @@ def test_refused_rejoin_leaves_the_old_session_in_place() -> None:
     ],
 )
 def test_claims_of_the_wrong_type_are_invalid_type(kwargs: dict[str, object]) -> None:
-    """DESIGN §4: wrong Python types are refused with InvalidType, atomically."""
+    """design §4: wrong Python types are refused with InvalidType, atomically."""
     room = Room("r")
     room.connect("alice")
     before = room.snapshot()

@@ -1,4 +1,4 @@
-"""Conformance transcripts: leaving (spec server §4, §11; client §10; DESIGN §2)."""
+"""Conformance transcripts: leaving (server §4, §11; client §10; design §2)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_remove_participant_is_participant_removed() -> None:
 
 
 def test_departed_holds_final_snapshots_in_leave_order() -> None:
-    """DESIGN §2 room.departed; server §10 participant_left payload: state DISCONNECTED with
+    """design §2 room.departed; server §10 participant_left payload: state DISCONNECTED with
     disconnect_reason set."""
     room = Room("r")
     a = room.connect("alice", name="Alice", metadata="ma", attributes={"k": "v"})
@@ -107,7 +107,7 @@ def test_tracks_go_before_the_participant() -> None:
 
 
 def test_a_held_join_can_leave() -> None:
-    """DESIGN §2 held join: connected without active, then disconnected."""
+    """design §2 held join: connected without active, then disconnected."""
     room = Room("r")
     alice = room.connect("alice")
     carol = room.connect("carol", active=False)
@@ -120,7 +120,7 @@ def test_a_held_join_can_leave() -> None:
 
 
 def test_a_disconnected_client_refuses_actions() -> None:
-    """DESIGN §2: a client whose session ended refuses every later action; atomic."""
+    """design §2: a client whose session ended refuses every later action; atomic."""
     room = Room("r")
     room.connect("alice")
     bob = room.connect("bob")

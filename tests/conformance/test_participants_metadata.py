@@ -1,5 +1,5 @@
 """Conformance transcripts: participant name and metadata, room metadata
-(spec server §1, §2; client §3, §4; DESIGN §2, §3)."""
+(server §1, §2; client §3, §4; design §2, §3)."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def test_update_participant_skips_the_parts_that_do_not_change() -> None:
 
 
 def test_update_participant_with_nothing_returns_the_snapshot() -> None:
-    """DESIGN §2: update_participant returns the updated snapshot; no change, no event."""
+    """design §2: update_participant returns the updated snapshot; no change, no event."""
     room, alice, bob = _pair()
     assert room.update_participant("alice") == room.participants["alice"]
     assert alice.drain() == ()
@@ -204,7 +204,7 @@ def test_server_limits_are_checked_before_the_lookup() -> None:
 
 @pytest.mark.parametrize("kwargs", [{"name": 1}, {"metadata": b"x"}, {"permission": "admin"}])
 def test_update_participant_wrong_types(kwargs: dict[str, object]) -> None:
-    """DESIGN §4: wrong types -> InvalidType, atomically."""
+    """design §4: wrong types -> InvalidType, atomically."""
     room, _, _ = _pair()
     before = room.snapshot()
     with pytest.raises(InvalidType) as exc:
@@ -215,7 +215,7 @@ def test_update_participant_wrong_types(kwargs: dict[str, object]) -> None:
 
 @pytest.mark.parametrize(("verb", "value"), [("set_name", 1), ("set_metadata", None)])
 def test_client_setters_wrong_types(verb: str, value: object) -> None:
-    """DESIGN §4: wrong types -> InvalidType, atomically."""
+    """design §4: wrong types -> InvalidType, atomically."""
     room, alice, _ = _pair()
     before = room.snapshot()
     with pytest.raises(InvalidType) as exc:

@@ -1,5 +1,5 @@
-"""Conformance transcripts: participant permissions (spec server §3, client §4-§5;
-DESIGN §2)."""
+"""Conformance transcripts: participant permissions (server §3, client §4-§5;
+design §2)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_token_defaults() -> None:
 
 def test_permission_change_goes_to_everyone_including_the_subject() -> None:
     """server §3 effect 5: the update goes to everyone, the subject included;
-    DESIGN §3: the event carries old and new."""
+    design §3: the event carries old and new."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -106,7 +106,7 @@ def test_sources_order_matters() -> None:
 
 def test_any_field_change_fires_the_event_as_in_python() -> None:
     """client §5 Rust/Python: compares the whole permission (JS would skip
-    can_update_metadata); DESIGN §3 follows the Python SDK."""
+    can_update_metadata); design §3 follows the Python SDK."""
     room = Room("r")
     alice = room.connect("alice")
     room.connect("bob")
@@ -144,7 +144,7 @@ def test_hidden_subject_only_sees_its_own_permission_change() -> None:
 
 @pytest.mark.parametrize("start_hidden", [False, True])
 def test_toggling_hidden_is_refused(start_hidden: bool) -> None:
-    """DESIGN §2: toggling hidden on a connected participant -> IllegalState (server open
+    """design §2: toggling hidden on a connected participant -> IllegalState (server open
     items); atomic, even with other changes in the same call."""
     room = Room("r")
     alice = room.connect("alice")
@@ -181,7 +181,7 @@ def test_revoking_publish_unpublishes_after_the_permission_event() -> None:
 
 
 def test_permission_of_the_wrong_type() -> None:
-    """DESIGN §4: a value of the wrong type -> InvalidType, atomically."""
+    """design §4: a value of the wrong type -> InvalidType, atomically."""
     room = Room("r")
     room.connect("bob")
     before = room.snapshot()

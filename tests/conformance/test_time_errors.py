@@ -1,6 +1,6 @@
-"""Conformance transcripts: refused time and lifecycle operations (DESIGN §1 "Atomic",
+"""Conformance transcripts: refused time and lifecycle operations (design §1 "Atomic",
 "Handlers run after commit"; §2 closed rooms; §4 errors: InvalidArgument, InvalidType,
-IllegalState, RoomClosed; spec server §4 "a join into a closed room gives ErrRoomClosed")."""
+IllegalState, RoomClosed; server §4 "a join into a closed room gives ErrRoomClosed")."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from roomsim import mutations as M
 
 @pytest.mark.parametrize("dt", [-1, -0.5, -1e-9, math.nan, math.inf, -math.inf])
 def test_advance_refuses_a_bad_number(dt: float) -> None:
-    """DESIGN §4 InvalidArgument: time only moves forward by a finite amount; DESIGN §1: the
+    """design §4 InvalidArgument: time only moves forward by a finite amount; design §1: the
     refused mutation changes nothing (not even the log)."""
     room = Room("r")
     room.connect("alice")
@@ -49,7 +49,7 @@ def test_advance_refuses_a_bad_number(dt: float) -> None:
 
 @pytest.mark.parametrize("dt", ["1", None, True, b"1", [1.0], 1j])
 def test_advance_refuses_a_wrong_type(dt: Any) -> None:
-    """DESIGN §4 InvalidType (a subclass of InvalidArgument and TypeError): a value of the wrong
+    """design §4 InvalidType (a subclass of InvalidArgument and TypeError): a value of the wrong
     Python type; bool is not a number of seconds."""
     room = Room("r")
     room.connect("alice")
@@ -61,7 +61,7 @@ def test_advance_refuses_a_wrong_type(dt: Any) -> None:
 
 
 def test_a_refused_advance_on_a_shared_clock_moves_no_room() -> None:
-    """DESIGN §1 atomic, ManualClock shared by several rooms: nothing moves."""
+    """design §1 atomic, ManualClock shared by several rooms: nothing moves."""
     clock = ManualClock()
     a = Room("a", clock=clock)
     b = Room("b", clock=clock)
@@ -73,7 +73,7 @@ def test_a_refused_advance_on_a_shared_clock_moves_no_room() -> None:
 
 
 def test_advance_zero_runs_timers_due_now() -> None:
-    """DESIGN §2: ``advance(0)`` is valid; with ``join_timeout=0`` the held join is due at
+    """design §2: ``advance(0)`` is valid; with ``join_timeout=0`` the held join is due at
     once."""
     room = Room("r", config=RoomConfig(join_timeout=0.0))
     carol = room.connect("carol", active=False)
@@ -84,7 +84,7 @@ def test_advance_zero_runs_timers_due_now() -> None:
 
 
 def test_advancing_from_a_handler_is_refused() -> None:
-    """DESIGN §1 handlers: dispatch is never re-entered; advancing the clock from inside a
+    """design §1 handlers: dispatch is never re-entered; advancing the clock from inside a
     handler is IllegalState, raised inside the handler and reported through HandlerError
     after the verb was applied."""
     room = Room("r")
@@ -102,7 +102,7 @@ def test_advancing_from_a_handler_is_refused() -> None:
 
 
 def test_advancing_from_a_handler_during_an_advance_is_refused() -> None:
-    """DESIGN §1: a handler that runs while timers run may not advance the clock again."""
+    """design §1: a handler that runs while timers run may not advance the clock again."""
     room = Room("r")
     alice = room.connect("alice")
     room.connect("carol", active=False)
@@ -116,7 +116,7 @@ def test_advancing_from_a_handler_during_an_advance_is_refused() -> None:
 
 
 def test_advancing_a_room_on_the_same_clock_from_a_handler_during_an_advance() -> None:
-    """DESIGN §1 (dispatch never re-entered) and ManualClock (advancing one room advances every
+    """design §1 (dispatch never re-entered) and ManualClock (advancing one room advances every
     room on the clock): a handler of room b, run by a.advance(), advancing a is advancing
     from inside a handler: IllegalState inside the handler, HandlerError from the verb."""
     clock = ManualClock()
@@ -133,7 +133,7 @@ def test_advancing_a_room_on_the_same_clock_from_a_handler_during_an_advance() -
 
 
 def test_advancing_a_room_on_the_same_clock_from_a_handler() -> None:
-    """DESIGN §1 handlers / ManualClock: advancing room a advances room b too, so a handler of
+    """design §1 handlers / ManualClock: advancing room a advances room b too, so a handler of
     b that advances a is advancing from inside a handler: refused with IllegalState."""
     clock = ManualClock()
     a = Room("a", clock=clock)
@@ -186,7 +186,7 @@ def test_the_list_covers_every_mutation_but_advance() -> None:
 @pytest.mark.parametrize("how", ["timeout", "delete"])
 @pytest.mark.parametrize("m", _one_of_each(), ids=lambda m: type(m).__name__)
 def test_a_closed_room_refuses_every_mutation(how: str, m: M.Mutation) -> None:
-    """DESIGN §2: after empty_timeout/departure_timeout or room.delete() a room is closed for
+    """design §2: after empty_timeout/departure_timeout or room.delete() a room is closed for
     good: every mutation raises RoomClosed (an IllegalState) and changes nothing; server §4: a
     join into a closed room gives ErrRoomClosed."""
     room = Room("r")
@@ -207,7 +207,7 @@ def test_a_closed_room_refuses_every_mutation(how: str, m: M.Mutation) -> None:
 
 
 def test_a_closed_room_refuses_the_verbs() -> None:
-    """DESIGN §2: the verbs build the same mutations, and are refused the same way; a client
+    """design §2: the verbs build the same mutations, and are refused the same way; a client
     of a closed room has ended and refuses every action (ClientDisconnected)."""
     room = Room("r")
     alice = room.connect("alice")
@@ -229,7 +229,7 @@ def test_a_closed_room_refuses_the_verbs() -> None:
 
 
 def test_a_closed_room_still_validates_advance() -> None:
-    """DESIGN §4: ``advance()`` still works on a closed room, and is still checked."""
+    """design §4: ``advance()`` still works on a closed room, and is still checked."""
     room = Room("r")
     room.delete()
     before = room.snapshot()
@@ -243,7 +243,7 @@ def test_a_closed_room_still_validates_advance() -> None:
 
 
 def test_handler_failures_in_another_room_on_the_clock_reach_the_advance() -> None:
-    """DESIGN §1: if handlers raise, dispatch still completes, then the verb raises
+    """design §1: if handlers raise, dispatch still completes, then the verb raises
     HandlerError with each (client, event, exception); a nested verb in a handler returns its
     result.  ManualClock: a.advance() runs b's timers, so it is the verb that reports them."""
     clock = ManualClock()

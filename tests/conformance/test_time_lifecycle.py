@@ -1,6 +1,6 @@
 """Conformance transcripts: a participant's lifecycle over time, JOINED -> ACTIVE ->
-DISCONNECTED (spec server §4 participant states and join timeout, §10, §11 JOIN_FAILURE;
-client §10 local disconnect, §13 initial state; DESIGN §2 held joins)."""
+DISCONNECTED (server §4 participant states and join timeout, §10, §11 JOIN_FAILURE;
+client §10 local disconnect, §13 initial state; design §2 held joins)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_a_join_completes_at_once_joined_then_active() -> None:
 
 
 def test_a_held_join_stays_joined_until_activate() -> None:
-    """DESIGN §2 held join: connect(active=False) holds the session in JOINED; others see
+    """design §2 held join: connect(active=False) holds the session in JOINED; others see
     participant_connected at connect and participant_active at activate()."""
     room = Room("r")
     alice = room.connect("alice")
@@ -81,7 +81,7 @@ def test_a_held_join_stays_joined_until_activate() -> None:
 
 
 def test_a_second_activate_changes_nothing() -> None:
-    """DESIGN §2: a second activate() changes nothing (server §4: updateState never moves
+    """design §2: a second activate() changes nothing (server §4: updateState never moves
     backwards or repeats)."""
     room = Room("r")
     alice = room.connect("alice")
@@ -98,7 +98,7 @@ def test_a_second_activate_changes_nothing() -> None:
 
 
 def test_auto_subscription_waits_for_active() -> None:
-    """DESIGN §2: auto-subscription waits for ACTIVE; the first subscription brings the
+    """design §2: auto-subscription waits for ACTIVE; the first subscription brings the
     publisher's quality (docs/design.md deviation 9, server §8) and the publisher's
     local_track_subscribed (server §6 TrackSubscribed)."""
     room = Room("r")
@@ -231,7 +231,7 @@ def test_a_timed_out_held_publisher_takes_its_tracks_along() -> None:
 
 
 def test_a_timed_out_client_refuses_later_actions() -> None:
-    """DESIGN §2: a client whose session ended refuses every later action."""
+    """design §2: a client whose session ended refuses every later action."""
     room = Room("r")
     room.connect("alice")
     carol = room.connect("carol", active=False)

@@ -1,5 +1,5 @@
-"""Conformance transcripts: when a room closes (spec server §4 timeouts and room close,
-§10 room_finished, §11 ROOM_CLOSED / ROOM_DELETED; client §10; DESIGN §2 "closed for good";
+"""Conformance transcripts: when a room closes (server §4 timeouts and room close,
+§10 room_finished, §11 ROOM_CLOSED / ROOM_DELETED; client §10; design §2 "closed for good";
 docs/design.md deviation 2: timeouts fall due at their exact virtual time)."""
 
 from __future__ import annotations
@@ -299,7 +299,7 @@ def test_delete_of_an_empty_room() -> None:
 
 
 def test_delete_cancels_the_pending_timers() -> None:
-    """DESIGN §2: a closed room is closed for good: nothing happens after it, so a held
+    """design §2: a closed room is closed for good: nothing happens after it, so a held
     join's timeout and the close check never fire."""
     room = Room("r")
     room.connect("carol", active=False)
@@ -310,7 +310,7 @@ def test_delete_cancels_the_pending_timers() -> None:
 
 
 def test_reads_still_work_on_a_closed_room() -> None:
-    """DESIGN §2: after a close every mutation raises RoomClosed, reads still work."""
+    """design §2: after a close every mutation raises RoomClosed, reads still work."""
     room = Room("r")
     alice = room.connect("alice", name="Alice")
     bob = room.connect("bob", kind=ParticipantKind.AGENT)

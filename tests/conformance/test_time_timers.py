@@ -1,5 +1,5 @@
-"""Conformance transcripts: virtual time and timers (DESIGN §1 "Deterministic", §2
-``room.advance``; docs/design.md deviations 2 and 12; spec server §4 timeouts)."""
+"""Conformance transcripts: virtual time and timers (design §1 "Deterministic", §2
+``room.advance``; docs/design.md deviations 2 and 12; server §4 timeouts)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _kinds(room: Room) -> list[str]:
 
 
 def test_advance_is_a_mutation_in_the_log() -> None:
-    """DESIGN §1/§2: ``advance(dt)`` builds ``Advance`` and applies it; it is in ``room.log``."""
+    """design §1/§2: ``advance(dt)`` builds ``Advance`` and applies it; it is in ``room.log``."""
     room = Room("r")
     assert room.now == 0.0
     room.advance(1.5)
@@ -69,7 +69,7 @@ def test_nothing_happens_before_a_timer_falls_due() -> None:
 
 
 def test_due_timers_run_in_time_order_within_one_advance() -> None:
-    """DESIGN §2: ``advance`` runs every timer that falls due, in time order; each runs at its
+    """design §2: ``advance`` runs every timer that falls due, in time order; each runs at its
     own virtual time (webhook ``created_at``, server §10)."""
     room = Room("r", config=RoomConfig(join_timeout=10.0))
     alice = room.connect("alice")
@@ -94,7 +94,7 @@ def test_due_timers_run_in_time_order_within_one_advance() -> None:
 
 
 def test_ties_run_in_scheduling_order() -> None:
-    """DESIGN §2: timers due at the same time run in the order they were scheduled."""
+    """design §2: timers due at the same time run in the order they were scheduled."""
     room = Room("r")
     alice = room.connect("alice")
     room.connect("dave", active=False)
@@ -261,7 +261,7 @@ def test_a_handler_mutation_during_an_advance_is_logged_between_advance_pieces()
 
 
 def test_replaying_the_log_reproduces_the_timeline() -> None:
-    """DESIGN §1 "Deterministic", docs/design.md deviation 12: applying ``room.log`` to a new
+    """design §1 "Deterministic", docs/design.md deviation 12: applying ``room.log`` to a new
     room (no handlers) gives the same webhooks, times and participants."""
     room = Room("r", config=RoomConfig(join_timeout=10.0))
     alice = room.connect("alice")
@@ -305,7 +305,7 @@ def test_a_shared_clock_logs_a_handler_mutation_in_the_other_room_at_its_time() 
 
 
 def test_advance_on_a_closed_room_only_moves_time() -> None:
-    """DESIGN §2/§4: ``advance()`` still works on a closed room (time passes; nothing else
+    """design §2/§4: ``advance()`` still works on a closed room (time passes; nothing else
     happens)."""
     room = Room("r")
     room.delete()
@@ -318,7 +318,7 @@ def test_advance_on_a_closed_room_only_moves_time() -> None:
 
 
 def test_a_handler_mutation_at_the_advance_start_time_replays_after_its_timer() -> None:
-    """docs/design.md deviation 12, DESIGN §1 "Deterministic": the log splits an advance around
+    """docs/design.md deviation 12, design §1 "Deterministic": the log splits an advance around
     a handler's mutation so a replay applies it where it was made; with join_timeout=0 the
     held join falls due at the advance's start time, and the handler's publish follows it."""
     config = RoomConfig(join_timeout=0.0)

@@ -1,4 +1,4 @@
-"""Conformance transcripts: webhooks (spec server §10; §3 effect 1; §4 room close; DESIGN §2
+"""Conformance transcripts: webhooks (server §10; §3 effect 1; §4 room close; design §2
 ``room.webhooks``)."""
 
 from __future__ import annotations
@@ -267,7 +267,7 @@ def test_room_finished_follows_the_participants_on_close() -> None:
 
 
 def test_webhook_ids_are_per_room() -> None:
-    """server §10 ids "EV_…"; DESIGN §1 deterministic ids per room: two rooms on one clock
+    """server §10 ids "EV_…"; design §1 deterministic ids per room: two rooms on one clock
     number their webhooks independently."""
     clock = ManualClock()
     a = Room("a", clock=clock)
@@ -281,7 +281,7 @@ def test_webhook_ids_are_per_room() -> None:
 
 
 def test_a_closed_room_sends_no_more_webhooks() -> None:
-    """DESIGN §2: closed for good; ``advance`` on it only moves time."""
+    """design §2: closed for good; ``advance`` on it only moves time."""
     room = Room("r", config=RoomConfig(empty_timeout=1.0))
     room.advance(5)
     hooks = list(room.webhooks)

@@ -3,7 +3,7 @@
 Spec: server §3 (hidden senders have their sid and identity blanked; data without
 ``can_publish_data`` is dropped), client §1c (Python ``data_received`` carries
 ``DataPacket(data, kind, participant|None, topic)``), §12 (a hidden sender arrives as None),
-DESIGN §2/§4 (``room.send_data`` sends as the server, ``participant=None``; unknown
+design §2/§4 (``room.send_data`` sends as the server, ``participant=None``; unknown
 destinations are filtered silently; the sender does not receive its own packet).
 """
 
@@ -44,7 +44,7 @@ def _setup() -> Room:
 
 def test_broadcast_reaches_everyone_but_the_sender() -> None:
     """Client §1c: ``data_received`` with the sender, data, topic and kind (reliable by
-    default); DESIGN §2: the sender does not receive its own packet."""
+    default); design §2: the sender does not receive its own packet."""
     room = _setup()
     alice, bob, carol = (room.clients[i] for i in ("alice", "bob", "carol"))
     alice.send_data(b"hi", topic="chat")
@@ -54,7 +54,7 @@ def test_broadcast_reaches_everyone_but_the_sender() -> None:
 
 
 def test_str_payload_is_utf8_and_lossy_kind() -> None:
-    """DESIGN §2 (``send_data`` takes bytes or str), client §1c (``kind``)."""
+    """design §2 (``send_data`` takes bytes or str), client §1c (``kind``)."""
     room = _setup()
     alice, bob = room.clients["alice"], room.clients["bob"]
     alice.send_data("héllo", reliable=False)
@@ -62,7 +62,7 @@ def test_str_payload_is_utf8_and_lossy_kind() -> None:
 
 
 def test_destinations_filter_receivers() -> None:
-    """DESIGN §2: ``destination_identities`` limits who receives the packet."""
+    """design §2: ``destination_identities`` limits who receives the packet."""
     room = _setup()
     alice, bob, carol = (room.clients[i] for i in ("alice", "bob", "carol"))
     alice.send_data(b"psst", topic="dm", destination_identities=("bob",))
@@ -72,7 +72,7 @@ def test_destinations_filter_receivers() -> None:
 
 
 def test_unknown_destinations_are_dropped_silently() -> None:
-    """DESIGN §4: data to unknown identities is dropped, no error; known ones still get
+    """design §4: data to unknown identities is dropped, no error; known ones still get
     it; naming only unknown identities reaches nobody."""
     room = _setup()
     alice, bob, carol = (room.clients[i] for i in ("alice", "bob", "carol"))
@@ -86,7 +86,7 @@ def test_unknown_destinations_are_dropped_silently() -> None:
 
 
 def test_sender_naming_itself_as_destination_gets_nothing() -> None:
-    """DESIGN §2: the sender never receives its own packet."""
+    """design §2: the sender never receives its own packet."""
     room = _setup()
     alice, bob = room.clients["alice"], room.clients["bob"]
     alice.send_data(b"me", destination_identities=("alice", "bob"))
@@ -95,7 +95,7 @@ def test_sender_naming_itself_as_destination_gets_nothing() -> None:
 
 
 def test_server_data_has_no_sender() -> None:
-    """DESIGN §2 (``room.send_data``: sender None), client §1c (``participant`` None)."""
+    """design §2 (``room.send_data``: sender None), client §1c (``participant`` None)."""
     room = _setup()
     room.send_data(b"notice", topic="sys")
     for c in room.clients.values():
@@ -120,7 +120,7 @@ def test_hidden_sender_arrives_anonymous_and_hidden_receiver_receives() -> None:
 
 
 def test_data_without_can_publish_data_is_dropped() -> None:
-    """Server §3 effect 3 and DESIGN §4: dropped silently, no error."""
+    """Server §3 effect 3 and design §4: dropped silently, no error."""
     room = Room("r")
     quiet = room.connect("quiet", permission=Permission(can_publish=False))
     bob = room.connect("bob")
@@ -133,7 +133,7 @@ def test_data_without_can_publish_data_is_dropped() -> None:
 
 
 def test_data_errors_change_nothing() -> None:
-    """DESIGN §4: wrong types are refused (``InvalidType``); a sender that left is refused
+    """design §4: wrong types are refused (``InvalidType``); a sender that left is refused
     (``ClientDisconnected``); nothing changes."""
     room = _setup()
     alice = room.clients["alice"]
@@ -161,7 +161,7 @@ def test_data_errors_change_nothing() -> None:
 
 
 def test_data_from_unknown_sender_mutation_is_refused() -> None:
-    """DESIGN §4: an unknown identity named in a mutation is refused."""
+    """design §4: an unknown identity named in a mutation is refused."""
     room = _setup()
     before = room.snapshot()
     with pytest.raises(UnknownParticipant):

@@ -1,6 +1,6 @@
 """Transcripts: track events are the same however and whenever a client reads them.
 
-Spec: DESIGN §1 ("reading every client after every mutation, or only at the end, gives
+Spec: design §1 ("reading every client after every mutation, or only at the end, gives
 identical event streams"; handlers run after commit, nested verbs are queued behind the
 events being dispatched), client §9b / §10 for the expected streams themselves.
 """
@@ -76,7 +76,7 @@ def _run(mode: str) -> dict[str, tuple[ev.Event, ...]]:
 
 
 def test_eager_lazy_and_handler_delivery_agree() -> None:
-    """DESIGN §1: lazy delivery, reading after every step, and handler dispatch all see
+    """design §1: lazy delivery, reading after every step, and handler dispatch all see
     the same track events."""
     lazy = _run("lazy")
     assert _run("eager") == lazy
@@ -85,7 +85,7 @@ def test_eager_lazy_and_handler_delivery_agree() -> None:
 
 def test_script_transcript_for_carol() -> None:
     """Client §9b/§10, server §3/§6: the whole stream of the held participant carol.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     carol = _run("lazy")["carol"]
     assert carol == (
         ev.TrackPublished(participant="alice", track_sid="TR_1"),
@@ -130,9 +130,9 @@ def test_script_transcript_for_carol() -> None:
 
 
 def test_handler_unsubscribing_on_publish_is_queued_behind() -> None:
-    """DESIGN §1: a verb called from a handler is applied at once; its events queue behind
+    """design §1: a verb called from a handler is applied at once; its events queue behind
     the ones being dispatched (published, subscribed, then unsubscribed).
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")

@@ -3,8 +3,8 @@
 Spec: server §3 (a source is publishable only with ``can_publish`` and an allowed source),
 §5 (``AddTrack`` rejects a disallowed source with ``NOT_ALLOWED``; an unknown track in a mute
 request gets ``NOT_FOUND``; API unmute ``failed_precondition``), §6 (a permission update that
-fails keeps the previous permissions), DESIGN §1 (atomic: ``room.snapshot()`` before == after),
-DESIGN §4 (error classes and codes; unknown identities and sids named by a client or a server
+fails keeps the previous permissions), design §1 (atomic: ``room.snapshot()`` before == after),
+design §4 (error classes and codes; unknown identities and sids named by a client or a server
 API verb are refused; wrong types are refused).
 """
 
@@ -110,7 +110,7 @@ def test_publish_after_can_publish_revoked_is_not_allowed() -> None:
 
 
 def test_publish_with_wrong_types_is_refused() -> None:
-    """DESIGN §4: a value of the wrong Python type is ``InvalidType``."""
+    """design §4: a value of the wrong Python type is ``InvalidType``."""
     room = Room("r")
     alice = room.connect("alice")
     bad: list[Callable[[], object]] = [
@@ -129,7 +129,7 @@ def test_publish_with_wrong_types_is_refused() -> None:
 
 
 def test_unpublish_of_a_track_not_ones_own_is_not_found() -> None:
-    """Server §5 / DESIGN §4: an unknown sid, another participant's sid and an already
+    """Server §5 / design §4: an unknown sid, another participant's sid and an already
     unpublished sid are refused (``UnknownTrack``, client code ``NOT_FOUND``)."""
     room, mic, b_cam = _setup()
     alice = room.clients["alice"]
@@ -151,7 +151,7 @@ def test_set_track_muted_of_a_track_not_ones_own_is_not_found() -> None:
 
 def test_server_mute_errors() -> None:
     """Server §5 (API unmute refused with ``failed_precondition`` when remote unmute is
-    off), §1 (unknown participant ``not_found``), DESIGN §4 (wrong types)."""
+    off), §1 (unknown participant ``not_found``), design §4 (wrong types)."""
     room, mic, _b_cam = _setup()
     _refused(
         room,
@@ -180,7 +180,7 @@ def test_server_mute_errors() -> None:
 
 
 def test_remote_unmute_allowed_still_checks_the_participant() -> None:
-    """DESIGN §4: with remote unmute on, an unknown identity is still refused."""
+    """design §4: with remote unmute on, an unknown identity is still refused."""
     room = Room("r", config=RoomConfig(enable_remote_unmute=True))
     room.connect("alice")
     _refused(
@@ -196,7 +196,7 @@ def test_remote_unmute_allowed_still_checks_the_participant() -> None:
 
 
 def test_set_subscribed_errors() -> None:
-    """DESIGN §4: unknown (or hidden, so unknown to the client: server §3) publishers and
+    """design §4: unknown (or hidden, so unknown to the client: server §3) publishers and
     unknown sids named by a client are refused; a participant can't subscribe to itself."""
     room, mic, b_cam = _setup()
     bob = room.clients["bob"]
@@ -217,7 +217,7 @@ def test_set_subscribed_errors() -> None:
 
 
 def test_set_subscribed_to_an_unpublished_track_is_refused() -> None:
-    """DESIGN §4: a sid no longer published is unknown."""
+    """design §4: a sid no longer published is unknown."""
     room, mic, _b_cam = _setup()
     room.clients["alice"].unpublish_track(mic)
     bob = room.clients["bob"]
@@ -225,7 +225,7 @@ def test_set_subscribed_to_an_unpublished_track_is_refused() -> None:
 
 
 def test_update_subscriptions_errors_are_atomic() -> None:
-    """DESIGN §1/§4 (server API): an unknown identity or sid anywhere in the list refuses
+    """design §1/§4 (server API): an unknown identity or sid anywhere in the list refuses
     the whole call; the valid entries before it are not applied."""
     room, mic, b_cam = _setup()
     bob = room.clients["bob"]
@@ -264,8 +264,8 @@ def test_update_subscriptions_errors_are_atomic() -> None:
 
 def test_subscription_permission_errors_keep_the_previous_permissions() -> None:
     """Server §6: an update that fails leaves the previous permissions in place;
-    DESIGN §4: malformed input is refused.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    design §4: malformed input is refused.
+    A first subscription to a publisher also brings its quality (server §8)."""
     room, mic, b_cam = _setup()
     alice, bob = room.clients["alice"], room.clients["bob"]
     alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (mic,)})
@@ -318,7 +318,7 @@ def test_subscription_permission_errors_keep_the_previous_permissions() -> None:
 
 
 def test_track_verbs_of_an_ended_session_are_refused() -> None:
-    """DESIGN §2: a client whose session ended refuses every later action
+    """design §2: a client whose session ended refuses every later action
     (``ClientDisconnected``)."""
     room, mic, b_cam = _setup()
     alice = room.clients["alice"]
@@ -336,7 +336,7 @@ def test_track_verbs_of_an_ended_session_are_refused() -> None:
 
 
 def test_replaced_session_refuses_track_verbs() -> None:
-    """DESIGN §2: on a duplicate identity the old ``Client`` refuses every later action,
+    """design §2: on a duplicate identity the old ``Client`` refuses every later action,
     even for names that exist again in the new session."""
     room = Room("r")
     old = room.connect("alice")

@@ -4,7 +4,7 @@ Spec: client §10 (Rust ``handle_participant_disconnect``: for each publication
 ``TrackUnsubscribed`` if subscribed, then ``TrackUnpublished``; then
 ``ParticipantDisconnected``; the leaving client itself gets ``ConnectionStateChanged`` then
 ``Disconnected``), client §4.2 / server §4 (duplicate identity), server §11 (reasons),
-DESIGN §3 (``participant_disconnected`` after its tracks' events).
+design §3 (``participant_disconnected`` after its tracks' events).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def test_duplicate_identity_replaces_the_session_and_its_tracks() -> None:
     """Client §4.2 (same identity, new sid: full disconnect of the old session first, with
     its tracks, then a new participant) and server §4 (DUPLICATE_IDENTITY; the new
     session's tracks are new).
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room, mic, cam = _setup()
     old, bob = room.clients["alice"], room.clients["bob"]
 

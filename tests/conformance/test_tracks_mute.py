@@ -4,7 +4,7 @@ Spec: server §5 "Mute" (publisher mutes its own tracks; ``MutePublishedTrack`` 
 mute, unmutes only with ``enable_remote_unmute``; an unknown track gives no error and no
 track; only an actual change triggers an update, to everyone including the publisher; no
 webhook), client §9 (remote ``track_muted`` on flip; local ``track_muted`` with the local
-participant), DESIGN §4 (``IllegalState`` ``failed_precondition``).
+participant), design §4 (``IllegalState`` ``failed_precondition``).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def test_server_mute_of_an_already_muted_track_changes_nothing() -> None:
 
 def test_server_unmute_refused_without_enable_remote_unmute() -> None:
     """Server §5: unmute through the API is refused with ``failed_precondition`` "remote
-    unmute not enabled" unless ``enable_remote_unmute`` (default false); DESIGN §1: a
+    unmute not enabled" unless ``enable_remote_unmute`` (default false); design §1: a
     refused mutation changes nothing."""
     room, mic, _cam = _setup()
     room.clients["alice"].set_track_muted(mic, True)
@@ -168,7 +168,7 @@ def test_server_unmute_allowed_with_enable_remote_unmute() -> None:
 
 
 def test_server_mute_of_a_track_the_participant_lacks_returns_none() -> None:
-    """Server §5 and DESIGN §4: "If the track does not exist, the API returns no error and
+    """Server §5 and design §4: "If the track does not exist, the API returns no error and
     track=null"; nothing changes (the mutation is only logged)."""
     room, _mic, _cam = _setup()
     bob = room.clients["bob"]
@@ -188,7 +188,7 @@ def test_server_mute_of_a_track_the_participant_lacks_returns_none() -> None:
 
 
 def test_server_mute_of_an_unknown_participant_is_refused() -> None:
-    """Server §1 (other API errors: participant not found gives ``not_found``), DESIGN §4
+    """Server §1 (other API errors: participant not found gives ``not_found``), design §4
     (unknown identities named by a server API verb are refused)."""
     room, mic, _cam = _setup()
     before = room.snapshot()
@@ -214,7 +214,7 @@ def test_mute_then_unpublish_and_leave() -> None:
 def test_joiner_sees_existing_mute_as_state() -> None:
     """Client §13 (the JoinResponse is state, no events) and §9 (a publication shows its
     muted flag): a participant joining after a mute gets no mute event.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)

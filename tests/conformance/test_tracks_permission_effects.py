@@ -118,7 +118,7 @@ def test_revoking_can_subscribe_drops_and_regrant_restores_subscriptions() -> No
     """Server §3 effect 2: every subscription is removed (``track_unsubscribed``), kept
     desired, and re-made on re-grant (``track_subscribed``); no permission-update events.
     The publisher hears only the permission change (its notice was once per track).
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     carol = room.connect("carol")
@@ -156,8 +156,8 @@ def test_revoking_can_subscribe_drops_and_regrant_restores_subscriptions() -> No
 def test_without_can_subscribe_new_tracks_stay_desired() -> None:
     """Server §6 (``can_subscribe`` false -> keep retrying): a track published meanwhile is
     announced only, and subscribed at re-grant; a manual wish is accepted silently
-    (DESIGN §4).  The publisher's first-subscriber notice waits for the binding.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    (design §4).  The publisher's first-subscriber notice waits for the binding.
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r", config=RoomConfig(auto_subscribe=True))
     alice = room.connect("alice")
     bob = room.connect("bob", permission=Permission(can_subscribe=False))
@@ -184,7 +184,7 @@ def test_without_can_subscribe_new_tracks_stay_desired() -> None:
 
 def test_can_subscribe_regrant_respects_manual_unsubscription() -> None:
     """Server §3 effect 2: re-grant re-makes the *desired* subscriptions only.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room, mic, cam = _setup()
     bob = room.clients["bob"]
     bob.set_subscribed("alice", mic, False)
@@ -204,7 +204,7 @@ def test_can_subscribe_regrant_respects_manual_unsubscription() -> None:
 def test_can_subscribe_revoke_does_not_touch_publisher_side_permission_events() -> None:
     """Server §3 effect 2: "No SubscriptionPermissionUpdate is sent for this case", even
     when the publisher also denies the track.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room, _mic, cam = _setup()
     alice, bob = room.clients["alice"], room.clients["bob"]
     alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (cam,)})
@@ -225,7 +225,7 @@ def test_can_subscribe_revoke_does_not_touch_publisher_side_permission_events() 
 
 def test_without_can_publish_data_data_is_dropped_silently() -> None:
     """Server §3 effect 3: incoming data from a participant without ``can_publish_data`` is
-    silently dropped; DESIGN §4: no error."""
+    silently dropped; design §4: no error."""
     room, _mic, _cam = _setup()
     alice, bob = room.clients["alice"], room.clients["bob"]
     room.update_participant("alice", permission=Permission(can_publish_data=False))

@@ -25,10 +25,10 @@ MIC, CAM, SCREEN = TrackSource.MICROPHONE, TrackSource.CAMERA, TrackSource.SCREE
 
 
 def test_publish_returns_sequential_sids_and_announces_to_everyone() -> None:
-    """Server §5/§6, DESIGN §1 (sids ``TR_n``): publisher gets ``local_track_published``
+    """Server §5/§6, design §1 (sids ``TR_n``): publisher gets ``local_track_published``
     then ``local_track_subscribed`` (first non-hidden subscriber binds); an ACTIVE
     auto-subscribing participant gets ``track_published`` then ``track_subscribed``.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -55,7 +55,7 @@ def test_publish_returns_sequential_sids_and_announces_to_everyone() -> None:
 
 
 def test_sids_are_room_wide_and_never_reused() -> None:
-    """DESIGN §1: sids are sequential per room; an unpublished sid is not handed out again."""
+    """design §1: sids are sequential per room; an unpublished sid is not handed out again."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -77,7 +77,7 @@ def test_publish_alone_has_no_local_track_subscribed() -> None:
 def test_local_track_subscribed_when_first_subscriber_arrives_later() -> None:
     """Server §6 (``subscribeToExistingTracks`` on ACTIVE; ``TrackSubscribed`` once per
     track): a later joiner triggers the notice; the third participant does not repeat it.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)
@@ -159,7 +159,7 @@ def test_hidden_publisher_is_invisible() -> None:
 def test_track_published_already_muted_has_no_mute_event() -> None:
     """Client §9: a track first published already muted gives ``track_published`` only,
     and the publication shows muted; the publisher gets no ``track_muted`` either.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -181,7 +181,7 @@ def test_track_published_already_muted_has_no_mute_event() -> None:
 
 
 def test_publication_snapshots_remote_local_and_server() -> None:
-    """DESIGN §2 (publication snapshots): the remote view carries subscribed/stream_state/
+    """design §2 (publication snapshots): the remote view carries subscribed/stream_state/
     allowed; the local view and the server's truth leave them None.  A subscribed video
     track is ACTIVE (client §8: initial state active)."""
     room = Room("r")
@@ -219,7 +219,7 @@ def test_publication_snapshot_of_an_unsubscribed_track() -> None:
 
 
 def test_publications_iterate_in_publish_order() -> None:
-    """DESIGN §1: tracks iterate in publish order, in every view."""
+    """design §1: tracks iterate in publish order, in every view."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -235,7 +235,7 @@ def test_publications_iterate_in_publish_order() -> None:
 
 def test_two_tracks_of_the_same_source_are_both_accepted() -> None:
     """Server §5: no uniqueness is enforced for media tracks, by name or by source.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")

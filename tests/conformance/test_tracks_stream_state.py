@@ -3,7 +3,7 @@
 Spec: server §6 "Stream state" (video tracks managed by the subscriber's allocator; audio
 never reports it; PAUSED / ACTIVE), client §8 (JS ``handleStreamStateUpdate`` emits
 ``TrackStreamStateChanged`` only on change, for a publication with a track; initial state
-``active``), DESIGN §4 (simulation controls refuse unknown identities and sids).
+``active``), design §4 (simulation controls refuse unknown identities and sids).
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def test_unsubscribed_video_has_no_stream_state() -> None:
 
 
 def test_stream_state_errors_change_nothing() -> None:
-    """Server §6 (video only, subscribed tracks only) and DESIGN §4 (unknown identities
+    """Server §6 (video only, subscribed tracks only) and design §4 (unknown identities
     and sids named by a simulation control are refused; wrong types too)."""
     room, mic, cam = _setup()
     room.clients["carol"].set_subscribed("alice", cam, False)
@@ -148,7 +148,7 @@ def test_stream_state_errors_change_nothing() -> None:
 
 
 def test_stream_state_error_codes() -> None:
-    """DESIGN §4: each error carries a code; unknown names are ``not_found``, malformed
+    """design §4: each error carries a code; unknown names are ``not_found``, malformed
     input ``invalid_argument``, wrong state ``failed_precondition``."""
     room, mic, cam = _setup()
     room.clients["carol"].set_subscribed("alice", cam, False)

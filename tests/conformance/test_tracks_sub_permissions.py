@@ -4,7 +4,7 @@ Spec: server §6 "Publisher-side subscription permissions" (each message replace
 identities not present are fine; recorders and egress are exempt) and "When permission is
 revoked" (downtrack removed -> ``TrackUnsubscribed``, then ``SubscriptionPermissionUpdate``
 only when the per-subscription state changes; re-grant -> allowed then re-subscribed);
-client §9b (JS ``TrackSubscriptionPermissionChanged``); DESIGN §3/§4 (a publisher's denial is
+client §9b (JS ``TrackSubscriptionPermissionChanged``); design §3/§4 (a publisher's denial is
 not a failure; the subscription stays desired).
 """
 
@@ -71,7 +71,7 @@ def test_revoking_access_unsubscribes_then_reports_not_allowed() -> None:
 def test_each_call_replaces_the_last_and_regrant_resubscribes() -> None:
     """Server §6: each message replaces the previous state; when access comes back the
     subscriber is told ``allowed=True`` then re-subscribed.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room, mic, cam = _room_with_two_tracks()
     alice, bob, carol = (room.clients[i] for i in ("alice", "bob", "carol"))
     alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (cam,)})
@@ -163,7 +163,7 @@ def test_empty_allow_list_means_nobody() -> None:
 def test_granting_later_gives_the_publisher_its_first_subscriber_notice() -> None:
     """Server §6: ``TrackSubscribed`` goes to the publisher the first time a non-hidden
     subscriber binds, here when permission is granted.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -183,7 +183,7 @@ def test_granting_later_gives_the_publisher_its_first_subscriber_notice() -> Non
 def test_identity_not_yet_present_is_allowed_when_it_joins() -> None:
     """Server §6: the allow list names identities; one not in the room yet gets access
     when it joins, others joining are denied (told ``allowed=False``).
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)
@@ -208,9 +208,9 @@ def test_identity_not_yet_present_is_allowed_when_it_joins() -> None:
 
 
 def test_denied_subscription_stays_desired_without_failure() -> None:
-    """Server §6 and DESIGN §4: a wanted but denied subscription is no error and no
+    """Server §6 and design §4: a wanted but denied subscription is no error and no
     ``track_subscription_failed``; it stays desired and is made when access comes back.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r", config=RoomConfig(auto_subscribe=False))
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -249,7 +249,7 @@ def test_not_wanted_track_gets_no_permission_events() -> None:
 def test_unwanting_a_denied_track_then_granting_is_silent() -> None:
     """Server §6: once the subscriber stops wanting the track, a later grant has no
     desired subscription to reconcile, so nothing is sent.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room, mic, cam = _room_with_two_tracks()
     alice, bob = room.clients["alice"], room.clients["bob"]
     alice.set_track_subscription_permissions(all_participants=False)
@@ -266,7 +266,7 @@ def test_unwanting_a_denied_track_then_granting_is_silent() -> None:
 
 def test_denied_track_unpublished_is_just_unpublished() -> None:
     """Client §4.4f: a denied (never subscribed) track going away is ``track_unpublished``
-    only; no ``track_subscription_failed`` (DESIGN §3: the track was not "gone" while
+    only; no ``track_subscription_failed`` (design §3: the track was not "gone" while
     wanted by a failing subscription)."""
     room, mic, _cam = _room_with_two_tracks()
     alice, bob = room.clients["alice"], room.clients["bob"]
@@ -317,7 +317,7 @@ def test_permissions_of_a_hidden_subscriber_apply_too() -> None:
 
 
 def test_allowed_snapshot_agrees_with_what_the_sdk_was_told() -> None:
-    """DESIGN §2 (remote snapshots "as bob's SDK knows them"), client §9b (JS
+    """design §2 (remote snapshots "as bob's SDK knows them"), client §9b (JS
     ``permissionStatus`` changes only on ``SubscriptionPermissionUpdate``) and server §6
     (that update is sent only for a desired subscription): a client that never wanted the
     track was never told it is denied, so its view still says allowed."""
@@ -339,7 +339,7 @@ def test_becoming_a_recorder_reports_allowed_then_subscribes() -> None:
     reconciled, which "sends SubscriptionPermissionUpdate{allowed=true} and re-subscribes"
     (the per-subscription permission state changed: ``setHasPermission``).  The event
     stream then agrees with the publication's ``allowed``.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")

@@ -2,7 +2,7 @@
 
 Spec: server §6 (auto-subscribe for ACTIVE participants, ``subscribeToExistingTracks``,
 manual ``UpdateSubscription`` / ``UpdateSubscriptions``), client §9b (``track_subscribed``),
-§13 (initial state at connect), DESIGN §2 (held joins).
+§13 (initial state at connect), design §2 (held joins).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ MIC, CAM = TrackSource.MICROPHONE, TrackSource.CAMERA
 def test_joiner_subscribes_to_existing_tracks_in_publish_order() -> None:
     """Server §6 (``subscribeToExistingTracks``) and client §13: existing tracks are state
     at connect; their subscriptions are events, in join then publish order.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -59,7 +59,7 @@ def test_client_auto_subscribe_false_overrides_room_default() -> None:
 def test_client_auto_subscribe_true_overrides_room_default_off() -> None:
     """Server §6: a join with ``auto_subscribe`` on is subscribed even if the room's
     default is off.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r", config=RoomConfig(auto_subscribe=False))
     alice = room.connect("alice")
     bob = room.connect("bob", auto_subscribe=True)
@@ -90,10 +90,10 @@ def test_auto_subscribe_off_joiner_gets_no_subscriptions() -> None:
 
 
 def test_held_join_subscribes_at_activate() -> None:
-    """DESIGN §2 and server §6 (``onStateChange`` -> ``subscribeToExistingTracks``): a
+    """design §2 and server §6 (``onStateChange`` -> ``subscribeToExistingTracks``): a
     held participant is subscribed only once ACTIVE; others see ``participant_active``
     and the publisher its first ``local_track_subscribed``.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)
@@ -116,7 +116,7 @@ def test_held_join_subscribes_at_activate() -> None:
         ev.LocalTrackSubscribed(track_sid=mic),
         ev.LocalTrackSubscribed(track_sid=cam),
     )
-    # DESIGN §2: a second activate() changes nothing
+    # design §2: a second activate() changes nothing
     carol.activate()
     assert carol.drain() == ()
     assert alice.drain() == ()
@@ -137,7 +137,7 @@ def test_held_join_with_auto_subscribe_off_subscribes_to_nothing() -> None:
 def test_held_join_manual_subscription_waits_for_active() -> None:
     """Server §6: a manual subscription only sets the desired state; a held participant's
     subscription manager acts when it becomes ACTIVE.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r", config=RoomConfig(auto_subscribe=False))
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)
@@ -155,7 +155,7 @@ def test_set_subscribed_off_and_on() -> None:
     """Server §6 (manual ``UpdateSubscription``), client §9b: unsubscribing gives
     ``track_unsubscribed``; subscribing again gives ``track_subscribed``; the publisher
     hears nothing more (its notice is once per track).
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -193,7 +193,7 @@ def test_set_subscribed_repeated_changes_nothing() -> None:
 def test_manual_subscription_without_auto_subscribe() -> None:
     """Server §6: manual subscription of a participant that does not auto-subscribe; the
     publisher gets its first-subscriber notice then.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r", config=RoomConfig(auto_subscribe=False))
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -214,7 +214,7 @@ def test_manual_subscription_without_auto_subscribe() -> None:
 def test_unsubscribed_track_stays_unsubscribed_for_later_tracks() -> None:
     """Server §6: a manual unsubscription concerns that track only; new tracks still
     auto-subscribe.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -233,7 +233,7 @@ def test_unsubscribed_track_stays_unsubscribed_for_later_tracks() -> None:
 def test_server_update_subscriptions() -> None:
     """Server §6 (``Room.UpdateSubscriptions(track_sids, subscribe)``): the server API sets
     the desired state of several tracks at once, across publishers.
-    A first subscription to a publisher also brings its quality (spec server §8)."""
+    A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")

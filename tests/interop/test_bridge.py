@@ -1,4 +1,4 @@
-"""The bridge: a real ``livekit.rtc.Room`` fed a roomsim client's events (spec client §1c, §14).
+"""The bridge: a real ``livekit.rtc.Room`` fed a roomsim client's events (client §1c, §14).
 
 Each event reaches the SDK's own ``Room._on_room_event`` as the FFI ``RoomEvent``; these tests
 check the handlers' arguments are the SDK's objects in the order §1c gives.

@@ -224,7 +224,7 @@ def test_a_rooms_participants_convert_as_a_server_sends_them() -> None:
     assert from_proto(info) == server
     r = to_proto(RoomInfo.of(room))
     assert (r.name, r.sid, r.empty_timeout, r.departure_timeout) == ("standup", "RM_1", 300, 20)
-    # the agent is not counted (spec server §3)
+    # the agent is not counted (server §3)
     assert (r.num_participants, r.num_publishers) == (1, 1)
 
 

@@ -1,4 +1,4 @@
-"""DESIGN §3: roomsim's events plus the ones it does not simulate are exactly
+"""design §3: roomsim's events plus the ones it does not simulate are exactly
 ``livekit.rtc``'s ``EventTypes``, so a new SDK event is noticed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Atomicity (DESIGN §1): a mutation that raises leaves the room, its log and every client
+"""Atomicity (design §1): a mutation that raises leaves the room, its log and every client
 exactly as they were, and the room stays usable."""
 
 from __future__ import annotations

@@ -36,8 +36,8 @@ def test_a_fork_behaves_like_its_original(data: st.DataObject) -> None:
         if data.draw(st.integers(0, 4)) == 0:
             m = M.Advance(dt=data.draw(st.sampled_from([0.4, 5.0, 25.0])))
         assert _apply(room, m) == _apply(fork, m)
-        assert [tuple(c.drain()) for c in room._all_clients] == [
-            tuple(c.drain()) for c in fork._all_clients
+        assert [tuple(c.drain()) for c in room.all_clients] == [
+            tuple(c.drain()) for c in fork.all_clients
         ]
     assert room.snapshot() == fork.snapshot()
     check_invariants(fork)

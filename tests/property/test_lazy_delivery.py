@@ -1,4 +1,4 @@
-"""Lazy delivery (DESIGN §1 "Facts, then projection"): when a client is read never changes
+"""Lazy delivery (design §1 "Facts, then projection"): when a client is read never changes
 what it receives.  Three twin rooms get the same mutations: clients of the first are read after
 every mutation, of the second only at the end, and of the third through handlers."""
 
@@ -14,7 +14,7 @@ from tests.property._actions import mutation
 
 
 def _streams(room: Room) -> list[tuple[str, str, tuple[Event, ...]]]:
-    return [(c.identity, c.sid, tuple(c.events)) for c in room._all_clients]
+    return [(c.identity, c.sid, tuple(c.events)) for c in room.all_clients]
 
 
 @given(st.data())
@@ -42,13 +42,13 @@ def test_reading_early_or_late_or_through_handlers_gives_the_same_streams(
             except RoomsimError as e:
                 outcomes.append(type(e))
         assert outcomes[0] == outcomes[1] == outcomes[2]
-        for c in eager._all_clients:
+        for c in eager.all_clients:
             c.events  # noqa: B018  (reading folds the client)
             c.remote_participants  # noqa: B018
         check_invariants(eager)
     assert _streams(eager) == _streams(lazy) == _streams(handled)
     for sid, log in seen.items():
-        client = next(c for c in handled._all_clients if c.sid == sid)
+        client = next(c for c in handled.all_clients if c.sid == sid)
         assert list(client.events) == log
     check_invariants(lazy)
     check_invariants(handled)

@@ -1,5 +1,5 @@
-"""Lifecycle invariants under random joins, leaves and clock advances (spec server §4 join
-timeout and room close, §10 webhooks; DESIGN §1 atomic, §2 closed rooms).
+"""Lifecycle invariants under random joins, leaves and clock advances (server §4 join
+timeout and room close, §10 webhooks; design §1 atomic, §2 closed rooms).
 
 Each step applies a mutation from ``_actions.mutation`` (mostly joins, leaves and updates),
 an ``Advance`` or, rarely, a ``DeleteRoom``; after each step the room must satisfy
@@ -154,7 +154,7 @@ def test_joins_leaves_and_advances_keep_the_lifecycle_invariants(data: st.DataOb
     reasons = [p.disconnect_reason for p in room.departed]
     event(f"join timeouts: {min(2, reasons.count(DisconnectReason.JOIN_FAILURE))}")
     event(f"room closed sessions: {min(2, reasons.count(DisconnectReason.ROOM_CLOSED))}")
-    # the log replays to the same timeline (DESIGN §1 deterministic)
+    # the log replays to the same timeline (design §1 deterministic)
     twin = Room("r", config=config)
     for m in room.log:
         twin.apply(m)

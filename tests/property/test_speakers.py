@@ -1,4 +1,4 @@
-"""Active speakers under any history (spec server §7, client §6, DESIGN §2-§3).
+"""Active speakers under any history (server §7, client §6, design §2-§3).
 
 Any sequence of levels, mutes, subscriptions, microphone publishes/unpublishes, joins, leaves and
 clock advances keeps every live client's ``active_speakers`` sorted loudest first, consistent with

@@ -1,4 +1,4 @@
-"""Fuzzing (DESIGN §1 Atomic, §4 Errors): arbitrary, also ill-typed, mutations of every class
+"""Fuzzing (design §1 Atomic, §4 Errors): arbitrary, also ill-typed, mutations of every class
 in ``roomsim.mutations.ALL_MUTATIONS`` thrown at rooms in random states.
 
 Each one either applies, with ``check_invariants`` passing, or raises a ``RoomsimError`` (never

@@ -32,7 +32,7 @@ def _facts_after(updates: int, room: Room) -> int:
         if i % 500 == 0:
             a.drain()
     a.drain()
-    return len(room._facts)
+    return room.statistics().facts_kept
 
 
 def test_the_fact_log_is_trimmed_when_every_client_reads() -> None:

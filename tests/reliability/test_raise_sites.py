@@ -1,5 +1,5 @@
 """Every raise site of docs/reference/errors.md, by its id: the documented class and code, a
-message that says how to fix it, and nothing changed (DESIGN §1 Atomic, §4 Errors).
+message that says how to fix it, and nothing changed (design §1 Atomic, §4 Errors).
 
 Each case builds a small room (``_world.world``), takes ``room.snapshot()``, triggers the error,
 then checks the snapshot is unchanged and the room still takes a valid mutation.
@@ -1219,7 +1219,7 @@ def test_a_broken_invariant_raises_internal_error() -> None:
     on purpose: no public input breaks one)."""
     w = world()
     check_invariants(w.room)
-    w.room._track_owner["TR_99"] = "alice"
+    w.room._server.track_owner["TR_99"] = "alice"
     with pytest.raises(InternalError) as info:
         check_invariants(w.room)
     assert_error(info.value, InternalError, "internal")

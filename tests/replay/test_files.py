@@ -265,7 +265,7 @@ def test_load_needs_a_path_or_a_file() -> None:
 
 def test_a_replay_that_does_not_reproduce_the_room_is_a_roomsim_bug() -> None:
     room = two_people()
-    room._log.append(M.SetMetadata(identity="nobody", metadata="x"))  # a corrupted log
+    room._time.mutations.append(M.SetMetadata(identity="nobody", metadata="x"))  # corrupted
     with pytest.raises(InternalError, match="can't be replayed from its own log"):
         scenario.dump(room, io.StringIO(), events_of=("bob",))
 

@@ -1,6 +1,6 @@
 """The differential test (STYLE: fakeredis' hypothesis tests): roomsim against a reference model.
 
-``roomsim._reference.ReferenceRoom`` is a naive, eager model of the participant and track
+``tests.toolkit._reference.ReferenceRoom`` is a naive, eager model of the participant and track
 semantics: after every step of every mutation it brings every client up to date by diffing
 what the client knows against the truth.  ``DifferentialMachine`` applies each drawn mutation
 to both, and compares
@@ -10,7 +10,7 @@ to both, and compares
 - one client's events (all of them, or via ``next_event()``/``drain()``) and its snapshots
   (``local_participant``, ``remote_participants``, connection state, room metadata), read at
   random points: roomsim's clients are lazy, so this also checks that reading late, early or
-  never gives the same stream (DESIGN §1);
+  never gives the same stream (design §1);
 - events seen by handlers, for clients made eager at random points;
 - every client, at the end.
 
@@ -28,10 +28,10 @@ from hypothesis.stateful import precondition, rule
 
 from roomsim import Client, Room, RoomConfig, RoomsimError
 from roomsim import mutations as M
-from roomsim._reference import MODELLED, UNMODELLED_EVENTS, ReferenceRoom, participant_fields
 from roomsim.events import ALL_EVENTS, Event
 from roomsim.stateful import RoomStateMachine
 from roomsim.strategies import Refusal
+from tests.toolkit._reference import MODELLED, UNMODELLED_EVENTS, ReferenceRoom, participant_fields
 
 
 def _modelled(events: Any) -> list[Event]:
@@ -203,7 +203,7 @@ def test_the_model_and_roomsim_agree_on_a_script() -> None:
         got = room.apply(m)
         expected = model.apply(m)
         assert (got.sid if isinstance(got, Client) else got) == expected
-    for c in room._all_clients:
+    for c in room.all_clients:
         assert _modelled(c.events) == model.clients[c.sid].events
         assert participant_fields(c.local_participant) == participant_fields(
             model.local_participant(c.sid)
@@ -214,7 +214,7 @@ def test_the_model_and_roomsim_agree_on_a_script() -> None:
 def test_one_update_subscriptions_is_reconciled_in_the_request_order() -> None:
     """Found by the differential machine (the model first used publish order): a server
     ``UpdateSubscriptions`` subscribes in the order of its ``track_sids``, as LiveKit's
-    ``Room.UpdateSubscriptions`` loops over them (spec server §6); the publisher's
+    ``Room.UpdateSubscriptions`` loops over them (server §6); the publisher's
     first-subscriber notices follow the same order.  Both sides now agree."""
     from roomsim import TrackKind, TrackSource
     from roomsim.events import LocalTrackSubscribed, TrackSubscribed
@@ -240,5 +240,5 @@ def test_one_update_subscriptions_is_reconciled_in_the_request_order() -> None:
         LocalTrackSubscribed(track_sid="TR_2"),
         LocalTrackSubscribed(track_sid="TR_1"),
     ]
-    for c in room._all_clients:
+    for c in room.all_clients:
         assert _modelled(c.events) == model.clients[c.sid].events

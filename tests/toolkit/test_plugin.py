@@ -109,12 +109,12 @@ def test_invariants_are_checked_at_teardown_and_can_be_turned_off(
 ) -> None:
     pytester.makepyfile(
         """
-        from roomsim._state import evolve
+        from roomsim._records import evolve
 
         def test_corrupt(room):
             room.connect("alice")
-            rec = room._records["alice"]
-            room._records["alice"] = evolve(rec, sid="PA_99")  # break it on purpose
+            rec = room._server.records["alice"]
+            room._server.records["alice"] = evolve(rec, sid="PA_99")  # break it on purpose
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")

@@ -22,7 +22,7 @@ class Mirror:
 
     def __init__(self, client: Client, *, only_events: bool = False) -> None:
         self.client = client
-        # those already in the room are state, not events (spec client §13); the classic bug
+        # those already in the room are state, not events (client §13); the classic bug
         # is to build the copy from participant_connected events only
         self.attributes: dict[str, dict[str, str]] = {}
         if not only_events:
@@ -45,7 +45,7 @@ class Mirror:
         mine = self.attributes.setdefault(e.participant, {})
         for k, v in e.changed_attributes.items():
             if v == "":
-                mine.pop(k, None)  # a removed key arrives as "" (spec client §2)
+                mine.pop(k, None)  # a removed key arrives as "" (client §2)
             else:
                 mine[k] = v
 

@@ -14,7 +14,7 @@ from roomsim import Room, TrackKind, TrackSource
 @pytest.mark.xfail(
     reason=(
         "roomsim bug: a held (JOINED) participant's track is announced to others, subscribed "
-        "and webhooked before it is ACTIVE; spec server §5: subscribers, the ParticipantUpdate "
+        "and webhooked before it is ACTIVE; server §5: subscribers, the ParticipantUpdate "
         "and the track_published webhook happen only once media arrives, and server §4: ACTIVE "
         "is set when the transport connects"
     ),

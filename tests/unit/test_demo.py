@@ -1,4 +1,4 @@
-"""``roomsim demo``: one line per delivered event, identical in every process (DESIGN §1
+"""``roomsim demo``: one line per delivered event, identical in every process (design §1
 "Deterministic"), and checked against a golden file that later issues extend."""
 
 from __future__ import annotations

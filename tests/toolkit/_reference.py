@@ -1,7 +1,7 @@
 """A reference model of a room: naive, eager, dict-based; the other side of the differential test.
 
-``ReferenceRoom`` implements the participant and track semantics of the spec (``spec/`` and
-DESIGN §2-§4) the slow and obvious way, sharing no code with the core:
+``ReferenceRoom`` implements the participant and track semantics of LiveKit (docs/livekit/ and
+design §2-§4) the slow and obvious way, sharing no code with the core:
 
 - the server's truth is a dict of mutable ``_Person`` records, changed in place, one *step* at a
   time, in the order the LiveKit server makes its changes (UpdateParticipant: name, metadata,

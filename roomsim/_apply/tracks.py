@@ -1,0 +1,96 @@
+"""Tracks: publishing, unpublishing and muting (server §5).
+
+Each applier checks its mutation completely, then commits through ``Server`` primitives.
+"""
+
+from __future__ import annotations
+
+from roomsim import _validate as checks
+from roomsim import mutations
+from roomsim._records import (
+    ParticipantRecord,
+    TrackRecord,
+)
+from roomsim._server import Server
+from roomsim.errors import (
+    IllegalState,
+    PermissionDenied,
+    UnknownTrack,
+)
+from roomsim.model import (
+    PublicationSnapshot,
+    TrackKind,
+    TrackSource,
+)
+
+
+def apply_publish(server: Server, m: mutations.PublishTrack) -> str:
+    checks.check_enum(m.kind, TrackKind, "publish_track(kind=...)")
+    checks.check_enum(m.source, TrackSource, "publish_track(source=...)")
+    checks.check_str(m.name, "publish_track(name=...)")
+    checks.check_bool(m.muted, "publish_track(muted=...)")
+    rec = server.lookup(m.identity)
+    if not rec.permission.can_publish_source(m.source):
+        why = (
+            "it lacks the can_publish grant"
+            if not rec.permission.can_publish
+            else f"{m.source!r} is not in its can_publish_sources "
+            f"{rec.permission.can_publish_sources!r}"
+        )
+        raise PermissionDenied(
+            f"{rec.identity!r} can't publish a {m.source.value} track: {why}; change its "
+            "permission with room.update_participant(permission=...)",
+            code="NOT_ALLOWED",
+        )
+    sid = f"TR_{server.next_tr}"
+    server.next_tr += 1
+    server.add_track(
+        rec, TrackRecord(sid=sid, name=m.name, kind=m.kind, source=m.source, muted=m.muted)
+    )
+    return sid
+
+
+def own_track(
+    server: Server, m: mutations.UnpublishTrack | mutations.SetTrackMuted
+) -> tuple[ParticipantRecord, TrackRecord]:
+    checks.check_str(m.track_sid, "track_sid")
+    rec = server.lookup(m.identity)
+    t = rec.tracks.get(m.track_sid)
+    if t is None:
+        raise UnknownTrack(
+            f"{rec.identity!r} has no published track {m.track_sid!r}; its tracks: "
+            f"{list(rec.tracks)}",
+            code="NOT_FOUND",
+        )
+    return rec, t
+
+
+def apply_unpublish(server: Server, m: mutations.UnpublishTrack) -> None:
+    rec, t = own_track(server, m)
+    server.remove_track(rec.identity, t.sid, silent=False)
+
+
+def apply_set_track_muted(server: Server, m: mutations.SetTrackMuted) -> None:
+    checks.check_bool(m.muted, "set_track_muted(muted=...)")
+    rec, t = own_track(server, m)
+    server.commit_mute(rec, t, m.muted)
+
+
+def apply_mute_published_track(
+    server: Server, m: mutations.MutePublishedTrack
+) -> PublicationSnapshot | None:
+    checks.check_str(m.track_sid, "mute_published_track(track_sid=...)")
+    checks.check_bool(m.muted, "mute_published_track(muted=...)")
+    if not m.muted and not server.config.enable_remote_unmute:
+        raise IllegalState(
+            f"can't unmute {m.track_sid!r} of {m.identity!r} through the server API: "
+            "remote unmute not enabled; set RoomConfig(enable_remote_unmute=True), or "
+            "have the participant unmute its own track",
+            code="failed_precondition",
+        )
+    rec = server.lookup(m.identity)
+    t = rec.tracks.get(m.track_sid)
+    if t is None:
+        return None  # LiveKit answers with no track and no error (server §5)
+    server.commit_mute(rec, t, m.muted)
+    return server.records[rec.identity].tracks[t.sid].snapshot()

@@ -1,0 +1,309 @@
+"""Facts: what a commit appends to a room's fact log, each carrying what a projection needs.
+
+A fact about a participant carries its record before and after the change, so a client can be
+shown the room as it was at its own cursor (``FactLog.records_at``) and a projection never needs
+more than the fact and the client's own record (design §1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from roomsim._records import ParticipantRecord, SubChange, TrackRecord
+from roomsim.model import ConnectionQuality, DataPacketKind, DisconnectReason, StreamState
+
+# --------------------------------------------------------------------------------------------
+# facts
+
+
+class Fact:
+    """A room-level fact appended by a commit; projections turn facts into events."""
+
+    __slots__ = ("after", "before", "subject", "time")
+
+    subject: str | None
+    before: ParticipantRecord | None
+    after: ParticipantRecord | None
+    time: float
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in _all_slots(type(self)))
+        return f"{type(self).__name__}({fields})"
+
+
+def _all_slots(cls: type) -> list[str]:
+    out: list[str] = []
+    for klass in reversed(cls.__mro__):
+        out.extend(getattr(klass, "__slots__", ()))
+    return out
+
+
+class ParticipantFact(Fact):
+    """A fact about one participant session: its record before and after."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, before: ParticipantRecord | None, after: ParticipantRecord | None, time: float
+    ) -> None:
+        rec = after if after is not None else before
+        assert rec is not None
+        self.subject = rec.identity
+        self.before = before
+        self.after = after
+        self.time = time
+
+    @property
+    def rec(self) -> ParticipantRecord:
+        rec = self.after if self.after is not None else self.before
+        assert rec is not None
+        return rec
+
+
+class Joined(ParticipantFact):
+    """A new session is in the room (JOINED)."""
+
+    __slots__ = ()
+
+
+class Activated(ParticipantFact):
+    """A session became ACTIVE; ``subs`` are the subscriptions it gained then."""
+
+    __slots__ = ("subs",)
+
+    def __init__(
+        self,
+        before: ParticipantRecord,
+        after: ParticipantRecord,
+        time: float,
+        subs: tuple[SubChange, ...],
+    ) -> None:
+        super().__init__(before, after, time)
+        self.subs = subs
+
+
+class Left(ParticipantFact):
+    """A session ended (its tracks were removed by earlier facts)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, before: ParticipantRecord, time: float, reason: DisconnectReason) -> None:
+        super().__init__(before, None, time)
+        self.reason = reason
+
+
+class NameChanged(ParticipantFact):
+    __slots__ = ()
+
+
+class MetadataChanged(ParticipantFact):
+    __slots__ = ()
+
+
+class AttributesChanged(ParticipantFact):
+    __slots__ = ("changed",)
+
+    def __init__(
+        self,
+        before: ParticipantRecord,
+        after: ParticipantRecord,
+        time: float,
+        changed: Mapping[str, str],
+    ) -> None:
+        super().__init__(before, after, time)
+        self.changed = changed
+
+
+class PermissionChanged(ParticipantFact):
+    """The permission set changed; ``subs`` are the subject's own subscription changes."""
+
+    __slots__ = ("subs",)
+
+    def __init__(
+        self,
+        before: ParticipantRecord,
+        after: ParticipantRecord,
+        time: float,
+        subs: tuple[SubChange, ...],
+    ) -> None:
+        super().__init__(before, after, time)
+        self.subs = subs
+
+
+class TrackFact(ParticipantFact):
+    """A fact about one of the subject's tracks."""
+
+    __slots__ = ("track",)
+
+    def __init__(
+        self, before: ParticipantRecord, after: ParticipantRecord, time: float, track: TrackRecord
+    ) -> None:
+        super().__init__(before, after, time)
+        self.track = track
+
+
+class TrackAdded(TrackFact):
+    """The subject published a track."""
+
+    __slots__ = ()
+
+
+class TrackClosing(TrackFact):
+    """Subscribers lose the track; it is still published."""
+
+    __slots__ = ()
+
+
+class TrackRemoved(ParticipantFact):
+    """The track is gone; ``silent`` when its publisher is leaving (no local event)."""
+
+    __slots__ = ("silent", "track")
+
+    def __init__(
+        self,
+        before: ParticipantRecord,
+        after: ParticipantRecord,
+        time: float,
+        track: TrackRecord,
+        silent: bool,
+    ) -> None:
+        super().__init__(before, after, time)
+        self.track = track
+        self.silent = silent
+
+
+class TrackMuteChanged(TrackFact):
+    """The subject's track was muted or unmuted (``track`` is the new state)."""
+
+    __slots__ = ()
+
+
+class FirstSubscribed(TrackFact):
+    """A track's first non-hidden subscriber bound: its publisher is told once."""
+
+    __slots__ = ()
+
+
+class SubscriptionChanged(ParticipantFact):
+    """The subject (a subscriber) changed what it wants; ``subs`` are its actual changes.
+
+    Each entry of ``subs`` is (publisher, track sid, subscribed or None, permission event or
+    None): the subscription that started or ended, and the permission status the subscriber is
+    told about.
+    """
+
+    __slots__ = ("subs",)
+
+    def __init__(
+        self,
+        before: ParticipantRecord,
+        after: ParticipantRecord,
+        time: float,
+        subs: tuple[SubChange, ...],
+    ) -> None:
+        super().__init__(before, after, time)
+        self.subs = subs
+
+
+class SubPermissionsChanged(ParticipantFact):
+    """The subject (a publisher) replaced its subscription permissions."""
+
+    __slots__ = ()
+
+
+class StreamStateChanged(Fact):
+    """The network paused or resumed a track for one subscriber (a fact for it alone)."""
+
+    __slots__ = ("publisher", "state", "subscriber_sid", "track_sid")
+
+    def __init__(
+        self, subscriber_sid: str, publisher: str, track_sid: str, state: StreamState, time: float
+    ) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.subscriber_sid = subscriber_sid
+        self.publisher = publisher
+        self.track_sid = track_sid
+        self.state = state
+
+
+class MediaChanged(ParticipantFact):
+    """The media layer changed a record (speaking, level, quality): no event of its own."""
+
+    __slots__ = ()
+
+
+class SpeakersChanged(Fact):
+    """A speaker update (server §7): ``changes`` are (identity, level, active), the new
+    and changed speakers loudest first, then those that stopped."""
+
+    __slots__ = ("changes",)
+
+    def __init__(self, changes: tuple[tuple[str, float, bool], ...], time: float) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.changes = changes
+
+
+class QualityUpdate(Fact):
+    """A connection-quality update (server §8): every ACTIVE participant's quality; each
+    ACTIVE client receives its own and those it subscribes to."""
+
+    __slots__ = ("_order", "qualities")
+
+    def __init__(self, qualities: Mapping[str, ConnectionQuality], time: float) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.qualities = qualities
+        self._order: dict[str, int] | None = None
+
+    def order(self) -> dict[str, int]:
+        """identity -> position in join order (built once, shared by every client)."""
+        if self._order is None:
+            self._order = {identity: i for i, identity in enumerate(self.qualities)}
+        return self._order
+
+
+class RoomMetadata(Fact):
+    __slots__ = ("new", "old")
+
+    def __init__(self, old: str, new: str, time: float) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.old = old
+        self.new = new
+
+
+class Data(Fact):
+    """A data packet from ``sender`` (None: the server); ``hidden`` senders arrive anonymous."""
+
+    __slots__ = ("data", "destinations", "hidden", "kind", "sender", "sender_sid", "topic")
+
+    def __init__(
+        self,
+        sender: ParticipantRecord | None,
+        data: bytes,
+        topic: str | None,
+        kind: DataPacketKind,
+        destinations: frozenset[str] | None,
+        time: float,
+    ) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.sender = sender.identity if sender is not None else None
+        self.sender_sid = sender.sid if sender is not None else None
+        self.hidden = sender is not None and sender.permission.hidden
+        self.data = data
+        self.topic = topic
+        self.kind = kind
+        self.destinations = destinations

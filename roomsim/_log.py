@@ -1,0 +1,195 @@
+"""The fact log: facts in commit order, the readers that fold them, and dispatch.
+
+A commit appends facts here; nothing else writes the log.  A *reader* (a ``Client``) holds a
+cursor into the log and folds facts into events when it is read (lazy delivery).  Readers with
+handlers are *eager*: ``dispatch`` delivers each new fact to them, in join order, after the
+outermost commit (design §1).  Facts every reader has read are trimmed, so long runs stay flat.
+
+Positions are absolute: a fact's position never changes when older facts are trimmed.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Protocol
+
+from roomsim._facts import Fact
+from roomsim._records import ParticipantRecord
+from roomsim.errors import HandlerFailure
+
+__all__ = ["FactLog", "Reader"]
+
+# facts kept before a trim is considered; a trim drops what every reader has read
+TRIM_AT = 4096
+
+
+class Reader(Protocol):
+    """What the log needs of a reader (``Client`` implements it)."""
+
+    @property
+    def cursor(self) -> int:
+        """The position of the next fact this reader folds."""
+        ...
+
+    @property
+    def order(self) -> int:
+        """The reader's join order: dispatch delivers to readers in this order."""
+        ...
+
+    def deliver(self, fact: Fact, failures: list[HandlerFailure]) -> None:
+        """Fold ``fact`` (at ``cursor``) and run handlers; failures are appended, not raised."""
+        ...
+
+    def catch_up(self, upto: int) -> None:
+        """Fold every fact before ``upto`` without running handlers."""
+        ...
+
+    def pinned(self) -> int | None:
+        """The oldest position this reader still needs, or None if it needs none."""
+        ...
+
+
+class FactLog:
+    """The room's facts, its readers, and delivery to the eager ones."""
+
+    __slots__ = (
+        "_base",
+        "_dispatch_pos",
+        "_dispatching",
+        "_eager",
+        "_facts",
+        "_readers",
+        "_trim_at",
+        "failures",
+    )
+
+    def __init__(self) -> None:
+        self._facts: list[Fact] = []
+        self._base = 0
+        self._trim_at = TRIM_AT
+        self._readers: list[Reader] = []
+        self._eager: list[Reader] = []
+        self._dispatch_pos = 0
+        self._dispatching = False
+        #: handler failures collected during dispatch, reported by the outermost verb
+        self.failures: list[HandlerFailure] = []
+
+    # ----------------------------------------------------------------------------------------
+    # the facts
+
+    def append(self, fact: Fact) -> None:
+        self._facts.append(fact)
+
+    @property
+    def end(self) -> int:
+        """The position the next fact will have."""
+        return self._base + len(self._facts)
+
+    @property
+    def kept(self) -> int:
+        """How many facts are kept (not yet trimmed)."""
+        return len(self._facts)
+
+    def at(self, pos: int) -> Fact:
+        return self._facts[pos - self._base]
+
+    def since(self, pos: int) -> list[Fact]:
+        return self._facts[pos - self._base :]
+
+    def records_at(
+        self, pos: int, current: dict[str, ParticipantRecord]
+    ) -> dict[str, ParticipantRecord]:
+        """The server's records as they were before the fact at ``pos``, rolled back from
+        ``current`` through the facts' ``before`` values."""
+        if pos >= self.end:
+            return current
+        older: dict[str, ParticipantRecord | None] = {}
+        for f in self.since(pos):
+            if f.subject is not None and f.subject not in older:
+                older[f.subject] = f.before
+        if not older:
+            return current
+        out = {k: r for k, r in current.items() if k not in older}
+        for k, r in older.items():
+            if r is not None:
+                out[k] = r
+        return dict(sorted(out.items(), key=lambda kv: kv[1].seq))
+
+    # ----------------------------------------------------------------------------------------
+    # readers and dispatch
+
+    @property
+    def readers(self) -> list[Reader]:
+        """Every reader ever added, in join order."""
+        return self._readers
+
+    @property
+    def dispatching(self) -> bool:
+        return self._dispatching
+
+    def add_reader(self, reader: Reader) -> None:
+        self._readers.append(reader)
+
+    def restore_readers(self, readers: list[Reader]) -> None:
+        self._readers = list(readers)
+
+    def is_eager(self, reader: Reader) -> bool:
+        return reader in self._eager
+
+    def make_eager(self, reader: Reader) -> None:
+        """``reader`` got its first handler: from now on dispatch delivers to it."""
+        reader.catch_up(self._dispatch_pos + 1 if self._dispatching else self.end)
+        keyed = [r.order for r in self._eager]
+        self._eager.insert(bisect.bisect(keyed, reader.order), reader)
+
+    def make_lazy(self, reader: Reader) -> None:
+        if reader in self._eager:
+            self._eager.remove(reader)
+
+    def dispatch(self) -> None:
+        """Deliver every fact not yet dispatched to the eager readers, facts in log order and
+        readers in join order.  Never re-entered: facts appended meanwhile are delivered by the
+        same loop."""
+        if self._dispatching:
+            return
+        if not self._eager:
+            self._dispatch_pos = self.end
+            return
+        self._dispatching = True
+        try:
+            while self._dispatch_pos < self.end:
+                i = self._dispatch_pos
+                fact = self.at(i)
+                for reader in tuple(self._eager):
+                    if reader.cursor == i:
+                        reader.deliver(fact, self.failures)
+                self._dispatch_pos = i + 1
+        finally:
+            self._dispatching = False
+
+    def take_failures(self) -> list[HandlerFailure]:
+        failures, self.failures = self.failures, []
+        return failures
+
+    def maybe_trim(self) -> None:
+        """Drop the facts every reader has read (amortised: called when the log has grown)."""
+        if len(self._facts) < self._trim_at:
+            return
+        low = self._dispatch_pos
+        for r in self._readers:
+            pos = r.pinned()
+            if pos is not None and pos < low:
+                low = pos
+        drop = low - self._base
+        if drop >= len(self._facts) // 2:
+            del self._facts[:drop]
+            self._base = low
+        # the scan costs O(readers): make the next one wait until the log has doubled, so its
+        # cost stays amortised O(1) per fact even while unread readers pin the log
+        self._trim_at = max(TRIM_AT, 2 * len(self._facts))
+
+    def restart_at(self, pos: int) -> None:
+        """An empty log whose next fact has position ``pos`` (a fork starts here)."""
+        self._facts = []
+        self._base = pos
+        self._dispatch_pos = pos

@@ -1,0 +1,66 @@
+"""Read-only views handed out by ``Room`` and ``Client``: no copy per access."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+__all__ = ["ReadOnlySeq", "SnapshotMap"]
+
+_R = TypeVar("_R")
+_V = TypeVar("_V")
+
+
+class SnapshotMap(Mapping[str, _V], Generic[_R, _V]):
+    """A read-only identity -> value mapping over records, each converted on access."""
+
+    __slots__ = ("_convert", "_records")
+
+    def __init__(self, records: Mapping[str, _R], convert: Callable[[_R], _V]) -> None:
+        self._records = records
+        self._convert = convert
+
+    def __getitem__(self, identity: str) -> _V:
+        return self._convert(self._records[identity])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, identity: object) -> bool:
+        return identity in self._records
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: ..." for k in self._records) + "}"
+
+
+class ReadOnlySeq(Sequence[Any]):
+    """A read-only view of a list."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self._items = items
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._items[i]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ReadOnlySeq):
+            return self._items == other._items
+        if isinstance(other, list | tuple):
+            return list(self._items) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._items)

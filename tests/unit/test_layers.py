@@ -1,0 +1,199 @@
+"""The layers of ``roomsim/`` (docs/design.md, "File map"), checked on the source's AST.
+
+- no import circle among roomsim's modules (imports under ``if TYPE_CHECKING:`` are types only
+  and do not count);
+- the core never imports the facade's tools (clients' SDK bridge, scenario files, the testing
+  tools, the CLI);
+- no module outside the core and the facade reads a private attribute of ``Room`` or
+  ``Client`` (``Room._check`` is the one sanctioned seam, for ``check_invariants``).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import roomsim
+from roomsim.client import Client
+from roomsim.room import Room
+
+ROOT = Path(roomsim.__file__).parent
+REPO = ROOT.parent
+
+#: the core: state, facts, appliers, time, values; below the facade
+CORE = {
+    "roomsim._apply",
+    "roomsim._apply.media",
+    "roomsim._apply.participants",
+    "roomsim._apply.subscriptions",
+    "roomsim._apply.tracks",
+    "roomsim._facts",
+    "roomsim._fork",
+    "roomsim._log",
+    "roomsim._project",
+    "roomsim._records",
+    "roomsim._server",
+    "roomsim._time",
+    "roomsim._validate",
+    "roomsim._views",
+    "roomsim.clock",
+    "roomsim.config",
+    "roomsim.errors",
+    "roomsim.events",
+    "roomsim.model",
+    "roomsim.mutations",
+    "roomsim.snapshot",
+    "roomsim.webhooks",
+}
+#: the facade: the two classes users hold
+FACADE = {"roomsim.room", "roomsim.client"}
+#: what the core and the facade never import
+TOOLS_PREFIXES = (
+    "roomsim.scenario",
+    "roomsim.testing",
+    "roomsim.strategies",
+    "roomsim.stateful",
+    "roomsim.livekit",
+    "roomsim.cli",
+    "roomsim._demo",
+    "roomsim.pytest_plugin",
+    "roomsim.timeline",
+)
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(REPO).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, ast.Module]:
+    return {_module_name(p): ast.parse(p.read_text(), str(p)) for p in ROOT.rglob("*.py")}
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.Module, name: str, known: set[str]) -> set[str]:
+    """The roomsim modules ``name`` imports at run time (anywhere in its body)."""
+    out: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for stmt in node.orelse:
+                visit(stmt)
+            return
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("roomsim"):
+                    out.add(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                pkg = name.split(".")
+                if not _is_package(name, known):
+                    pkg = pkg[:-1]
+                pkg = pkg[: len(pkg) - (node.level - 1)]
+                base = ".".join([*pkg, base] if base else pkg)
+            if base.startswith("roomsim"):
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    out.add(sub if sub in known else base)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    out.discard(name)
+    return {m for m in out if m in known}
+
+
+def _is_package(name: str, known: set[str]) -> bool:
+    return any(k.startswith(name + ".") for k in known)
+
+
+def _graph() -> dict[str, set[str]]:
+    mods = _modules()
+    known = set(mods)
+    graph = {name: _imports(tree, name, known) for name, tree in mods.items()}
+    # importing a submodule runs its package's __init__ first: not an edge of its own here
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n: str) -> list[str] | None:
+        state[n] = 1
+        stack.append(n)
+        for m in sorted(graph.get(n, ())):
+            if state.get(m) == 1:
+                return [*stack[stack.index(m) :], m]
+            if m not in state:
+                found = visit(m)
+                if found:
+                    return found
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for n in sorted(graph):
+        if n not in state:
+            found = visit(n)
+            if found:
+                return found
+    return None
+
+
+def test_no_import_circle() -> None:
+    cycle = _cycle(_graph())
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_the_core_and_the_facade_never_import_the_tools() -> None:
+    graph = _graph()
+    for name in sorted(CORE | FACADE):
+        tools = {m for m in graph[name] if _is_tool(m)}
+        assert not tools, f"{name} imports {sorted(tools)}"
+    for name in sorted(CORE):
+        assert not graph[name] & FACADE, f"core module {name} imports {graph[name] & FACADE}"
+
+
+def _is_tool(module: str) -> bool:
+    return any(module == t or module.startswith(t + ".") for t in TOOLS_PREFIXES)
+
+
+def _private_names(cls: type) -> set[str]:
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        names.update(n for n in vars(klass) if n.startswith("_") and not n.startswith("__"))
+        names.update(n for n in getattr(klass, "__slots__", ()) if n.startswith("_"))
+    return names
+
+
+def test_tools_use_public_names_only() -> None:
+    private = (_private_names(Room) | _private_names(Client)) - {"_check"}
+    # names that other libraries' objects have too (livekit.rtc's Room), read on those objects
+    private -= {"_info", "_connection_state"}
+    offenders: list[str] = []
+    sources = [*ROOT.rglob("*.py"), *(REPO / "benchmarks").rglob("*.py")]
+    for path in sources:
+        name = _module_name(path)
+        if name in CORE or name in FACADE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in private
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+            ):
+                offenders.append(f"{path.relative_to(REPO)}:{node.lineno} .{node.attr}")
+    assert not offenders, "tools read private attributes of Room/Client:\n" + "\n".join(offenders)
