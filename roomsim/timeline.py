@@ -660,10 +660,16 @@ def _draw_lane(ax: Any, lane: Lane, y: float, x: Callable[[Moment], float], end:
                 linewidth=0.5,
                 gid=f"muted:{lane.identity}:{tr.sid}",
             )
+    from matplotlib.transforms import offset_copy
+
+    # marks at one moment side by side, 7 points apart, so none hides another
+    same: dict[float, int] = {}
     for mk in lane.marks:
         shape, c = _MARKS[mk.kind]
+        at_x = x(mk.at)
+        k = same[at_x] = same.get(at_x, -1) + 1
         ax.plot(
-            [x(mk.at)],
+            [at_x],
             [y - 0.03],
             marker=shape,
             color=c,
@@ -671,6 +677,7 @@ def _draw_lane(ax: Any, lane: Lane, y: float, x: Callable[[Moment], float], end:
             linestyle="",
             zorder=5,
             gid=f"mark:{lane.identity}:{mk.kind}",
+            transform=offset_copy(ax.transData, fig=ax.figure, x=7 * k, units="points"),
         )
 
 
