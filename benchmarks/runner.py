@@ -1,7 +1,8 @@
 """The benchmark runner: ``python -m benchmarks [options]`` (``--help`` lists them).
 
-For each workload, every size is built ``--repeat`` times (timed: the build figure), then the
-last room built at each size gets one counting handler per observer, and the steady-state
+For each workload, every size is built ``--repeat`` times (timed: the build figure), then
+``benchmarks.sides.Sides`` builds the timed room (one counting handler per observer), the dict
+floor and the SDK peer, untimed, and the steady-state
 chunks run *interleaved*: for each repetition, for each size, roomsim, the dict floor and the
 ``livekit.rtc`` peer each apply the same chunk, in an order that rotates per repetition, so
 machine noise hits all of them alike and every ratio is taken within one repetition.  The first
@@ -23,20 +24,18 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TextIO
 
 import roomsim
 from benchmarks import sdk as sdk_peer
-from benchmarks.floor import FloorRoom
-from benchmarks.plot import write_svg
-from benchmarks.workloads import WORKLOADS, Workload
-from roomsim import Room
-from roomsim import mutations as M
+from benchmarks.plot import write_plot
+from benchmarks.sides import Sides, build_room
+from benchmarks.workloads import WORKLOADS
 
-__all__ = ["Figures", "Stats", "main", "measure", "machine", "targets"]
+__all__ = ["Figures", "Stats", "build_room", "main", "measure", "machine", "targets"]
 
 RESULTS: Final = Path(__file__).resolve().parent / "results"
 DEFAULT_SIZES: Final = (10, 100, 1_000, 10_000)
@@ -151,65 +150,46 @@ def _ratio(name: str, mine: Sequence[float], theirs: Sequence[float]) -> dict[st
 
 
 class Progress:
-    """A one-line progress bar on stderr (only when enabled)."""
+    """A progress bar on stderr (rich's), only when enabled."""
 
     def __init__(self, total: int, enabled: bool, out: TextIO | None = None) -> None:
         self.total = max(total, 1)
         self.done = 0
-        self.enabled = enabled
-        self.out = out if out is not None else sys.stderr
-        self.t0 = time.perf_counter()
+        self._bar: Any = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import Progress as Bar
+
+            console = Console(file=out if out is not None else sys.stderr)
+            self._bar = Bar(
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+            )
+            self._task = self._bar.add_task("", total=self.total)
+            self._bar.start()
 
     def step(self, label: str) -> None:
         self.done += 1
-        if not self.enabled:
-            return
-        width = 30
-        filled = width * self.done // self.total
-        elapsed = time.perf_counter() - self.t0
-        bar = "#" * filled + "." * (width - filled)
-        self.out.write(f"\r[{bar}] {self.done}/{self.total} {elapsed:6.1f}s  {label:<40.40}")
-        self.out.flush()
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, description=label)
 
     def close(self) -> None:
-        if self.enabled:
-            self.out.write("\n")
-            self.out.flush()
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 # --------------------------------------------------------------------------------------------
 # one workload
-
-
-def build_room(gen: Workload, build: Sequence[M.Mutation]) -> Room:
-    """A room set up by ``build`` (no log kept, as in a soak)."""
-    room = Room(gen.name, config=gen.config(), keep_log=False)
-    apply = room.apply
-    for m in build:
-        apply(m)
-    return room
-
-
-def _counter() -> tuple[list[int], Callable[..., None]]:
-    cell = [0]
-
-    def handler(*args: Any) -> None:
-        cell[0] += 1
-
-    return cell, handler
-
-
-@dataclass
-class _Sides:
-    """What runs at one size: the timed room, its observers' counters, the floor, the peer."""
-
-    room: Room
-    cells: list[list[int]]
-    floor: FloorRoom
-    floor_cell: list[int]
-    peer: sdk_peer.SdkPeer | None
-    sdk_chunks: list[list[Any]]
-    chunks: list[list[M.Mutation]]
 
 
 def _gc(freeze: bool) -> None:
@@ -237,92 +217,55 @@ def measure(
     prog = progress if progress is not None else Progress(0, False)
     gens = {n: WORKLOADS[workload](n, seed, observers) for n in sizes}
     builds = {n: gens[n].build() for n in sizes}
-    chunks = {n: [gens[n].chunk(steps) for _ in range(repeat + 1)] for n in sizes}
     figs = {n: Figures(workload, n) for n in sizes}
     # warm-up: one build (and its code paths) at the smallest size
     build_room(gens[sizes[0]], builds[sizes[0]])
-    sides: dict[int, _Sides] = {}
+    sides: dict[int, Sides] = {}
     for n in sizes:
-        room: Room | None = None
         for _ in range(repeat):
-            room = None
             _gc(False)
             t0 = time.perf_counter()
             room = build_room(gens[n], builds[n])
             figs[n].build.append(time.perf_counter() - t0)
+            del room
             prog.step(f"{workload} N={n} build")
-        assert room is not None
-        cells: list[list[int]] = []
-        for ident in gens[n].observers:
-            cell, handler = _counter()
-            cells.append(cell)
-            client = room.clients[ident]
-            for name in sdk_peer.FED_EVENT_NAMES:
-                client.on(name, handler)
-            client.drain()
-        floor_cell, floor_handler = _counter()
-        floor = FloorRoom(gens[n].observers[0], floor_handler)
-        for m in builds[n]:
-            floor.apply(m)
-        peer: sdk_peer.SdkPeer | None = None
-        sdk_chunks: list[list[Any]] = []
+        # the timed sides: the room with its observers' handlers, the floor, the SDK peer
+        sides[n] = Sides(
+            workload, n, seed=seed, steps=steps, chunks=repeat + 1, observers=observers, sdk=sdk
+        )
         if sdk:
-            rec = build_room(gens[n], builds[n])
-            peer = sdk_peer.SdkPeer(rec.clients[gens[n].observers[0]])
-            sdk_chunks = [peer.record(rec, c) for c in chunks[n]]
-            peer.ready()
-            del rec
             prog.step(f"{workload} N={n} record SDK stream")
-        sides[n] = _Sides(room, cells, floor, floor_cell, peer, sdk_chunks, chunks[n])
-    variants = ["roomsim", "floor"] + (["sdk"] if sdk else [])
     for rep in range(repeat + 1):
         base: float | None = None
         for n in sizes:
             s = sides[n]
-            chunk = s.chunks[rep]
+            variants = list(s.variants)
             k = rep % len(variants)
             times: dict[str, float] = {}
             counts: dict[str, int] = {}
             for v in variants[k:] + variants[:k]:
+                run = s.runner(v, rep)
+                before = [c[0] for c in s.cells]
+                c0 = s.count(v)
                 _gc(freeze)
+                t0 = time.perf_counter()
+                run()
+                times[v] = time.perf_counter() - t0
                 if v == "roomsim":
-                    before = [c[0] for c in s.cells]
-                    apply = s.room.apply
-                    t0 = time.perf_counter()
-                    for m in chunk:
-                        apply(m)
-                    times[v] = time.perf_counter() - t0
                     counts[v] = sum(c[0] for c in s.cells) - sum(before)
                     counts["fed"] = s.cells[0][0] - before[0]
-                elif v == "floor":
-                    f0 = s.floor_cell[0]
-                    fapply = s.floor.apply
-                    t0 = time.perf_counter()
-                    for m in chunk:
-                        fapply(m)
-                    times[v] = time.perf_counter() - t0
-                    counts[v] = s.floor_cell[0] - f0
                 else:
-                    assert s.peer is not None
-                    c0 = s.peer.count
-                    feed = s.peer.feeder()
-                    protos = s.sdk_chunks[rep]
-                    t0 = time.perf_counter()
-                    for e in protos:
-                        feed(e)
-                    times[v] = time.perf_counter() - t0
-                    counts[v] = s.peer.count - c0
+                    counts[v] = s.count(v) - c0
             # the observers' buffered events (kept for next_event()) are read, untimed
-            for ident in gens[n].observers:
-                s.room.clients[ident].drain()
-            per = times["roomsim"] / len(chunk)
+            s.drain()
+            per = times["roomsim"] / len(s.chunks[rep])
             if base is None:
                 base = per
             prog.step(f"{workload} N={n} rep {rep}/{repeat}")
             if rep == 0:
                 continue  # the warm-up
             f = figs[n]
-            f.mutations.append(len(chunk))
+            f.mutations.append(len(s.chunks[rep]))
             f.run.append(times["roomsim"])
             f.events.append(counts["roomsim"])
             f.floor.append(times["floor"])
@@ -429,41 +372,57 @@ def _range(r: dict[str, Any], key: str, spec: str = ".2f") -> str:
     )
 
 
+_HEAD: Final = (
+    "workload",
+    "N",
+    "build s",
+    "us/mutation med (min-max)",
+    "mut/s",
+    "events/s",
+    "x floor",
+    "x SDK",
+    "x N0",
+    "peak MB",
+)
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
+    return [
+        r["workload"],
+        f"{r['n']:,}",
+        _fmt(r["build_s_median"], ".3f"),
+        _range(r, "us_per_mutation", ".1f"),
+        _fmt(r["mutations_per_s"], ",.0f"),
+        _fmt(r["events_per_s"], ",.0f"),
+        _range(r, "vs_floor", ".1f"),
+        _range(r, "vs_sdk", ".2f"),
+        _fmt(r["scale_median"], ".2f"),
+        _fmt(r["build_peak_mb"], ".1f"),
+    ]
+
+
+def rich_table(rows: Sequence[dict[str, Any]]) -> Any:
+    """The rows as a ``rich.table.Table``."""
+    from rich import box
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD)
+    for i, h in enumerate(_HEAD):
+        t.add_column(h, justify="left" if i == 0 else "right", no_wrap=True)
+    for r in rows:
+        t.add_row(*_cells(r))
+    return t
+
+
 def table(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows as an aligned text table."""
-    head = [
-        "workload",
-        "N",
-        "build s",
-        "us/mutation med (min-max)",
-        "mut/s",
-        "events/s",
-        "x floor",
-        "x SDK",
-        "x N0",
-        "peak MB",
-    ]
-    body = [
-        [
-            r["workload"],
-            f"{r['n']:,}",
-            _fmt(r["build_s_median"], ".3f"),
-            _range(r, "us_per_mutation", ".1f"),
-            _fmt(r["mutations_per_s"], ",.0f"),
-            _fmt(r["events_per_s"], ",.0f"),
-            _range(r, "vs_floor", ".1f"),
-            _range(r, "vs_sdk", ".2f"),
-            _fmt(r["scale_median"], ".2f"),
-            _fmt(r["build_peak_mb"], ".1f"),
-        ]
-        for r in rows
-    ]
-    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    for b in body:
-        lines.append("  ".join(x.rjust(w) for x, w in zip(b, widths, strict=True)))
-    return "\n".join(lines)
+    """The rows as an aligned text table (rich's, rendered without colours)."""
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    Console(file=buf, width=200, color_system=None).print(rich_table(rows))
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()).strip("\n")
 
 
 def save(result: dict[str, Any], out_dir: Path, name: str) -> list[Path]:
@@ -479,7 +438,7 @@ def save(result: dict[str, Any], out_dir: Path, name: str) -> list[Path]:
         w.writeheader()
         for r in rows:
             w.writerow({**r, **extra})
-    write_svg(result, paths[2])
+    write_plot(result, paths[2])
     return paths
 
 
@@ -607,7 +566,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Python {info['python']} on {info['cpu']}, {info['cores']} cores; "
         f"repeat {a.repeat} (+1 warm-up), {a.steps} mutations each, seed {a.seed}"
     )
-    print(table(rows))
+    from rich.console import Console
+
+    Console(width=max(Console().width, 160), highlight=False).print(rich_table(rows))
     for t in result["targets"]:
         verdict = {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
         value = f"{_fmt(t['value'])} {t['unit']} (limit {t['limit']})"

@@ -146,46 +146,72 @@ def run(mutations: int, clients: int, drain_every: int, windows: int, churn: boo
         f"python {platform.python_version()} on {platform.machine()} {platform.system()}, "
         f"setup {setup:.1f} s"
     )
-    header = (
-        f"{'mutations':>10} {'apply us':>9} {'drain us':>9} {'total us':>9} {'events':>10} "
-        f"{'RSS MiB':>8} {'facts':>7} {'departed':>8} {'webhooks':>8}"
+    from rich.console import Console, Group
+    from rich.live import Live
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+
+    table = Table(
+        "mutations",
+        "apply us",
+        "drain us",
+        "total us",
+        "events",
+        "RSS MiB",
+        "facts",
+        "departed",
+        "webhooks",
+        caption="apply, drain and total: CPU microseconds per mutation in the window",
     )
-    print(header)
-    print("-" * len(header))
+    for column in table.columns:
+        column.justify = "right"
+        column.no_wrap = True
     gc.collect()
     base_rss = rss_mb()
-    kept = room.statistics().facts_kept
-    print(f"{0:>10,} {'':>9} {'':>9} {'':>9} {'':>10} {base_rss:>8.1f} {kept:>7,}")
-    print("(apply, drain and total: CPU microseconds per mutation in the window)")
+    table.add_row(
+        f"{0:,}", "", "", "", "", f"{base_rss:.1f}", f"{room.statistics().facts_kept:,}", "", ""
+    )
+    bar = Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+    task = bar.add_task("mutations", total=mutations)
     totals: list[float] = []
     rss: list[float] = []
     done = 0
-    while done < mutations:
-        n = min(window, mutations - done)
-        apply_s = drain_s = 0.0
-        events = 0
-        k = 0
-        while k < n:
-            chunk = min(drain_every, n - k)
-            t = time.process_time()
-            for i in range(done + k, done + k + chunk):
-                soak.step(i)
-            t2 = time.process_time()
-            events += soak.drain()
-            t3 = time.process_time()
-            apply_s += t2 - t
-            drain_s += t3 - t2
-            k += chunk
-        done += n
-        us = 1e6 / n
-        totals.append((apply_s + drain_s) * us)
-        rss.append(rss_mb())
-        print(
-            f"{done:>10,} {apply_s * us:>9.1f} {drain_s * us:>9.1f} {totals[-1]:>9.1f} "
-            f"{events:>10,} {rss[-1]:>8.1f} {room.statistics().facts_kept:>7,} "
-            f"{len(room.departed):>8,} "
-            f"{len(room.webhooks):>8,}"
-        )
+    console = Console(width=max(Console().width, 100))
+    with Live(Group(table, bar), console=console, refresh_per_second=4):
+        while done < mutations:
+            n = min(window, mutations - done)
+            apply_s = drain_s = 0.0
+            events = 0
+            k = 0
+            while k < n:
+                chunk = min(drain_every, n - k)
+                t = time.process_time()
+                for i in range(done + k, done + k + chunk):
+                    soak.step(i)
+                t2 = time.process_time()
+                events += soak.drain()
+                t3 = time.process_time()
+                apply_s += t2 - t
+                drain_s += t3 - t2
+                k += chunk
+                bar.advance(task, chunk)
+            done += n
+            us = 1e6 / n
+            totals.append((apply_s + drain_s) * us)
+            rss.append(rss_mb())
+            table.add_row(
+                f"{done:,}",
+                f"{apply_s * us:.1f}",
+                f"{drain_s * us:.1f}",
+                f"{totals[-1]:.1f}",
+                f"{events:,}",
+                f"{rss[-1]:.1f}",
+                f"{room.statistics().facts_kept:,}",
+                f"{len(room.departed):,}",
+                f"{len(room.webhooks):,}",
+            )
+        bar.remove_task(task)
+    console.print()
     _summary(totals, rss, base_rss)
     print(
         f"peak RSS {peak_mb():.1f} MiB; CPU {time.process_time():.1f} s; "

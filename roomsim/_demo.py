@@ -1,86 +1,174 @@
-"""The built-in scenario behind ``roomsim demo``: a stand-up meeting, one line per event."""
+"""The built-in scenario behind ``roomsim demo``: a stand-up meeting, told action by action.
+
+Each action (someone joins, publishes, mutes, time passes …) is printed as a heading with the
+virtual time it starts at, then the events each client received because of it: client by client
+in the order they joined, each client's events in the order it got them (their own time: an
+action that lets time pass delivers speaker and quality updates on the server's ticks)::
+
+    == 2.500  alice publishes her microphone
+       2.500  alice    local_track_published                    track_sid='TR_1'
+       2.500  bob      track_published                          participant='alice' track_sid='TR_1'
+
+A client's events from its own ``connect()`` (the room as it found it) belong to the action
+that connected it.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from roomsim._format import format_event
+from roomsim._format import clock_time, format_event
 from roomsim.client import Client
 from roomsim.events import ALL_EVENTS, Event
 from roomsim.model import ConnectionQuality, ParticipantKind, Permission, TrackKind, TrackSource
 from roomsim.room import Room
 from roomsim.scenario import event_to_json
 
+__all__ = ["CLIENTS", "Demo", "event_line", "run"]
 
-def event_line(time: float, recipient: str, e: Event) -> str:
-    """One event as a JSON line: ``{"time", "to", "event", fields...}``."""
-    return json.dumps({"time": time, "to": recipient, **event_to_json(e)}, ensure_ascii=False)
-
-
-def watch(room: Room, client: Client, emit: Callable[[str], None], as_json: bool = False) -> None:
-    """Print every event ``client`` receives, as it is delivered."""
-    fmt = event_line if as_json else format_event
-
-    def handler(e: Event) -> None:
-        emit(fmt(room.now, client.identity, e))
-
-    for cls in ALL_EVENTS:
-        client.on(cls.name, handler)
+#: the identities of the demo's clients, in the order they join
+CLIENTS = ("alice", "agent", "bob", "dave", "recorder", "carol")
 
 
-def run(emit: Callable[[str], None] = print, *, as_json: bool = False) -> Room:
+def event_line(time: float, recipient: str, e: Event, **extra: Any) -> str:
+    """One event as a JSON line: ``{"time", "to", "event", fields..., extra...}``."""
+    obj = {"time": clock_time(time), "to": recipient, **event_to_json(e), **extra}
+    return json.dumps(obj, ensure_ascii=False)
+
+
+class Demo:
+    """Tells a room's story action by action (see the module docstring)."""
+
+    def __init__(
+        self,
+        room: Room,
+        emit: Callable[[str], None],
+        *,
+        as_json: bool = False,
+        only: str | None = None,
+    ) -> None:
+        self.room = room
+        self._emit = emit
+        self._as_json = as_json
+        self._only = only
+        #: each watched identity's events during the current action: (time, event)
+        self._got: dict[str, list[tuple[float, Event]]] = {}
+        self._steps = 0
+
+    def watch(self, client: Client) -> Client:
+        """Record every event ``client`` receives, from those of its own connect on."""
+        got = self._got.setdefault(client.identity, [])
+        now = self.room.now
+        got.extend((now, e) for e in client.events)  # what connect() delivered
+        identity = client.identity
+
+        def handler(e: Event) -> None:
+            self._got[identity].append((self.room.now, e))
+
+        for cls in ALL_EVENTS:
+            client.on(cls.name, handler)
+        return client
+
+    @contextmanager
+    def act(self, label: str) -> Iterator[None]:
+        """One action: the block's events are printed under ``label`` when it ends."""
+        for got in self._got.values():
+            got.clear()
+        start = self.room.now
+        yield
+        self._steps += 1
+        if not self._as_json:
+            self._emit(f"== {clock_time(start):.3f}  {label}")
+        printed = 0
+        for identity, got in self._got.items():
+            if self._only is not None and identity != self._only:
+                continue
+            for t, e in got:
+                printed += 1
+                if self._as_json:
+                    self._emit(event_line(t, identity, e, step=self._steps, action=label))
+                else:
+                    self._emit(format_event(t, identity, e))
+        if not printed and not self._as_json:
+            self._emit("          (no events)")
+
+
+def run(
+    emit: Callable[[str], None] = print, *, as_json: bool = False, client: str | None = None
+) -> Room:
     """The stand-up: people join, talk in attributes and metadata, publish, mute, leave, and
-    the room closes once only its agent is left."""
+    the room closes once only its agent is left.  ``client``: print only that one's events."""
     room = Room("standup")
+    demo = Demo(room, emit, as_json=as_json, only=client)
+    act, watch = demo.act, demo.watch
     host = Permission(can_update_metadata=True)
-    alice = room.connect("alice", name="Alice", attributes={"role": "host"}, permission=host)
-    watch(room, alice, emit, as_json)
-    # an agent: it sees everyone, but neither counts nor keeps the room open
-    agent = room.connect("agent", kind=ParticipantKind.AGENT)
-    watch(room, agent, emit, as_json)
-    room.advance(1.5)
-    bob = room.connect("bob", name="Bob", permission=host)
-    watch(room, bob, emit, as_json)
-    room.advance(1.0)
-    alice.set_attributes({"mood": "happy", "role": ""})
-    bob.set_metadata('{"status": "ready"}')
-    room.update_participant("bob", name="Robert")
-    room.update_room_metadata("daily stand-up")
-    mic = alice.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE, name="mic")
-    cam = alice.publish_track(TrackKind.VIDEO, TrackSource.CAMERA, name="cam")
-    # alice talks; bob answers louder; the speaker list follows on the 400 ms ticks
-    room.set_audio_levels({"alice": 0.6})
-    room.advance(0.5)
-    bob.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE, name="mic")
-    room.set_audio_levels({"bob": 0.9})
-    room.advance(0.5)
-    room.set_audio_levels({"bob": 0.0})
-    room.set_connection_quality("bob", ConnectionQuality.POOR)
-    room.advance(1.0)
-    alice.set_track_muted(mic, True)
-    # dave's media connection takes 3 s: others see him connect, then become active
-    dave = room.connect("dave", name="Dave", active=False)
-    watch(room, dave, emit, as_json)
-    room.advance(3.0)
-    dave.activate()
-    # a recorder joins hidden: nobody sees it, it sees everyone
-    rec = room.connect("recorder", permission=Permission(hidden=True, recorder=True))
-    watch(room, rec, emit, as_json)
-    # alice keeps her camera for bob only: a denied subscription for carol
-    carol = room.connect("carol", name="Carol")
-    watch(room, carol, emit, as_json)
-    alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (cam,)})
-    bob.send_data(b"hi all", topic="chat")
-    room.update_participant("carol", permission=Permission(can_publish=False))
-    # bob's laptop reconnects as a new session: the old one ends
-    bob2 = room.connect("bob", name="Bob")
-    watch(room, bob2, emit, as_json)
-    room.remove_participant("carol")
-    room.advance(10.0)
-    for who in ("alice", "bob", "dave"):
-        room.clients[who].disconnect()
-    room.clients["recorder"].disconnect()
-    # 20 s after the last person left, the room closes; the agent is told ROOM_CLOSED
-    room.advance(30.0)
+    with act("alice joins, as the host"):
+        alice = watch(
+            room.connect("alice", name="Alice", attributes={"role": "host"}, permission=host)
+        )
+    with act("an agent joins: it sees everyone, but neither counts nor keeps the room open"):
+        watch(room.connect("agent", kind=ParticipantKind.AGENT))
+    with act("1.5 s pass"):
+        room.advance(1.5)
+    with act("bob joins"):
+        bob = watch(room.connect("bob", name="Bob", permission=host))
+    with act("1 s passes"):
+        room.advance(1.0)
+    with act("alice sets her attributes: mood happy, role deleted"):
+        alice.set_attributes({"mood": "happy", "role": ""})
+    with act("bob sets his metadata"):
+        bob.set_metadata('{"status": "ready"}')
+    with act("the server renames bob to Robert"):
+        room.update_participant("bob", name="Robert")
+    with act("the server sets the room's metadata"):
+        room.update_room_metadata("daily stand-up")
+    with act("alice publishes her microphone"):
+        mic = alice.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE, name="mic")
+    with act("alice publishes her camera"):
+        cam = alice.publish_track(TrackKind.VIDEO, TrackSource.CAMERA, name="cam")
+    with act("alice talks (level 0.6); 0.5 s pass: the speaker list follows on a 400 ms tick"):
+        room.set_audio_levels({"alice": 0.6})
+        room.advance(0.5)
+    with act("bob publishes his microphone"):
+        bob.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE, name="mic")
+    with act("bob answers louder (0.9); 0.5 s pass"):
+        room.set_audio_levels({"bob": 0.9})
+        room.advance(0.5)
+    with act("bob goes quiet"):
+        room.set_audio_levels({"bob": 0.0})
+    with act("bob's connection turns poor; 1 s passes"):
+        room.set_connection_quality("bob", ConnectionQuality.POOR)
+        room.advance(1.0)
+    with act("alice mutes her microphone"):
+        alice.set_track_muted(mic, True)
+    with act("dave joins; his media connection is not up yet"):
+        dave = watch(room.connect("dave", name="Dave", active=False))
+    with act("3 s pass"):
+        room.advance(3.0)
+    with act("dave's media connection is up: he becomes active"):
+        dave.activate()
+    with act("a recorder joins hidden: nobody sees it, it sees everyone"):
+        watch(room.connect("recorder", permission=Permission(hidden=True, recorder=True)))
+    with act("carol joins"):
+        watch(room.connect("carol", name="Carol"))
+    with act("alice keeps her camera for bob only: carol's subscription is denied"):
+        alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (cam,)})
+    with act("bob sends 'hi all' on the chat topic"):
+        bob.send_data(b"hi all", topic="chat")
+    with act("the server takes carol's permission to publish"):
+        room.update_participant("carol", permission=Permission(can_publish=False))
+    with act("bob's laptop reconnects as a new session: the old one ends"):
+        watch(room.connect("bob", name="Bob"))
+    with act("the server removes carol"):
+        room.remove_participant("carol")
+    with act("10 s pass"):
+        room.advance(10.0)
+    for who in ("alice", "bob", "dave", "recorder"):
+        with act(f"{who} leaves"):
+            room.clients[who].disconnect()
+    with act("30 s pass: 20 s after the last person left, the room closes; the agent is told"):
+        room.advance(30.0)
     return room

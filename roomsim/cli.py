@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
+
+from roomsim._demo import CLIENTS
 
 # exit codes of ``roomsim run``
 OK = 0
@@ -37,17 +40,29 @@ def _main(argv: Sequence[str] | None) -> int:
         prog="roomsim",
         description="An in-memory simulator of LiveKit rooms, participants and tracks.",
     )
+    parser.add_argument("--version", action="version", version=f"roomsim {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = sub.add_parser(
         "demo",
-        help="run the built-in stand-up scenario and print every event as it is delivered",
+        help="run the built-in stand-up scenario and print what each action made each client see",
         description="Run the built-in stand-up scenario: people join, talk, publish, speak, "
-        "mute, leave, and the room closes. One line per delivered event: virtual time, "
-        "recipient, event name, fields.",
+        "mute, leave, and the room closes. Each action is a heading line (== virtual time, "
+        "what happens), followed by the events each client received because of it, client by "
+        "client: virtual time, recipient, event name, fields. Times are the virtual clock's "
+        "seconds, rounded to the nanosecond.",
     )
     demo.add_argument(
-        "--json", action="store_true", help="one JSON object per event ({time, to, event, ...})"
+        "--json",
+        action="store_true",
+        help="one JSON object per event ({time, to, event, fields..., step, action})",
     )
+    demo.add_argument(
+        "--client",
+        metavar="IDENTITY",
+        choices=CLIENTS,
+        help=f"print only this client's events (one of: {', '.join(CLIENTS)})",
+    )
+    _add_timeline(demo)
     _add_run(sub)
     catalogue = sub.add_parser(
         "events",
@@ -59,17 +74,72 @@ def _main(argv: Sequence[str] | None) -> int:
     catalogue.add_argument("--json", action="store_true", help="the catalogue as one JSON object")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return _run(args.file, as_json=args.json, clients=args.client)
+        if args.timeline is not None and len(args.files) > 1:
+            parser.error("run: --timeline draws one file's session; give one FILE")
+        worst = OK
+        for path in args.files:
+            if len(args.files) > 1 and not args.json:
+                print(f"==> {path} <==", flush=True)
+            code = _run(
+                path,
+                as_json=args.json,
+                clients=args.client,
+                timeline=args.timeline,
+                several=len(args.files) > 1,
+            )
+            worst = max(worst, code)
+        return worst
     if args.command == "demo":
         from roomsim._demo import run
 
         out = sys.stdout
-        run(lambda line: print(line, file=out), as_json=args.json)
+        room = run(lambda line: print(line, file=out), as_json=args.json, client=args.client)
+        if args.timeline is not None:
+            return _timeline(room, args.timeline, "demo")
         return OK
     if args.command == "events":
         return _events(as_json=args.json)
     parser.print_help()
     return USAGE
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("roomsim")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        import roomsim
+
+        return roomsim.__version__
+
+
+def _add_timeline(p: Any) -> None:
+    p.add_argument(
+        "--timeline",
+        metavar="OUT",
+        help="also draw the session as a timeline (one lane per participant) to OUT: .svg, "
+        ".png or .pdf (needs matplotlib: pip install 'roomsim[plot]')",
+    )
+
+
+def _timeline(room: Any, out: str, who: str) -> int:
+    """Draw ``room``'s timeline to ``out``; USAGE (with a message) when that can't be done."""
+    try:
+        from roomsim.timeline import save
+    except ImportError as e:
+        print(
+            f"roomsim {who}: --timeline needs matplotlib ({e}); install roomsim[plot]",
+            file=sys.stderr,
+        )
+        return USAGE
+    try:
+        save(room, out)
+    except (OSError, ValueError) as e:
+        print(f"roomsim {who}: can't write the timeline {out}: {e}", file=sys.stderr)
+        return USAGE
+    print(f"wrote the timeline to {out}", file=sys.stderr)
+    return OK
 
 
 def _events(*, as_json: bool) -> int:
@@ -89,6 +159,9 @@ def _events(*, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"events": rows, "not_simulated": dict(events.NOT_SIMULATED)}))
         return OK
+    if sys.stdout.isatty() and importlib.util.find_spec("rich") is not None:
+        _events_rich(rows)
+        return OK
     width = max(len(r["event"]) for r in rows)
     for r in rows:
         sdk = "python" if r["sdk"] == "python" else "js only"
@@ -98,6 +171,35 @@ def _events(*, as_json: bool) -> int:
     for name, why in events.NOT_SIMULATED.items():
         print(f"  {name:<{width}}  {why}")
     return OK
+
+
+def _events_rich(rows: Sequence[dict[str, Any]]) -> None:
+    """The catalogue as rich tables (on a terminal, when rich is installed)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from roomsim import events
+
+    console = Console()
+    t = Table(title="events roomsim emits", box=box.SIMPLE_HEAD, title_justify="left")
+    t.add_column("event", no_wrap=True)
+    t.add_column("sdk", no_wrap=True)
+    t.add_column("fields")
+    for r in rows:
+        sdk = "python" if r["sdk"] == "python" else "js only"
+        t.add_row(r["event"], sdk, ", ".join(r["fields"]))
+    console.print(t)
+    t = Table(
+        title="not simulated (livekit.rtc events roomsim does not emit)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    t.add_column("event", no_wrap=True)
+    t.add_column("why")
+    for name, why in events.NOT_SIMULATED.items():
+        t.add_row(name, why)
+    console.print(t)
 
 
 def _add_run(sub: Any) -> None:
@@ -110,13 +212,20 @@ def _add_run(sub: Any) -> None:
         "are compared with them. Exit status: 0 ok, 1 the events differ from the recorded "
         "ones (a diff is printed), 2 a malformed file or a usage error (message on stderr).",
     )
-    p.add_argument("file", metavar="FILE", help="the scenario file (.jsonl)")
+    p.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="scenario files (.jsonl); with several, "
+        "each is replayed in turn under a '==> FILE <==' line and the exit status is the worst",
+    )
     p.add_argument(
         "--json",
         action="store_true",
         help="print one JSON object per event ({time, to, event, fields}), then one with the "
-        "result of the comparison ({result, diff})",
+        "result of the comparison ({file, result, diff})",
     )
+    _add_timeline(p)
     p.add_argument(
         "--client",
         metavar="IDENTITY",
@@ -126,8 +235,15 @@ def _add_run(sub: Any) -> None:
     )
 
 
-def _run(path: str, *, as_json: bool, clients: Sequence[str] | None) -> int:
-    from roomsim._format import format_event
+def _run(
+    path: str,
+    *,
+    as_json: bool,
+    clients: Sequence[str] | None,
+    timeline: str | None = None,
+    several: bool = False,
+) -> int:
+    from roomsim._format import clock_time, format_event
     from roomsim.errors import InvalidArgument
     from roomsim.scenario import event_to_json, play
 
@@ -157,7 +273,7 @@ def _run(path: str, *, as_json: bool, clients: Sequence[str] | None) -> int:
             continue
         t = pb.times[d.step]
         if as_json:
-            obj = {"time": t, "to": d.recipient, **event_to_json(d.event)}
+            obj = {"time": clock_time(t), "to": d.recipient, **event_to_json(d.event)}
             print(json.dumps(obj, ensure_ascii=False), file=out)
         else:
             print(format_event(t, d.recipient, d.event), file=out)
@@ -165,7 +281,8 @@ def _run(path: str, *, as_json: bool, clients: Sequence[str] | None) -> int:
     diff = pb.differences()
     if as_json:
         result = "unchecked" if not checked else ("mismatch" if diff else "match")
-        print(json.dumps({"result": result, "diff": list(diff)}, ensure_ascii=False), file=out)
+        obj = {"file": path, "result": result, "diff": list(diff)}
+        print(json.dumps(obj, ensure_ascii=False), file=out)
     elif checked:
         who = ", ".join(checked)
         n = len(pb.scenario.expected)
@@ -177,7 +294,12 @@ def _run(path: str, *, as_json: bool, clients: Sequence[str] | None) -> int:
                 print(line, file=out)
         else:
             print(f"\nOK: the replayed events of {who} match the {n} recorded", file=out)
-    return MISMATCH if diff else OK
+    if several and not as_json:
+        print(file=out)
+    code = MISMATCH if diff else OK
+    if timeline is not None:
+        code = max(code, _timeline(pb.room, timeline, "run"))
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

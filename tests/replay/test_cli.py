@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def test_json_prints_one_object_per_event_then_the_result(
     code, out, _ = run(capsys, STANDUP, "--json", "--client", "bob")
     assert code == 0
     objs = [json.loads(line) for line in out.splitlines()]
-    assert objs[-1] == {"result": "match", "diff": []}
+    assert objs[-1] == {"file": STANDUP, "result": "match", "diff": []}
     assert all(o["to"] == "bob" and isinstance(o["time"], float) for o in objs[:-1])
     assert {"time", "to", "event"} <= set(objs[0])
 
@@ -60,7 +61,7 @@ def test_a_scenario_without_recorded_events_is_unchecked(
     code, out, _ = run(capsys, str(path))
     assert (code, out) == (0, "")
     code, out, _ = run(capsys, str(path), "--json")
-    assert json.loads(out) == {"result": "unchecked", "diff": []}
+    assert json.loads(out) == {"file": str(path), "result": "unchecked", "diff": []}
 
 
 def test_different_events_exit_1_with_a_diff(
@@ -111,3 +112,64 @@ def test_python_m_roomsim_run() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "OK: the replayed events of host, v1 match" in out.stdout
+
+
+def test_several_files_each_under_a_header_and_the_worst_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edited = tmp_path / "edited.jsonl"
+    text = (EXAMPLES / "standup.jsonl").read_text()
+    edited.write_text(
+        text.replace('"status": "blocked on review"}}\n{"to"', '"status": "x"}}\n{"to"', 1)
+    )
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"roomsim": 1}\n{"mutation": "Nope"}\n')
+    town = str(EXAMPLES / "town-hall.jsonl")
+    code, out, err = run(capsys, STANDUP, town)
+    assert code == 0 and err == ""
+    assert out.startswith(f"==> {STANDUP} <==\n")
+    assert f"\n==> {town} <==\n" in out
+    assert out.count("OK: the replayed events of") == 2
+    code, out, err = run(capsys, STANDUP, str(edited))
+    assert code == 1 and "MISMATCH" in out
+    code, out, err = run(capsys, str(bad), STANDUP, str(edited))
+    assert code == 2 and str(bad) in err
+    assert "OK: the replayed events" in out and "MISMATCH" in out
+    code, out, _ = run(capsys, "--json", STANDUP, town)
+    results = [json.loads(line) for line in out.splitlines() if '"result"' in line]
+    assert [(r["file"], r["result"]) for r in results] == [(STANDUP, "match"), (town, "match")]
+
+
+def test_json_times_are_the_clocks_decimals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "t.jsonl"
+    lines = ['{"roomsim": 1}', '{"mutation": "Connect", "identity": "a"}']
+    lines += [json.dumps({"mutation": "Advance", "dt": dt}) for dt in (0.1, 0.7, 1.0)]
+    lines += ['{"mutation": "Connect", "identity": "b"}']
+    path.write_text("\n".join(lines) + "\n")
+    code, out, _ = run(capsys, str(path), "--json", "--client", "a")
+    assert code == 0
+    (joined,) = [line for line in out.splitlines() if '"participant_connected"' in line]
+    assert '"time": 1.8,' in joined
+    assert json.loads(joined)["time"] == round(0.1 + 0.7 + 1.0, 9)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("matplotlib") is None, reason="the plot extra is not installed"
+)
+def test_timeline_draws_the_replayed_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_svg = tmp_path / "t.svg"
+    code, _, err = run(capsys, str(EXAMPLES / "town-hall.jsonl"), "--timeline", str(out_svg))
+    assert code == 0 and f"wrote the timeline to {out_svg}" in err
+    assert "<svg" in out_svg.read_text()
+    code, _, err = run(capsys, STANDUP, "--timeline", str(tmp_path / "t.gif"))
+    assert code == 2 and "can't write the timeline" in err
+    with pytest.raises(SystemExit) as info:
+        main(["run", STANDUP, STANDUP, "--timeline", str(out_svg)])
+    assert info.value.code == 2
+    png = tmp_path / "demo.png"
+    assert main(["demo", "--timeline", str(png)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
