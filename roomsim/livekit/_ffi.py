@@ -18,6 +18,7 @@ response's ``error``, or, where the protocol has neither, :class:`NotSimulated` 
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import weakref
 from collections import Counter
@@ -99,6 +100,9 @@ NOT_SIMULATED_REQUESTS: Final = (
     "get_session_stats",
     "simulate_scenario",
 )
+
+#: FFI handle ids, unique for the life of the process
+_HANDLES: Final = itertools.count(1)
 
 _UNSUPPORTED_SERVER: Final = 1403  # RpcError.ErrorCode.UNSUPPORTED_SERVER
 
@@ -208,7 +212,6 @@ class InProcessFfi:
         self._queue: FfiQueue[_ff.FfiEvent] = FfiQueue()
         self._ffi_lib = _Lib(self)
         self._handles: dict[int, Any] = {}
-        self._next_handle = 1
         self._next_async = 1
         #: how many requests of each type were answered (``lk.requests``)
         self.requests: Counter[str] = Counter()
@@ -262,8 +265,9 @@ class InProcessFfi:
     # -- handles, buffers, the queue -----------------------------------------------------------
 
     def new_handle(self, obj: Any) -> int:
-        h = self._next_handle
-        self._next_handle += 1
+        # unique in the process: an SDK object of an earlier serve() may be collected (and
+        # drop its handle) while a later one runs
+        h = next(_HANDLES)
         self._handles[h] = obj
         return h
 
