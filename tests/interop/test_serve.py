@@ -667,3 +667,23 @@ def test_sdk_handler_exceptions_are_logged_as_livekit_rtc_does(
     with caplog.at_level(logging.ERROR):
         run(body)
     assert any("handler bug" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+def test_a_second_join_with_the_same_identity_replaces_the_session() -> None:
+    async def body(lk: LiveKitServer) -> None:
+        first = await join(lk, "alice")
+        watcher = await join(lk, "w")
+        reasons: list[int] = []
+        first.on("disconnected", reasons.append)
+        seen: list[tuple[str, str]] = []
+        watcher.on("participant_disconnected", lambda p: seen.append(("left", p.sid)))
+        watcher.on("participant_connected", lambda p: seen.append(("joined", p.sid)))
+        old_sid = first.local_participant.sid
+        second = await join(lk, "alice")
+        await lk.settle()
+        assert reasons == [to_rtc(DisconnectReason.DUPLICATE_IDENTITY)]
+        assert not first.isconnected() and second.isconnected()
+        assert seen == [("left", old_sid), ("joined", second.local_participant.sid)]
+        assert watcher.remote_participants["alice"].sid == second.local_participant.sid
+
+    run(body)
