@@ -99,7 +99,7 @@ class RoomInfo:
             empty_timeout=int(room.config.empty_timeout),
             departure_timeout=int(room.config.departure_timeout),
             max_participants=room.config.max_participants,
-            creation_time=float(room._created_at),
+            creation_time=float(room.created_at),
             num_participants=len(counted),
             num_publishers=sum(1 for p in parts if p.track_publications),
         )

@@ -687,3 +687,24 @@ def test_a_second_join_with_the_same_identity_replaces_the_session() -> None:
         assert watcher.remote_participants["alice"].sid == second.local_participant.sid
 
     run(body)
+
+
+def test_a_hidden_participant_is_seen_by_nobody_and_its_data_has_no_sender() -> None:
+    async def body(lk: LiveKitServer) -> None:
+        user = await join(lk, "user")
+        recorder = await join(lk, "recorder", hidden=True)
+        got: list[tuple[str | None, bytes]] = []
+        user.on(
+            "data_received",
+            lambda pkt: got.append(
+                (pkt.participant.identity if pkt.participant else None, pkt.data)
+            ),
+        )
+        await recorder.local_participant.publish_data(b"note")
+        await lk.settle()
+        assert list(user.remote_participants) == []
+        assert list(recorder.remote_participants) == ["user"]
+        assert got == [(None, b"note")]
+        assert lk.room("r").participants["recorder"].permission.hidden
+
+    run(body)
