@@ -666,7 +666,8 @@ def test_sdk_handler_exceptions_are_logged_as_livekit_rtc_does(
 
     with caplog.at_level(logging.ERROR):
         run(body)
-    assert any("handler bug" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+    logged = [r.exc_info[1] for r in caplog.records if r.exc_info and r.exc_info[1]]
+    assert [str(e) for e in logged if isinstance(e, ValueError)] == ["handler bug"]
 
 
 def test_a_second_join_with_the_same_identity_replaces_the_session() -> None:
@@ -706,5 +707,29 @@ def test_a_hidden_participant_is_seen_by_nobody_and_its_data_has_no_sender() -> 
         assert list(recorder.remote_participants) == ["user"]
         assert got == [(None, b"note")]
         assert lk.room("r").participants["recorder"].permission.hidden
+
+    run(body)
+
+
+def test_settle_gives_up_on_work_that_never_ends_and_time_needs_a_room() -> None:
+    from roomsim import IllegalState
+    from roomsim.livekit import NotSettled
+
+    async def body(lk: LiveKitServer) -> None:
+        with pytest.raises(IllegalState, match="no room"):
+            lk.advance(1.0)
+        lk.room("r")
+        lk.advance(1.0)
+        assert lk.clock.now == 1.0
+
+        async def spin() -> None:
+            while True:
+                await asyncio.sleep(0)
+
+        task = asyncio.get_running_loop().create_task(spin())
+        with pytest.raises(NotSettled):
+            await lk.settle()
+        task.cancel()
+        await lk.settle()
 
     run(body)
