@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from livekit import rtc
 
-from roomsim import ConnectionQuality, RoomsimError, TrackKind, TrackSource
+from roomsim import ConnectionQuality, Permission, RoomsimError, TrackKind, TrackSource
 from roomsim.livekit import LiveKitServer, serve, to_rtc
 from tests.interop._harness import _participant, _snapshot
 
@@ -42,13 +42,27 @@ def check(lk: LiveKitServer, identity: str, sdk: rtc.Room) -> None:
         assert rp.state == to_rtc(snap.state)
 
 
+#: what the SDK raises for a verb the server refuses (a revoked grant, a track it removed)
+REFUSALS = (
+    rtc.participant.PublishTrackError,
+    rtc.participant.UnpublishTrackError,
+    rtc.participant.PublishDataError,
+)
+
+
 async def step(data: st.DataObject, lk: LiveKitServer, sdks: dict[str, rtc.Room]) -> None:
+    with contextlib.suppress(*REFUSALS):
+        await _step(data, lk, sdks)
+    await lk.settle()
+
+
+async def _step(data: st.DataObject, lk: LiveKitServer, sdks: dict[str, rtc.Room]) -> None:
     room = lk.room("r")
     who = data.draw(st.sampled_from(sorted(sdks)))
     sdk = sdks[who]
     live = sdk.isconnected()
     me = sdk.local_participant
-    action = data.draw(st.integers(0, 12))
+    action = data.draw(st.integers(0, 13))
     if action == 0 and live:
         await me.set_attributes(
             {data.draw(st.sampled_from(KEYS)): data.draw(st.sampled_from(VALUES))}
@@ -96,7 +110,8 @@ async def step(data: st.DataObject, lk: LiveKitServer, sdks: dict[str, rtc.Room]
         if "c" in room.participants:
             c = room.clients["c"]
             if data.draw(st.booleans()):
-                c.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)
+                with contextlib.suppress(RoomsimError):  # its grant may have been revoked
+                    c.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)
             else:
                 c.disconnect()
         else:
@@ -115,7 +130,15 @@ async def step(data: st.DataObject, lk: LiveKitServer, sdks: dict[str, rtc.Room]
         lk.advance(data.draw(st.sampled_from([0.4, 5.0])))
     elif action == 12 and live and data.draw(st.integers(0, 3)) == 0:
         await sdk.disconnect()
-    await lk.settle()
+    elif action == 13 and room.participants:
+        # the server API replaces the whole permission set (spec client §16.12)
+        target = data.draw(st.sampled_from(sorted(room.participants)))
+        permission = Permission(
+            can_subscribe=data.draw(st.booleans()),
+            can_publish=data.draw(st.booleans()),
+            can_update_metadata=data.draw(st.booleans()),
+        )
+        room.update_participant(target, permission=permission)
 
 
 @settings(max_examples=30)
