@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from livekit import rtc
 
-from roomsim import ConnectionQuality, Permission, RoomsimError, TrackKind, TrackSource
-from roomsim.livekit import LiveKitServer, serve, to_rtc
+from roomsim import Client, ConnectionQuality, Permission, RoomsimError, TrackKind, TrackSource
+from roomsim.livekit import FED_EVENTS, LiveKitServer, serve, to_rtc
 from tests.interop._harness import _participant, _snapshot
 
 KEYS = ["k1", "k2"]
@@ -159,15 +159,25 @@ def test_two_sdk_rooms_match_their_roomsim_clients_after_every_step(data: st.Dat
     async def main() -> None:
         async with serve() as lk:
             sdks: dict[str, Any] = {}
+            emitted: dict[str, list[str]] = {}
+            clients: dict[str, Client] = {}
             for identity in ("a", "b"):
-                sdks[identity] = rtc.Room()
+                sdks[identity] = sdk = rtc.Room()
+                names: list[str] = []
+                emitted[identity] = names
+                for cls in FED_EVENTS:
+                    sdk.on(cls.name, lambda *args, n=cls.name, names=names: names.append(n))  # type: ignore[arg-type]
                 token = lk.token(identity, room="r", can_update_own_metadata=True)
-                await sdks[identity].connect(lk.url, token)
+                await sdk.connect(lk.url, token)
+                clients[identity] = lk.room("r").clients[identity]
             await lk.settle()
             for _ in range(data.draw(st.integers(1, 12))):
                 await step(data, lk, sdks)
                 for identity, sdk in sdks.items():
                     check(lk, identity, sdk)
+                    # every event of the roomsim client reached the SDK room, in order
+                    fed = [e.name for e in clients[identity].events if type(e) in FED_EVENTS]
+                    assert emitted[identity] == fed, identity
 
     try:
         asyncio.run(main())
