@@ -396,8 +396,11 @@ class InProcessFfi:
                 auto_subscribe=req.options.auto_subscribe,
                 **claims.connect_kwargs(),
             )
-        except HandlerError:
-            raise
+        except HandlerError as exc:
+            # the join was applied; a roomsim handler (of another client) raised: settle()
+            # reports it
+            server.handler_errors.append(exc)
+            client = room.clients[claims.identity]
         except RoomsimError as exc:
             # how LiveKit reports a refused join (room full, closed) is not confirmed (spec
             # server §4): the text is roomsim's

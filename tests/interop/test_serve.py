@@ -733,3 +733,21 @@ def test_settle_gives_up_on_work_that_never_ends_and_time_needs_a_room() -> None
         await lk.settle()
 
     run(body)
+
+
+def test_a_roomsim_handler_raising_at_a_join_still_connects_and_settle_reports_it() -> None:
+    from roomsim import HandlerError
+
+    async def body(lk: LiveKitServer) -> None:
+        watcher = lk.room("r").connect("w")
+
+        def boom(e: E.Event) -> None:
+            raise ValueError("boom")
+
+        watcher.on("participant_connected", boom)
+        sdk = await join(lk, "a")
+        assert sdk.isconnected() and list(sdk.remote_participants) == ["w"]
+        with pytest.raises(HandlerError):
+            await lk.settle()
+
+    run(body)
