@@ -1,5 +1,7 @@
 """Interop with LiveKit's Python packages (the extra ``roomsim[livekit]``).
 
+- :func:`serve`: an in-process LiveKit for unchanged ``livekit.rtc`` code (tokens, connect,
+  the local participant's verbs, every event), backed by roomsim rooms;
 - :func:`rtc_room`: a real ``livekit.rtc.Room`` set up as ``connect()`` sets one up and fed
   each later event of a roomsim client, so ``livekit.rtc`` handlers can be tested unchanged;
 - :func:`to_proto` / :func:`from_proto`: roomsim values <-> ``livekit.protocol`` messages;
@@ -36,9 +38,19 @@ from roomsim.livekit._convert import (
     to_proto,
     to_rtc,
 )
+from roomsim.livekit._ffi import NOT_SIMULATED_REQUESTS, InProcessFfi, NotSimulated
+from roomsim.livekit._serve import LiveKitServer, NativeFfiActive, NotSettled, serve
 from roomsim.livekit._versions import TESTED_VERSIONS, UnsupportedVersion, check_versions
 
 __all__ = [
+    # the SDK facade
+    "serve",
+    "LiveKitServer",
+    "InProcessFfi",
+    "NativeFfiActive",
+    "NotSettled",
+    "NotSimulated",
+    "NOT_SIMULATED_REQUESTS",
     # the bridge
     "rtc_room",
     "bridge_of",

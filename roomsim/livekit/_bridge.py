@@ -1,6 +1,6 @@
 """``rtc_room(client)``: a real ``livekit.rtc.Room`` fed one roomsim client's events.
 
-The Room is wired as ``Room.connect()`` wires it (client §14): its ``RoomInfo``, a
+The Room is wired as ``Room.connect()`` wires it (spec client §14): its ``RoomInfo``, a
 ``LocalParticipant``, the remote participants the client knows with their publications, the
 subscriptions and the connection qualities already known.  Then each later event of the
 client is turned into the ``RoomEvent`` the SDK's FFI layer would send and handed to the SDK's
@@ -22,7 +22,7 @@ import ctypes
 import types
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any, Final
+from typing import Any
 
 import attrs
 from livekit import rtc
@@ -33,8 +33,14 @@ from livekit.rtc._proto import track_pb2 as _ft
 
 from roomsim import events as E
 from roomsim.client import Client
-from roomsim.errors import ClientDisconnected, InternalError, InvalidType, RoomsimError
+from roomsim.errors import ClientDisconnected, InvalidType, RoomsimError
 from roomsim.livekit._convert import RoomInfo, rtc_track_info, to_rtc
+from roomsim.livekit._rtc_events import (
+    FED_EVENTS,
+    ROOMSIM_ONLY_EVENTS,
+    Encoder,
+    complete_room_event,
+)
 from roomsim.livekit._versions import check_versions
 from roomsim.model import (
     ConnectionQuality,
@@ -46,15 +52,6 @@ from roomsim.model import (
 
 __all__ = ["NotBridged", "rtc_room", "FED_EVENTS", "ROOMSIM_ONLY_EVENTS"]
 
-#: the roomsim events the bridge feeds (every event livekit.rtc emits)
-FED_EVENTS: Final[tuple[type[E.Event], ...]] = tuple(
-    cls for cls in E.ALL_EVENTS if cls.sdk == "python"
-)
-#: the JS-only roomsim events: livekit.rtc has no such event, so they are not fed
-ROOMSIM_ONLY_EVENTS: Final[tuple[type[E.Event], ...]] = tuple(
-    cls for cls in E.ALL_EVENTS if cls.sdk != "python"
-)
-
 
 class NotBridged(RoomsimError, NotImplementedError):
     """A call from the SDK to a server; the bridge feeds events one way only."""
@@ -63,8 +60,12 @@ class NotBridged(RoomsimError, NotImplementedError):
 
 
 def _owned_handle() -> _fh.FfiOwnedHandle:
-    # id 0 is INVALID_HANDLE: FfiHandle.dispose() is a no-op for it (client §14)
+    # id 0 is INVALID_HANDLE: FfiHandle.dispose() is a no-op for it (spec client §14)
     return _fh.FfiOwnedHandle(id=0)
+
+
+def _owned(what: str, identity: str, sid: str) -> _fh.FfiOwnedHandle:
+    return _owned_handle()
 
 
 @contextlib.contextmanager
@@ -128,35 +129,10 @@ class Bridge:
         else:
             self._own_loop = None
         self.loop = loop
-        self._feeders: Final[dict[type[E.Event], Callable[[Any], None]]] = {
-            E.ParticipantConnected: self._participant_connected,
-            E.ParticipantActive: self._participant_active,
-            E.ParticipantDisconnected: self._participant_disconnected,
-            E.TrackPublished: self._track_published,
-            E.TrackUnpublished: self._track_unpublished,
-            E.LocalTrackPublished: self._local_track_published,
-            E.LocalTrackUnpublished: self._local_track_unpublished,
-            E.LocalTrackSubscribed: self._local_track_subscribed,
-            E.TrackSubscribed: self._track_subscribed,
-            E.TrackUnsubscribed: self._track_unsubscribed,
-            E.TrackSubscriptionFailed: self._track_subscription_failed,
-            E.TrackMuted: self._track_muted,
-            E.TrackUnmuted: self._track_unmuted,
-            E.ParticipantMetadataChanged: self._metadata_changed,
-            E.ParticipantNameChanged: self._name_changed,
-            E.ParticipantAttributesChanged: self._attributes_changed,
-            E.ParticipantPermissionsChanged: self._permissions_changed,
-            E.ActiveSpeakersChanged: self._active_speakers_changed,
-            E.ConnectionQualityChanged: self._connection_quality_changed,
-            E.RoomMetadataChanged: self._room_metadata_changed,
-            E.DataReceived: self._data_received,
-            E.ConnectionStateChanged: self._connection_state_changed,
-            E.Disconnected: self._disconnected,
-        }
-        missing = [cls.name for cls in FED_EVENTS if cls not in self._feeders]
-        if missing:
-            raise InternalError(f"roomsim.livekit has no feeder for {missing}; add one")
-        # register first: the client catches up, and later events reach _feed (design §1)
+        # the buffers of data packets being fed (the SDK copies them during the feed)
+        self._buffers: list[ctypes.Array[ctypes.c_char]] = []
+        self._encoder = Encoder(client, _owned, self._buffer)
+        # register first: the client catches up, and later events reach _feed (DESIGN §1)
         self._handlers: list[tuple[str, Callable[[Any], None]]] = []
         for cls in FED_EVENTS:
             self._handlers.append((cls.name, self._feed))
@@ -173,7 +149,7 @@ class Bridge:
             weakref.finalize(self.room, self._own_loop.close)
 
     # ----------------------------------------------------------------------------------------
-    # the state connect() sets up (client §13, §14)
+    # the state connect() sets up (spec client §13, §14)
 
     def _build(self) -> rtc.Room:
         client = self.client
@@ -250,15 +226,14 @@ class Bridge:
             self.client.off(name, h)
         self._handlers = []
 
-    def _participant(self, identity: str) -> ParticipantSnapshot:
-        client = self.client
-        if identity == client.identity:
-            return client.local_participant
-        return client.remote_participants[identity]
-
     def _feed(self, event: E.Event) -> None:
         try:
-            self._feeders[type(event)](event)
+            if type(event) is E.LocalTrackPublished:
+                # publish_track() stores the publication before the FFI event arrives
+                self._local_publication(
+                    self.client.local_participant.track_publications[event.track_sid]
+                )
+            self.room._on_room_event(complete_room_event(0, self._encoder.encode(event)))
         except BaseException as exc:
             exc.add_note(
                 f"roomsim.livekit: while feeding {event!r} of client {self.client.identity!r} "
@@ -266,175 +241,18 @@ class Bridge:
             )
             self.errors.append(exc)
             raise
+        finally:
+            self._buffers.clear()
 
-    def _send(self, **field: Any) -> None:
-        event = _fr.RoomEvent(room_handle=0, **field)
-        if not event.IsInitialized():  # the FFI layer only sends complete (proto2) messages
-            missing = ", ".join(event.FindInitializationErrors())  # type: ignore[attr-defined]
-            raise InternalError(f"the RoomEvent built for the SDK lacks required {missing}")
-        self.room._on_room_event(event)
-
-    def _participant_connected(self, e: E.ParticipantConnected) -> None:
-        info = to_rtc(self._participant(e.participant))
-        self._send(
-            participant_connected=_fr.ParticipantConnected(
-                info=_fp.OwnedParticipant(handle=_owned_handle(), info=info)
-            )
+    def _buffer(self, data: bytes) -> _fr.OwnedBuffer:
+        # the SDK copies the bytes from a native pointer; point it at a buffer kept alive
+        # until the event has been fed
+        buf = ctypes.create_string_buffer(data, len(data) or 1)
+        self._buffers.append(buf)
+        return _fr.OwnedBuffer(
+            handle=_owned_handle(),
+            data=_fr.BufferInfo(data_ptr=ctypes.addressof(buf), data_len=len(data)),
         )
-
-    def _participant_active(self, e: E.ParticipantActive) -> None:
-        self._send(participant_active=_fr.ParticipantActive(participant_identity=e.participant))
-
-    def _participant_disconnected(self, e: E.ParticipantDisconnected) -> None:
-        self._send(
-            participant_disconnected=_fr.ParticipantDisconnected(
-                participant_identity=e.participant, disconnect_reason=to_rtc(e.reason)
-            )
-        )
-
-    def _track_published(self, e: E.TrackPublished) -> None:
-        pub = self._participant(e.participant).track_publications[e.track_sid]
-        self._send(
-            track_published=_fr.TrackPublished(
-                participant_identity=e.participant,
-                publication=_ft.OwnedTrackPublication(handle=_owned_handle(), info=to_rtc(pub)),
-            )
-        )
-
-    def _track_unpublished(self, e: E.TrackUnpublished) -> None:
-        self._send(
-            track_unpublished=_fr.TrackUnpublished(
-                participant_identity=e.participant, publication_sid=e.track_sid
-            )
-        )
-
-    def _local_track_published(self, e: E.LocalTrackPublished) -> None:
-        # publish_track() stores the publication before the FFI event arrives
-        pub = self.client.local_participant.track_publications[e.track_sid]
-        self._local_publication(pub)
-        self._send(local_track_published=_fr.LocalTrackPublished(track_sid=e.track_sid))
-
-    def _local_track_unpublished(self, e: E.LocalTrackUnpublished) -> None:
-        self._send(local_track_unpublished=_fr.LocalTrackUnpublished(publication_sid=e.track_sid))
-
-    def _local_track_subscribed(self, e: E.LocalTrackSubscribed) -> None:
-        self._send(local_track_subscribed=_fr.LocalTrackSubscribed(track_sid=e.track_sid))
-
-    def _track_subscribed(self, e: E.TrackSubscribed) -> None:
-        pub = self._participant(e.participant).track_publications[e.track_sid]
-        info = rtc_track_info(pub, remote=True)
-        self._send(
-            track_subscribed=_fr.TrackSubscribed(
-                participant_identity=e.participant,
-                track=_ft.OwnedTrack(handle=_owned_handle(), info=info),
-            )
-        )
-
-    def _track_unsubscribed(self, e: E.TrackUnsubscribed) -> None:
-        self._send(
-            track_unsubscribed=_fr.TrackUnsubscribed(
-                participant_identity=e.participant, track_sid=e.track_sid
-            )
-        )
-
-    def _track_subscription_failed(self, e: E.TrackSubscriptionFailed) -> None:
-        self._send(
-            track_subscription_failed=_fr.TrackSubscriptionFailed(
-                participant_identity=e.participant, track_sid=e.track_sid, error=e.error
-            )
-        )
-
-    def _track_muted(self, e: E.TrackMuted) -> None:
-        self._send(
-            track_muted=_fr.TrackMuted(participant_identity=e.participant, track_sid=e.track_sid)
-        )
-
-    def _track_unmuted(self, e: E.TrackUnmuted) -> None:
-        self._send(
-            track_unmuted=_fr.TrackUnmuted(
-                participant_identity=e.participant, track_sid=e.track_sid
-            )
-        )
-
-    def _metadata_changed(self, e: E.ParticipantMetadataChanged) -> None:
-        self._send(
-            participant_metadata_changed=_fr.ParticipantMetadataChanged(
-                participant_identity=e.participant, metadata=e.new_metadata
-            )
-        )
-
-    def _name_changed(self, e: E.ParticipantNameChanged) -> None:
-        self._send(
-            participant_name_changed=_fr.ParticipantNameChanged(
-                participant_identity=e.participant, name=e.new_name
-            )
-        )
-
-    def _attributes_changed(self, e: E.ParticipantAttributesChanged) -> None:
-        # the FFI event carries the changed keys and the whole current map (client §2)
-        current = self._participant(e.participant).attributes
-        self._send(
-            participant_attributes_changed=_fr.ParticipantAttributesChanged(
-                participant_identity=e.participant,
-                attributes=[_fr.AttributesEntry(key=k, value=v) for k, v in current.items()],
-                changed_attributes=[
-                    _fr.AttributesEntry(key=k, value=v) for k, v in e.changed_attributes.items()
-                ],
-            )
-        )
-
-    def _permissions_changed(self, e: E.ParticipantPermissionsChanged) -> None:
-        self._send(
-            participant_permission_changed=_fr.ParticipantPermissionChanged(
-                participant_identity=e.participant, permission=to_rtc(e.permissions)
-            )
-        )
-
-    def _active_speakers_changed(self, e: E.ActiveSpeakersChanged) -> None:
-        self._send(
-            active_speakers_changed=_fr.ActiveSpeakersChanged(
-                participant_identities=list(e.speakers)
-            )
-        )
-
-    def _connection_quality_changed(self, e: E.ConnectionQualityChanged) -> None:
-        if e.quality is ConnectionQuality.UNKNOWN:
-            raise InternalError(
-                f"{e!r}: LiveKit never sends an UNKNOWN quality (client §7; the FFI "
-                "enum has no number for it)"
-            )
-        self._send(
-            connection_quality_changed=_fr.ConnectionQualityChanged(
-                participant_identity=e.participant, quality=to_rtc(e.quality)
-            )
-        )
-
-    def _room_metadata_changed(self, e: E.RoomMetadataChanged) -> None:
-        self._send(room_metadata_changed=_fr.RoomMetadataChanged(metadata=e.new_metadata))
-
-    def _data_received(self, e: E.DataReceived) -> None:
-        # the SDK copies the bytes from a native pointer; point it at a buffer we keep alive
-        buf = ctypes.create_string_buffer(e.data, len(e.data) or 1)
-        user = _fr.UserPacket(
-            data=_fr.OwnedBuffer(
-                handle=_owned_handle(),
-                data=_fr.BufferInfo(data_ptr=ctypes.addressof(buf), data_len=len(e.data)),
-            )
-        )
-        if e.topic is not None:
-            user.topic = e.topic
-        self._send(
-            data_packet_received=_fr.DataPacketReceived(
-                kind=to_rtc(e.kind), participant_identity=e.participant or "", user=user
-            )
-        )
-        del buf
-
-    def _connection_state_changed(self, e: E.ConnectionStateChanged) -> None:
-        self._send(connection_state_changed=_fr.ConnectionStateChanged(state=to_rtc(e.state)))
-
-    def _disconnected(self, e: E.Disconnected) -> None:
-        self._send(disconnected=_fr.Disconnected(reason=to_rtc(e.reason)))
 
 
 #: id(sdk Room) -> its bridge, for as long as the bridge lives (the client's handlers hold it)

@@ -1,0 +1,267 @@
+"""One roomsim client event -> the ``RoomEvent`` the Python SDK's Rust core would send.
+
+Shared by :mod:`roomsim.livekit._bridge` (which hands the message to ``Room._on_room_event``
+synchronously, with every FFI handle id 0) and :mod:`roomsim.livekit._ffi` (which queues it as an
+``FfiEvent`` for the SDK's own listen task, with handles it keeps track of).  What differs
+between the two is only how an owned handle and a data buffer are made: the caller passes both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from livekit.rtc._proto import handle_pb2 as _fh
+from livekit.rtc._proto import participant_pb2 as _fp
+from livekit.rtc._proto import room_pb2 as _fr
+from livekit.rtc._proto import track_pb2 as _ft
+
+from roomsim import events as E
+from roomsim.client import Client
+from roomsim.errors import InternalError
+from roomsim.livekit._convert import rtc_track_info, to_rtc
+from roomsim.model import ConnectionQuality, ParticipantSnapshot, PublicationSnapshot
+
+__all__ = ["FED_EVENTS", "ROOMSIM_ONLY_EVENTS", "Encoder", "participant_of"]
+
+#: the roomsim events fed to livekit.rtc (every event livekit.rtc emits)
+FED_EVENTS: Final[tuple[type[E.Event], ...]] = tuple(
+    cls for cls in E.ALL_EVENTS if cls.sdk == "python"
+)
+#: the JS-only roomsim events: livekit.rtc has no such event, so they are not fed
+ROOMSIM_ONLY_EVENTS: Final[tuple[type[E.Event], ...]] = tuple(
+    cls for cls in E.ALL_EVENTS if cls.sdk != "python"
+)
+
+#: what makes an owned handle: (what it is for: "participant", "publication", "track"; the
+#: publisher's identity or ""; the track sid or "") -> the handle
+Owner = Callable[[str, str, str], _fh.FfiOwnedHandle]
+#: what makes the SDK-readable copy of a data packet's bytes
+Bufferer = Callable[[bytes], _fr.OwnedBuffer]
+
+
+def participant_of(client: Client, identity: str) -> ParticipantSnapshot:
+    """The client's view of ``identity`` (its own participant or a remote one)."""
+    if identity == client.identity:
+        return client.local_participant
+    return client.remote_participants[identity]
+
+
+class Encoder:
+    """Turns each event of one client into the fields of a ``RoomEvent`` (without handle).
+
+    ``encode(event)`` returns ``{field: message}``: one oneof field of ``RoomEvent``.  It reads
+    the client's view, so it must run while the view is the one right after the event (in the
+    client's handler, as roomsim calls it).
+    """
+
+    def __init__(self, client: Client, owned: Owner, buffer: Bufferer) -> None:
+        self.client = client
+        self.owned = owned
+        self.buffer = buffer
+        self._encoders: Final[dict[type[E.Event], Callable[[Any], dict[str, Any]]]] = {
+            E.ParticipantConnected: self._participant_connected,
+            E.ParticipantActive: self._participant_active,
+            E.ParticipantDisconnected: self._participant_disconnected,
+            E.TrackPublished: self._track_published,
+            E.TrackUnpublished: self._track_unpublished,
+            E.LocalTrackPublished: self._local_track_published,
+            E.LocalTrackUnpublished: self._local_track_unpublished,
+            E.LocalTrackSubscribed: self._local_track_subscribed,
+            E.TrackSubscribed: self._track_subscribed,
+            E.TrackUnsubscribed: self._track_unsubscribed,
+            E.TrackSubscriptionFailed: self._track_subscription_failed,
+            E.TrackMuted: self._track_muted,
+            E.TrackUnmuted: self._track_unmuted,
+            E.ParticipantMetadataChanged: self._metadata_changed,
+            E.ParticipantNameChanged: self._name_changed,
+            E.ParticipantAttributesChanged: self._attributes_changed,
+            E.ParticipantPermissionsChanged: self._permissions_changed,
+            E.ActiveSpeakersChanged: self._active_speakers_changed,
+            E.ConnectionQualityChanged: self._connection_quality_changed,
+            E.RoomMetadataChanged: self._room_metadata_changed,
+            E.DataReceived: self._data_received,
+            E.ConnectionStateChanged: self._connection_state_changed,
+            E.Disconnected: self._disconnected,
+        }
+        missing = [cls.name for cls in FED_EVENTS if cls not in self._encoders]
+        if missing:
+            raise InternalError(f"roomsim.livekit has no encoder for {missing}; add one")
+
+    def encode(self, event: E.Event) -> dict[str, Any]:
+        return self._encoders[type(event)](event)
+
+    # -- messages the FFI layer builds from state ------------------------------------------
+
+    def owned_participant(self, p: ParticipantSnapshot) -> _fp.OwnedParticipant:
+        return _fp.OwnedParticipant(
+            handle=self.owned("participant", p.identity, ""), info=to_rtc(p)
+        )
+
+    def owned_publication(
+        self, publisher: str, pub: PublicationSnapshot
+    ) -> _ft.OwnedTrackPublication:
+        return _ft.OwnedTrackPublication(
+            handle=self.owned("publication", publisher, pub.sid), info=to_rtc(pub)
+        )
+
+    # -- the events ------------------------------------------------------------------------
+
+    def _participant(self, identity: str) -> ParticipantSnapshot:
+        return participant_of(self.client, identity)
+
+    def _participant_connected(self, e: E.ParticipantConnected) -> dict[str, Any]:
+        info = self.owned_participant(self._participant(e.participant))
+        return {"participant_connected": _fr.ParticipantConnected(info=info)}
+
+    def _participant_active(self, e: E.ParticipantActive) -> dict[str, Any]:
+        return {"participant_active": _fr.ParticipantActive(participant_identity=e.participant)}
+
+    def _participant_disconnected(self, e: E.ParticipantDisconnected) -> dict[str, Any]:
+        return {
+            "participant_disconnected": _fr.ParticipantDisconnected(
+                participant_identity=e.participant, disconnect_reason=to_rtc(e.reason)
+            )
+        }
+
+    def _track_published(self, e: E.TrackPublished) -> dict[str, Any]:
+        pub = self._participant(e.participant).track_publications[e.track_sid]
+        return {
+            "track_published": _fr.TrackPublished(
+                participant_identity=e.participant,
+                publication=self.owned_publication(e.participant, pub),
+            )
+        }
+
+    def _track_unpublished(self, e: E.TrackUnpublished) -> dict[str, Any]:
+        return {
+            "track_unpublished": _fr.TrackUnpublished(
+                participant_identity=e.participant, publication_sid=e.track_sid
+            )
+        }
+
+    def _local_track_published(self, e: E.LocalTrackPublished) -> dict[str, Any]:
+        return {"local_track_published": _fr.LocalTrackPublished(track_sid=e.track_sid)}
+
+    def _local_track_unpublished(self, e: E.LocalTrackUnpublished) -> dict[str, Any]:
+        return {"local_track_unpublished": _fr.LocalTrackUnpublished(publication_sid=e.track_sid)}
+
+    def _local_track_subscribed(self, e: E.LocalTrackSubscribed) -> dict[str, Any]:
+        return {"local_track_subscribed": _fr.LocalTrackSubscribed(track_sid=e.track_sid)}
+
+    def _track_subscribed(self, e: E.TrackSubscribed) -> dict[str, Any]:
+        pub = self._participant(e.participant).track_publications[e.track_sid]
+        track = _ft.OwnedTrack(
+            handle=self.owned("track", e.participant, e.track_sid),
+            info=rtc_track_info(pub, remote=True),
+        )
+        return {
+            "track_subscribed": _fr.TrackSubscribed(participant_identity=e.participant, track=track)
+        }
+
+    def _track_unsubscribed(self, e: E.TrackUnsubscribed) -> dict[str, Any]:
+        return {
+            "track_unsubscribed": _fr.TrackUnsubscribed(
+                participant_identity=e.participant, track_sid=e.track_sid
+            )
+        }
+
+    def _track_subscription_failed(self, e: E.TrackSubscriptionFailed) -> dict[str, Any]:
+        return {
+            "track_subscription_failed": _fr.TrackSubscriptionFailed(
+                participant_identity=e.participant, track_sid=e.track_sid, error=e.error
+            )
+        }
+
+    def _track_muted(self, e: E.TrackMuted) -> dict[str, Any]:
+        return {
+            "track_muted": _fr.TrackMuted(participant_identity=e.participant, track_sid=e.track_sid)
+        }
+
+    def _track_unmuted(self, e: E.TrackUnmuted) -> dict[str, Any]:
+        return {
+            "track_unmuted": _fr.TrackUnmuted(
+                participant_identity=e.participant, track_sid=e.track_sid
+            )
+        }
+
+    def _metadata_changed(self, e: E.ParticipantMetadataChanged) -> dict[str, Any]:
+        return {
+            "participant_metadata_changed": _fr.ParticipantMetadataChanged(
+                participant_identity=e.participant, metadata=e.new_metadata
+            )
+        }
+
+    def _name_changed(self, e: E.ParticipantNameChanged) -> dict[str, Any]:
+        return {
+            "participant_name_changed": _fr.ParticipantNameChanged(
+                participant_identity=e.participant, name=e.new_name
+            )
+        }
+
+    def _attributes_changed(self, e: E.ParticipantAttributesChanged) -> dict[str, Any]:
+        # the FFI event carries the changed keys and the whole current map (spec client §2)
+        current = self._participant(e.participant).attributes
+        return {
+            "participant_attributes_changed": _fr.ParticipantAttributesChanged(
+                participant_identity=e.participant,
+                attributes=[_fr.AttributesEntry(key=k, value=v) for k, v in current.items()],
+                changed_attributes=[
+                    _fr.AttributesEntry(key=k, value=v) for k, v in e.changed_attributes.items()
+                ],
+            )
+        }
+
+    def _permissions_changed(self, e: E.ParticipantPermissionsChanged) -> dict[str, Any]:
+        return {
+            "participant_permission_changed": _fr.ParticipantPermissionChanged(
+                participant_identity=e.participant, permission=to_rtc(e.permissions)
+            )
+        }
+
+    def _active_speakers_changed(self, e: E.ActiveSpeakersChanged) -> dict[str, Any]:
+        return {
+            "active_speakers_changed": _fr.ActiveSpeakersChanged(
+                participant_identities=list(e.speakers)
+            )
+        }
+
+    def _connection_quality_changed(self, e: E.ConnectionQualityChanged) -> dict[str, Any]:
+        if e.quality is ConnectionQuality.UNKNOWN:
+            raise InternalError(
+                f"{e!r}: LiveKit never sends an UNKNOWN quality (spec client §7; the FFI "
+                "enum has no number for it)"
+            )
+        return {
+            "connection_quality_changed": _fr.ConnectionQualityChanged(
+                participant_identity=e.participant, quality=to_rtc(e.quality)
+            )
+        }
+
+    def _room_metadata_changed(self, e: E.RoomMetadataChanged) -> dict[str, Any]:
+        return {"room_metadata_changed": _fr.RoomMetadataChanged(metadata=e.new_metadata)}
+
+    def _data_received(self, e: E.DataReceived) -> dict[str, Any]:
+        user = _fr.UserPacket(data=self.buffer(e.data))
+        if e.topic is not None:
+            user.topic = e.topic
+        return {
+            "data_packet_received": _fr.DataPacketReceived(
+                kind=to_rtc(e.kind), participant_identity=e.participant or "", user=user
+            )
+        }
+
+    def _connection_state_changed(self, e: E.ConnectionStateChanged) -> dict[str, Any]:
+        return {"connection_state_changed": _fr.ConnectionStateChanged(state=to_rtc(e.state))}
+
+    def _disconnected(self, e: E.Disconnected) -> dict[str, Any]:
+        return {"disconnected": _fr.Disconnected(reason=to_rtc(e.reason))}
+
+
+def complete_room_event(room_handle: int, fields: dict[str, Any]) -> _fr.RoomEvent:
+    """The ``RoomEvent`` message; refuses one the FFI layer would not send (proto2 required)."""
+    event = _fr.RoomEvent(room_handle=room_handle, **fields)
+    if not event.IsInitialized():
+        missing = ", ".join(event.FindInitializationErrors())  # type: ignore[attr-defined]
+        raise InternalError(f"the RoomEvent built for the SDK lacks required {missing}")
+    return event

@@ -1,0 +1,99 @@
+"""The example app (``examples/sdk_app/agent.py``, only ``livekit.rtc`` and ``livekit.api``)
+runs unchanged against ``roomsim.livekit.serve()``: no server, no native library."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+pytest.importorskip("livekit.api")
+
+from livekit import rtc
+
+from roomsim import events as E
+from roomsim.livekit import LiveKitServer, serve
+
+APP = Path(__file__).resolve().parents[2] / "examples" / "sdk_app" / "agent.py"
+
+
+def load_app() -> Any:
+    spec = importlib.util.spec_from_file_location("sdk_app_agent", APP)
+    assert spec is not None and spec.loader is not None
+    module = ModuleType(spec.name)
+    spec.loader.exec_module(module)
+    return module
+
+
+app = load_app()
+
+
+def test_the_app_imports_nothing_of_roomsim() -> None:
+    source = APP.read_text(encoding="utf-8")
+    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert imports == [
+        "from __future__ import annotations",
+        "import asyncio",
+        "from collections.abc import Coroutine",
+        "from typing import Any",
+        "from livekit import api, rtc",
+    ]
+
+
+async def user(lk: LiveKitServer, identity: str, name: str = "") -> tuple[rtc.Room, list[str]]:
+    room = rtc.Room()
+    inbox: list[str] = []
+    room.on(
+        "data_received",
+        lambda pkt: inbox.append(pkt.data.decode()) if pkt.topic == app.GREETING_TOPIC else None,
+    )
+    token = app.make_token(lk.api_key, lk.api_secret, identity, "class", name=name)
+    await room.connect(lk.url, token)
+    return room, inbox
+
+
+def test_the_agent_greets_joiners_and_keeps_the_hand_queue() -> None:
+    async def main() -> None:
+        async with serve() as lk:
+            early, early_inbox = await user(lk, "early")
+            await app.raise_hand(early)
+            agent = await app.HandRaiseAgent.start(
+                lk.url, app.make_token(lk.api_key, lk.api_secret, "agent", "class", agent=True)
+            )
+            alice, alice_inbox = await user(lk, "alice", name="Alice")
+            bob, bob_inbox = await user(lk, "bob")
+            await lk.settle()
+            # greetings go to the joiner only; who was there before the agent is not greeted
+            assert alice_inbox == ["welcome, Alice!"]
+            assert bob_inbox == ["welcome, bob!"]
+            assert early_inbox == []
+            assert agent.greeted == ["alice", "bob"]
+
+            await app.raise_hand(bob)
+            await app.raise_hand(alice)
+            await lk.settle()
+            for room in (alice, bob, early):
+                assert app.hands_of(room.remote_participants["agent"]) == ["early", "bob", "alice"]
+
+            await app.lower_hand(bob)
+            await early.disconnect()
+            await lk.settle()
+            assert app.hands_of(alice.remote_participants["agent"]) == ["alice"]
+            # the roomsim side saw the same: the agent's attribute in the room, each step logged
+            server_room = lk.room("class")
+            assert server_room.participants["agent"].attributes["hands"] == "alice"
+            changes = [
+                e.changed_attributes["hands"]
+                for e in server_room.clients["alice"].events
+                if isinstance(e, E.ParticipantAttributesChanged) and e.participant == "agent"
+            ]
+            assert changes == ["early,bob", "early,bob,alice", "early,alice", "alice"]
+            await agent.stop()
+            await lk.settle()
+            assert "agent" not in alice.remote_participants
+
+    asyncio.run(main())
