@@ -46,13 +46,20 @@ from hypothesis.stateful import (
 )
 
 from roomsim import mutations as M
-from roomsim import strategies as _strategies
 from roomsim.client import Client
 from roomsim.config import RoomConfig
 from roomsim.errors import ClientDisconnected, RoomsimError
 from roomsim.model import TrackKind, TrackSource
 from roomsim.room import Room
-from roomsim.strategies import DEFAULT_IDENTITIES, Refusal, invalid_mutations, mutations
+from roomsim.strategies import (
+    DEFAULT_IDENTITIES,
+    Refusal,
+    families,
+    invalid_mutations,
+    mutations,
+)
+from roomsim.strategies._scene import Scene, read_scene
+from roomsim.strategies._valid import possible
 from roomsim.testing import check_invariants
 
 __all__ = ["RoomStateMachine", "rule_name"]
@@ -90,7 +97,7 @@ class RoomStateMachine(RuleBasedStateMachine):
         self.clients: list[Client] = []
         self._known: set[int] = set()
         self._scene_key: tuple[Any, ...] | None = None
-        self._scene: Any = None
+        self._scene: Scene | None = None
 
     # -------------------------------------------------------------------------------------------
     # hooks
@@ -145,21 +152,22 @@ class RoomStateMachine(RuleBasedStateMachine):
                 self.clients.append(client)
                 self.on_connect(client)
 
-    def _scene_now(self) -> Any:
+    def _scene_now(self) -> Scene:
         room = self.room
-        key = (room._end, room.closed, room.now, len(room.participants))
-        if key != self._scene_key:
+        # every change appends to the log (nested mutations included)
+        key = (len(room.log), room.closed, room.now) if room.keep_log else None
+        if key is None or key != self._scene_key or self._scene is None:
             self._scene_key = key
-            self._scene = _strategies._scene(room)
+            self._scene = read_scene(room)
         return self._scene
 
     def _may(self, cls: type[M.Mutation]) -> bool:
         if self.families is not None and cls not in self.families:
             return False
-        return _strategies._possible(self._scene_now(), cls)
+        return possible(self._scene_now(), cls)
 
     def _chosen(self) -> tuple[type[M.Mutation], ...]:
-        chosen = _strategies.families()
+        chosen = families()
         if self.families is not None:
             chosen = tuple(c for c in chosen if c in self.families)
         return chosen
@@ -237,6 +245,6 @@ def _family_rule(cls: type[M.Mutation]) -> Callable[..., None]:
 
 
 # one rule per mutation family: a family added to roomsim.strategies gets its rule here
-for _cls in _strategies.families():
+for _cls in families():
     setattr(RoomStateMachine, rule_name(_cls), _family_rule(_cls))
 del _cls

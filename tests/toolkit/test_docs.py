@@ -15,7 +15,7 @@ DOCS = ["docs/howto/testing.md", "docs/tutorial-testing.md"]
 MODULES = [
     "roomsim/testing/__init__.py",
     "roomsim/testing/_expect.py",
-    "roomsim/strategies.py",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "roomsim" / "strategies").glob("*.py")),
     "roomsim/stateful.py",
 ]
 

@@ -1,0 +1,156 @@
+"""A room's state as the mutation strategies need it, read through the public API only.
+
+:func:`read_scene` reads ``room.participants`` (the server's truth) and, only when a drawer
+asks for them, the clients' views of their subscriptions (``Scene.subscribed``).  The helpers
+below pick among the scene's participants with draws that shrink towards the first one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+import attrs
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument as BadStrategyArgument
+
+from roomsim.config import RoomConfig
+from roomsim.model import (
+    ParticipantKind,
+    ParticipantSnapshot,
+    ParticipantState,
+    Permission,
+    TrackKind,
+    TrackSource,
+)
+from roomsim.room import Room
+from roomsim.snapshot import RoomSnapshot
+
+__all__: list[str] = []
+
+_T = TypeVar("_T")
+
+
+@attrs.frozen
+class Track:
+    sid: str
+    kind: TrackKind
+    source: TrackSource
+    owner: str
+
+
+@attrs.frozen
+class Person:
+    identity: str
+    state: ParticipantState
+    permission: Permission
+    dependent: bool
+    tracks: tuple[Track, ...]
+
+
+@attrs.define(eq=False)
+class Scene:
+    config: RoomConfig
+    closed: bool
+    people: tuple[Person, ...]
+    #: the room the scene was read from, for the subscriptions (read on demand)
+    room: Room | None = None
+    _subscribed: frozenset[tuple[str, str]] | None = None
+
+    def person(self, identity: str) -> Person | None:
+        for p in self.people:
+            if p.identity == identity:
+                return p
+        return None
+
+    @property
+    def tracks(self) -> tuple[Track, ...]:
+        return tuple(t for p in self.people for t in p.tracks)
+
+    @property
+    def subscribed(self) -> frozenset[tuple[str, str]]:
+        """(subscriber identity, track sid) of every actual subscription.
+
+        Read from each live client's ``remote_participants`` (``subscribed`` on a remote
+        publication), which ``check_invariants`` holds equal to the server's rule.  Reading a
+        client brings its view up to date, so this is read only by the drawers that need it.
+        """
+        if self._subscribed is None:
+            clients = self.room.clients.values() if self.room is not None else ()
+            self._subscribed = frozenset(
+                (client.identity, sid)
+                for client in clients
+                for publisher in client.remote_participants.values()
+                for sid, pub in publisher.track_publications.items()
+                if pub.subscribed
+            )
+        return self._subscribed
+
+
+def is_dependent(p: ParticipantSnapshot) -> bool:
+    """Agents and egress neither count toward limits nor keep a room open (server §3, §4)."""
+    # TODO(seam): a public ``ParticipantSnapshot.dependent`` would make this one copy
+    return (
+        p.kind in (ParticipantKind.AGENT, ParticipantKind.EGRESS)
+        or p.permission.agent
+        or p.permission.recorder
+    )
+
+
+def read_scene(source: Room | RoomSnapshot) -> Scene:
+    """Read a room (or a snapshot, through ``Room.from_snapshot``) for drawing."""
+    if isinstance(source, RoomSnapshot):
+        source = Room.from_snapshot(source)
+    elif not isinstance(source, Room):
+        raise BadStrategyArgument(
+            f"mutations are drawn for a Room or a RoomSnapshot, got {source!r} "
+            f"(type {type(source).__name__})"
+        )
+    people = tuple(
+        Person(
+            identity=p.identity,
+            state=p.state,
+            permission=p.permission,
+            dependent=is_dependent(p),
+            tracks=tuple(
+                Track(sid, pub.kind, pub.source, p.identity)
+                for sid, pub in p.track_publications.items()
+            ),
+        )
+        for p in source.participants.values()
+    )
+    return Scene(config=source.config, closed=source.closed, people=people, room=source)
+
+
+def pick(draw: st.DrawFn, options: Sequence[_T]) -> _T:
+    """One of ``options``, shrinking towards the first.
+
+    An index, not ``st.sampled_from(options)``: ``integers`` is cached, a new list is not.
+    """
+    i: int = draw(st.integers(0, len(options) - 1))
+    return options[i]
+
+
+def anyone(draw: st.DrawFn, sc: Scene) -> str:
+    return pick(draw, [p.identity for p in sc.people]) if sc.people else "alice"
+
+
+def counted(sc: Scene, excluding: str) -> int:
+    return sum(1 for p in sc.people if not p.dependent and p.identity != excluding)
+
+
+def granted(sc: Scene) -> list[str]:
+    return [p.identity for p in sc.people if p.permission.can_update_metadata]
+
+
+def is_hidden(sc: Scene, identity: str) -> bool:
+    p = sc.person(identity)
+    return p is not None and p.permission.hidden
+
+
+def someone(sc: Scene) -> bool:
+    return bool(sc.people)
+
+
+def always(sc: Scene) -> bool:
+    return True
