@@ -457,14 +457,18 @@ _REFUSALS: Final[tuple[_Case, ...]] = (
 )
 
 
-@st.composite
-def _refusal(
-    draw: st.DrawFn,
-    room: Room | RoomSnapshot,
-    chosen: tuple[type[M.Mutation], ...],
-    pool: tuple[str, ...],
+def refusal_possible(sc: Scene, chosen: tuple[type[M.Mutation], ...]) -> bool:
+    """Whether :func:`draw_refusal` can draw a refusal for this scene."""
+    if sc.closed:
+        opened = attrs.evolve(sc, closed=False)
+        return any(c is not M.Advance and VALID[c][0](opened) for c in chosen)
+    return any(case[1] in chosen and case[2](sc) for case in _REFUSALS)
+
+
+def draw_refusal(
+    draw: st.DrawFn, sc: Scene, chosen: tuple[type[M.Mutation], ...], pool: tuple[str, ...]
 ) -> Refusal:
-    sc = read_scene(room)
+    """One refusal for the scene (``refusal_possible`` must hold, or the draw is rejected)."""
     if sc.closed:
         # a closed room refuses everything but time (DESIGN §2)
         opened = attrs.evolve(sc, closed=False)
@@ -478,6 +482,16 @@ def _refusal(
         return draw(st.nothing())
     _what, _cls, _when, error, make = pick(draw, cases)
     return Refusal(mutation=make(draw, sc, pool), error=error)
+
+
+@st.composite
+def _refusal(
+    draw: st.DrawFn,
+    room: Room | RoomSnapshot,
+    chosen: tuple[type[M.Mutation], ...],
+    pool: tuple[str, ...],
+) -> Refusal:
+    return draw_refusal(draw, read_scene(room), chosen, pool)
 
 
 def invalid_mutations(

@@ -90,9 +90,12 @@ def _maybe(s: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.none() | s
 
 
-_CONNECT_PERMS: Final = st.one_of(
-    st.just(Permission(can_update_metadata=True)), permissions(hidden=None)
-)
+_GRANT: Final = Permission(can_update_metadata=True)
+_CONNECT_PERMS: Final = st.one_of(st.just(_GRANT), permissions(hidden=None))
+
+
+#: one connect in four draws every field; the others join plainly (shrinks towards plain)
+_RICH: Final = st.integers(0, 3)
 
 
 def _draw_connect(draw: st.DrawFn, sc: Scene, pool: tuple[str, ...]) -> M.Mutation:
@@ -101,12 +104,16 @@ def _draw_connect(draw: st.DrawFn, sc: Scene, pool: tuple[str, ...]) -> M.Mutati
     names = [i for i in pool if not limit or utf8_len(i) <= limit]
     names += [p.identity for p in sc.people if p.identity not in names]
     identity = pick(draw, names) if names else draw(identities(max_bytes=limit))
+    full = bool(cfg.max_participants) and counted(sc, identity) >= cfg.max_participants
+    if draw(_RICH) < 3:
+        # a plain join: few choices to draw and to shrink (the room is full: only an agent)
+        kind = ParticipantKind.AGENT if full else ParticipantKind.STANDARD
+        return M.Connect(identity=identity, kind=kind, permission=_GRANT)
     kind = draw(_KINDS)
     perm = draw(_CONNECT_PERMS)
     dependent = kind in (ParticipantKind.AGENT, ParticipantKind.EGRESS) or (
         perm.agent or perm.recorder
     )
-    full = cfg.max_participants and counted(sc, identity) >= cfg.max_participants
     if full and not dependent:
         kind = ParticipantKind.AGENT  # the room is full: only an agent may still join
     return M.Connect(
