@@ -2,8 +2,7 @@
 the default example budget (100), and each correct app passes.
 
 The search only (no shrinking: ``python -m benchmarks.planted_bugs`` measures the time to the
-shrunk report), derandomized so that CI is reproducible, with the step count of the
-``roomsim-ci`` profile.
+shrunk report), with the ``roomsim-ci`` profile (derandomized, so CI is reproducible).
 """
 
 from __future__ import annotations
@@ -16,13 +15,10 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from benchmarks.planted_bugs import BUGS, HandQueue, HandQueueMachine, hunt
 from roomsim import HandlerError
+from roomsim.stateful import RoomStateMachine
 
 SEARCH = settings(
-    max_examples=100,
-    stateful_step_count=30,
-    derandomize=True,
-    database=None,
-    deadline=None,
+    settings.get_profile("roomsim-ci"),
     phases=[Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
@@ -33,6 +29,13 @@ def test_the_planted_bug_is_found_within_the_default_budget(bug: str) -> None:
     machine, _what = BUGS[bug]
     with pytest.raises((AssertionError, HandlerError)):
         run_state_machine_as_test(machine, settings=SEARCH)
+
+
+def test_the_profiles_are_registered() -> None:
+    assert RoomStateMachine is not None  # importing roomsim.stateful registered them
+    ci = settings.get_profile("roomsim-ci")
+    assert ci.derandomize and ci.database is None and Phase.explain not in ci.phases
+    assert settings.get_profile("roomsim-dev").max_examples == ci.max_examples
 
 
 def test_the_correct_app_passes() -> None:
