@@ -122,7 +122,8 @@ def _refusal_now(draw: st.DrawFn) -> Refusal | None:
 
 @st.composite
 def _participant_now(draw: st.DrawFn) -> str | None:
-    present = list(_RUNNING.get().room.participants)
+    # by identity, not join order: a rejoin does not move anyone (see Scene)
+    present = sorted(_RUNNING.get().room.participants)
     return pick(draw, present) if present else None
 
 
@@ -130,7 +131,8 @@ def participants() -> st.SearchStrategy[str | None]:
     """A rule argument: the identity of a participant of the running machine's room, or
     ``None`` when the room is empty (return early then).
 
-    It shrinks towards the participant who joined first.  Prefer it to a ``precondition``
+    It shrinks towards the first identity in sorted order (``alice`` in the default pool), and
+    a participant who rejoins keeps its place among the others.  Prefer it to a ``precondition``
     plus ``data.draw(st.sampled_from(...))``: a rule that is always valid and draws a fixed
     shape of choices keeps the rest of a history meaningful when the shrinker deletes a step::
 

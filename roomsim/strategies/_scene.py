@@ -117,7 +117,9 @@ def read_scene(source: Room | RoomSnapshot) -> Scene:
                 for sid, pub in p.track_publications.items()
             ),
         )
-        for p in source.participants.values()
+        # by identity, not join order: a participant who rejoins keeps its place, so a pick
+        # means the same participant when the shrinker deletes a rejoin
+        for p in sorted(source.participants.values(), key=lambda p: p.identity)
     )
     return Scene(config=source.config, closed=source.closed, people=people, room=source)
 
