@@ -47,6 +47,7 @@ from contextvars import ContextVar
 from typing import Any, ClassVar, Final
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -120,10 +121,19 @@ def _refusal_now(draw: st.DrawFn) -> Refusal | None:
     return draw_refusal(draw, scene, machine._allowed, machine.identities)
 
 
+def _running() -> RoomStateMachine:
+    try:
+        return _RUNNING.get()
+    except LookupError:
+        raise InvalidArgument(
+            "participants() is drawn as a rule argument of a running RoomStateMachine"
+        ) from None
+
+
 @st.composite
 def _participant_now(draw: st.DrawFn) -> str | None:
     # by identity, not join order: a rejoin does not move anyone (see Scene)
-    present = sorted(_RUNNING.get().room.participants)
+    present = sorted(_running().room.participants)
     return pick(draw, present) if present else None
 
 

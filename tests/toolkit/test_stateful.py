@@ -3,16 +3,18 @@ and that it catches a buggy app (through its invariant, or through a handler's e
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
 from roomsim import Client, HandlerError, RoomConfig
 from roomsim import events as E
 from roomsim import mutations as M
-from roomsim.stateful import RoomStateMachine, rule_name
+from roomsim.stateful import RoomStateMachine, participants, rule_name
 
 STEPS = settings(stateful_step_count=20)
 
@@ -196,3 +198,13 @@ def test_a_handler_that_raises_fails_the_run_naming_client_and_event() -> None:
     assert "ValueError: can't handle room metadata" in msg
     assert "client '" in msg
     assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_participants_is_a_rule_argument_of_a_running_machine() -> None:
+    @given(participants())
+    def outside(who: str | None) -> None:  # pragma: no cover - never called
+        raise AssertionError(who)
+
+    # a fresh context: no machine has run in it
+    with pytest.raises(InvalidArgument, match="rule argument"):
+        contextvars.Context().run(outside)
