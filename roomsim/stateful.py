@@ -98,7 +98,7 @@ def _mutation_now(draw: st.DrawFn) -> M.Mutation | None:
     scene = machine._scene_now()
     order = machine.run_families
     weighted = [c for c in order for _ in range(machine.weights.get(c, 1))]
-    start = order.index(pick(draw, weighted)) if order else 0
+    start = order.index(pick(draw, weighted)) if weighted else 0
     for i in range(len(order)):
         cls = order[(start + i) % len(order)]
         if possible(scene, cls):
@@ -156,7 +156,7 @@ def participants() -> st.SearchStrategy[str | None]:
 
 #: the rules a run's swarm can enable besides the families' mutations
 _EXTRA_RULES: Final = ("refused_mutation", "ended_client_refuses")
-#: every name a run's ``families`` can list, in a fixed order (the list shrinks towards the first)
+#: every name a run's ``families`` can list, in a fixed order
 _SWARM_NAMES: Final = (*(rule_name(c) for c in families()), *_EXTRA_RULES)
 _BY_NAME: Final = {rule_name(c): c for c in families()}
 
