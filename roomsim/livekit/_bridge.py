@@ -1,6 +1,6 @@
 """``rtc_room(client)``: a real ``livekit.rtc.Room`` fed one roomsim client's events.
 
-The Room is wired as ``Room.connect()`` wires it (spec client §14): its ``RoomInfo``, a
+The Room is wired as ``Room.connect()`` wires it (client §14): its ``RoomInfo``, a
 ``LocalParticipant``, the remote participants the client knows with their publications, the
 subscriptions and the connection qualities already known.  Then each later event of the
 client is turned into the ``RoomEvent`` the SDK's FFI layer would send and handed to the SDK's
@@ -60,7 +60,7 @@ class NotBridged(RoomsimError, NotImplementedError):
 
 
 def _owned_handle() -> _fh.FfiOwnedHandle:
-    # id 0 is INVALID_HANDLE: FfiHandle.dispose() is a no-op for it (spec client §14)
+    # id 0 is INVALID_HANDLE: FfiHandle.dispose() is a no-op for it (client §14)
     return _fh.FfiOwnedHandle(id=0)
 
 
@@ -132,7 +132,7 @@ class Bridge:
         # the buffers of data packets being fed (the SDK copies them during the feed)
         self._buffers: list[ctypes.Array[ctypes.c_char]] = []
         self._encoder = Encoder(client, _owned, self._buffer)
-        # register first: the client catches up, and later events reach _feed (DESIGN §1)
+        # register first: the client catches up, and later events reach _feed (design §1)
         self._handlers: list[tuple[str, Callable[[Any], None]]] = []
         for cls in FED_EVENTS:
             self._handlers.append((cls.name, self._feed))
@@ -149,7 +149,7 @@ class Bridge:
             weakref.finalize(self.room, self._own_loop.close)
 
     # ----------------------------------------------------------------------------------------
-    # the state connect() sets up (spec client §13, §14)
+    # the state connect() sets up (client §13, §14)
 
     def _build(self) -> rtc.Room:
         client = self.client

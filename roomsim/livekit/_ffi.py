@@ -1,6 +1,6 @@
 """An in-process stand-in for ``livekit.rtc``'s FFI client, backed by roomsim rooms.
 
-``livekit.rtc`` talks to its Rust core through one door (spec client §14):
+``livekit.rtc`` talks to its Rust core through one door (client §14):
 ``FfiClient.instance.request(FfiRequest) -> FfiResponse``, answered later, for asynchronous
 requests, by an ``FfiEvent`` carrying the same ``async_id`` on ``FfiClient.instance.queue``;
 room events arrive on the same queue as ``FfiEvent(room_event=RoomEvent(room_handle=...))`` and

@@ -200,7 +200,7 @@ class Encoder:
         }
 
     def _attributes_changed(self, e: E.ParticipantAttributesChanged) -> dict[str, Any]:
-        # the FFI event carries the changed keys and the whole current map (spec client §2)
+        # the FFI event carries the changed keys and the whole current map (client §2)
         current = self._participant(e.participant).attributes
         return {
             "participant_attributes_changed": _fr.ParticipantAttributesChanged(
@@ -229,7 +229,7 @@ class Encoder:
     def _connection_quality_changed(self, e: E.ConnectionQualityChanged) -> dict[str, Any]:
         if e.quality is ConnectionQuality.UNKNOWN:
             raise InternalError(
-                f"{e!r}: LiveKit never sends an UNKNOWN quality (spec client §7; the FFI "
+                f"{e!r}: LiveKit never sends an UNKNOWN quality (client §7; the FFI "
                 "enum has no number for it)"
             )
         return {

@@ -106,7 +106,7 @@ class LiveKitServer:
         return room
 
     def room_for_join(self, name: str) -> Room:
-        """LiveKit auto-creates the room a token names (spec server §4)."""
+        """LiveKit auto-creates the room a token names (server §4)."""
         return self.room(name)
 
     @property

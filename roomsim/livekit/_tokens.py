@@ -162,7 +162,7 @@ def verify_token(token: str, *, api_key: str, api_secret: str, now: float) -> Jo
         raise _bad_request("room name cannot be empty")
     kind = _KINDS.get(claims.kind or "", ParticipantKind.STANDARD)
     can_publish = bool(video.can_publish)
-    # LiveKit: canPublishData defaults to canPublish when absent (spec server §3)
+    # LiveKit: canPublishData defaults to canPublish when absent (server §3)
     can_publish_data = (
         bool(video.can_publish_data) if "canPublishData" in raw_video else can_publish
     )

@@ -1,4 +1,4 @@
-"""``serve()``: unchanged ``livekit.rtc`` calls against roomsim rooms (DESIGN §6).
+"""``serve()``: unchanged ``livekit.rtc`` calls against roomsim rooms (design §6).
 
 Each test drives the real SDK (``rtc.Room().connect``, ``local_participant.*``, publications)
 inside ``asyncio.run``; the roomsim side is read through the public API (``lk.room(...)``).

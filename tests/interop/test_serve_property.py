@@ -131,7 +131,7 @@ async def _step(data: st.DataObject, lk: LiveKitServer, sdks: dict[str, rtc.Room
     elif action == 12 and live and data.draw(st.integers(0, 3)) == 0:
         await sdk.disconnect()
     elif action == 13 and room.participants:
-        # the server API replaces the whole permission set (spec client §16.12)
+        # the server API replaces the whole permission set (client §16.12)
         target = data.draw(st.sampled_from(sorted(room.participants)))
         permission = Permission(
             can_subscribe=data.draw(st.booleans()),

@@ -16,7 +16,7 @@ MODULES = [
     "roomsim/testing/__init__.py",
     "roomsim/testing/_expect.py",
     "roomsim/testing/_rooms.py",
-    "roomsim/strategies.py",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "roomsim" / "strategies").glob("*.py")),
     "roomsim/stateful.py",
 ]
 

@@ -3,16 +3,18 @@ and that it catches a buggy app (through its invariant, or through a handler's e
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
 from roomsim import Client, HandlerError, RoomConfig
 from roomsim import events as E
 from roomsim import mutations as M
-from roomsim.stateful import RoomStateMachine, rule_name
+from roomsim.stateful import RoomStateMachine, participants, rule_name
 
 STEPS = settings(stateful_step_count=20)
 
@@ -93,17 +95,56 @@ TestMirrorMachine = MirrorMachine.TestCase
 TestMirrorMachine.settings = STEPS
 
 
-def test_there_is_a_rule_for_every_mutation_family() -> None:
-    names = {r.function.__name__ for r in RoomStateMachine.setup_state().rules}
-    for cls in M.ALL_MUTATIONS:
-        assert rule_name(cls) in names, cls
-    assert {"refused_mutation", "ended_client_refuses"} <= names
+def test_the_rules_are_few_and_the_families_are_the_runs_swarm() -> None:
+    """One rule applies every family (so an app's own rules get a good share of the steps);
+    ``populate`` names the run's families, by their rule names."""
+    state = RoomStateMachine.setup_state()
+    assert {r.function.__name__ for r in state.rules} == {
+        "mutate",
+        "refused_mutation",
+        "ended_client_refuses",
+    }
+    assert [r.function.__name__ for r in state.initializers] == ["populate"]
     assert rule_name(M.SetTrackSubscriptionPermissions) == "set_track_subscription_permissions"
-    invariants = RoomStateMachine.setup_state().invariants
-    assert [i.function.__name__ for i in invariants] == ["roomsim_invariants"]
+    assert [i.function.__name__ for i in state.invariants] == ["roomsim_invariants"]
     # a subclass keeps them all and adds its own
-    assert {r.function.__name__ for r in MirrorMachine.setup_state().rules} == names
+    assert len(MirrorMachine.setup_state().rules) == len(state.rules)
     assert len(MirrorMachine.setup_state().invariants) == 2
+
+
+class SwarmWatch(RoomStateMachine):
+    """Records, per run, the families its swarm enabled and those it applied."""
+
+    families = None
+    runs: ClassVar[list[tuple[set[str], set[str]]]] = []
+    applied: ClassVar[set[type[M.Mutation]]] = set()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used: set[str] = set()
+
+    def apply(self, mutation: M.Mutation) -> Any:
+        self.used.add(rule_name(type(mutation)))
+        SwarmWatch.applied.add(type(mutation))
+        return super().apply(mutation)
+
+    def teardown(self) -> None:
+        SwarmWatch.runs.append(({rule_name(c) for c in self.run_families}, self.used))
+
+
+def test_every_family_is_applied_and_a_run_applies_only_its_swarm() -> None:
+    run_state_machine_as_test(
+        SwarmWatch, settings=settings(max_examples=80, stateful_step_count=20, database=None)
+    )
+    # most families come up in 80 runs (those that need a track or a subscription first may
+    # not: tests/toolkit/test_strategies.py draws every family)
+    assert {M.Connect, M.Disconnect, M.PublishTrack, M.Advance} <= SwarmWatch.applied
+    assert len(SwarmWatch.applied) >= len(M.ALL_MUTATIONS) // 2, SwarmWatch.applied
+    sizes = {len(named) for named, _ in SwarmWatch.runs}
+    assert min(sizes) < 5 < max(sizes), sizes  # runs differ in how many families they use
+    for named, used in SwarmWatch.runs:
+        # a run applies its swarm's families; a join or time passing when none of them can
+        assert used <= named | {"connect", "advance"}, (named, used)
 
 
 def test_families_restrict_the_rules() -> None:
@@ -157,3 +198,13 @@ def test_a_handler_that_raises_fails_the_run_naming_client_and_event() -> None:
     assert "ValueError: can't handle room metadata" in msg
     assert "client '" in msg
     assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_participants_is_a_rule_argument_of_a_running_machine() -> None:
+    @given(participants())
+    def outside(who: str | None) -> None:  # pragma: no cover - never called
+        raise AssertionError(who)
+
+    # a fresh context: no machine has run in it
+    with pytest.raises(InvalidArgument, match="rule argument"):
+        contextvars.Context().run(outside)

@@ -206,3 +206,34 @@ def test_an_unknown_room_type_is_refused() -> None:
 @given(rs.invalid_mutations(Room("r", config=RoomConfig(max_metadata_size=4))))
 def test_refusals_carry_the_error_class(refusal: rs.Refusal) -> None:
     assert issubclass(refusal.error, RoomsimError)
+
+
+def test_the_package_exports_exactly_its_public_names() -> None:
+    """``roomsim/strategies/__init__.py`` checks it at import (as ``hypothesis.strategies``)."""
+    public = {n for n in dir(rs) if not n.startswith("_")}
+    assert set(rs.__all__) == public
+    assert rs.DEFAULT_IDENTITIES[0] == "alice"  # picks shrink towards it
+
+
+def test_the_tools_read_the_core_through_its_public_names_only() -> None:
+    """strategies/ and stateful.py import no private module of the core and read no private
+    attribute of anything but their own objects (issue 14: tools on public seams)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(rs.__file__).resolve().parents[1]
+    files = [*sorted((root / "strategies").glob("*.py")), root / "stateful.py"]
+    own = {"self", "machine", "cls", "sc", "scene", "opened"}
+    for path in files:
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                if parts[0] == "roomsim" and parts[1:2] != ["strategies"]:
+                    assert not any(p.startswith("_") for p in parts), (path.name, node.module)
+                    assert not any(a.name.startswith("_") for a in node.names), path.name
+            if not isinstance(node, ast.Attribute):
+                continue
+            if node.attr.startswith("_") and not node.attr.startswith("__"):
+                base = node.value
+                assert isinstance(base, ast.Name) and base.id in own, (path.name, node.lineno)
