@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+from roomsim._validate import show
+from roomsim.errors import UnknownParticipant
+
 __all__ = ["ReadOnlySeq", "SnapshotMap"]
 
 _R = TypeVar("_R")
@@ -14,14 +17,28 @@ _V = TypeVar("_V")
 class SnapshotMap(Mapping[str, _V], Generic[_R, _V]):
     """A read-only identity -> value mapping over records, each converted on access."""
 
-    __slots__ = ("_convert", "_records")
+    __slots__ = ("_convert", "_records", "_what")
 
-    def __init__(self, records: Mapping[str, _R], convert: Callable[[_R], _V]) -> None:
+    def __init__(
+        self, records: Mapping[str, _R], convert: Callable[[_R], _V], what: str = "here"
+    ) -> None:
         self._records = records
         self._convert = convert
+        self._what = what
 
     def __getitem__(self, identity: str) -> _V:
-        return self._convert(self._records[identity])
+        try:
+            record = self._records[identity]
+        except KeyError:
+            names = list(self._records)
+            present = ", ".join(map(repr, names[:8])) + (
+                f", ... ({len(names)} in all)" if len(names) > 8 else ""
+            )
+            raise UnknownParticipant(
+                f"no participant {show(identity)} {self._what}; present: {present or 'nobody'}"
+                " (identities are case-sensitive)"
+            ) from None
+        return self._convert(record)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._records)

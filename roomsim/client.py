@@ -19,12 +19,14 @@ from roomsim._log import FactLog
 from roomsim._project import View, project
 from roomsim._records import ParticipantRecord, is_subscribed, permission_state
 from roomsim._server import Server
+from roomsim._validate import show
 from roomsim._views import SnapshotMap
 from roomsim.errors import (
     ClientDisconnected,
     HandlerFailure,
     IllegalState,
     InvalidArgument,
+    InvalidType,
     broken,
 )
 from roomsim.events import EVENTS_BY_NAME, Event
@@ -300,13 +302,7 @@ class Client:
                 return h
 
             return register
-        if not callable(handler):
-            raise InvalidArgument(f"on({name!r}, handler) needs a callable, got {handler!r}")
-        if inspect.iscoroutinefunction(handler):
-            raise InvalidArgument(
-                f"on({name!r}, ...) got a coroutine function; handlers are called synchronously "
-                "(as livekit.rtc requires): wrap it, e.g. lambda e: asyncio.create_task(f(e))"
-            )
+        _check_handler(name, handler)
         first = not self._handlers
         self._handlers.setdefault(name, []).append(handler)
         if first and not self._view.ended:
@@ -374,7 +370,7 @@ class Client:
         records = self._facts.records_at(self._cursor, self._server.records)
         me = self._view.me
         visible = {k: r for k, r in records.items() if r.sid != me.sid and not r.permission.hidden}
-        return SnapshotMap(visible, self._remote_snapshot)
+        return SnapshotMap(visible, self._remote_snapshot, f"known to {self.identity!r}")
 
     def _remote_snapshot(self, rec: ParticipantRecord) -> ParticipantSnapshot:
         v = self._view
@@ -621,6 +617,33 @@ class Client:
                 self.identity, data, topic, reliable, destination_identities
             ),
         )
+
+
+def _check_handler(name: str, handler: Any) -> None:
+    if not callable(handler):
+        raise InvalidArgument(f"on({name!r}, handler) needs a callable, got {show(handler)}")
+    if inspect.iscoroutinefunction(handler):
+        raise InvalidArgument(
+            f"on({name!r}, ...) got a coroutine function; handlers are called synchronously "
+            "(as livekit.rtc requires): wrap it, e.g. lambda e: asyncio.create_task(f(e))"
+        )
+
+
+def handler_pairs(on: Any) -> list[tuple[str, Handler]]:
+    """``connect(on=...)``: a mapping of event names (or classes) to a handler or a list of
+    handlers, checked as ``on()`` checks them, as (name, handler) pairs in order."""
+    if not isinstance(on, Mapping):
+        raise InvalidType(
+            f"connect(on=...) must map event names to handlers, got {show(on)} "
+            f"(type {type(on).__name__})"
+        )
+    pairs: list[tuple[str, Handler]] = []
+    for event, handlers in on.items():
+        name = _event_name(event)
+        for h in handlers if isinstance(handlers, list | tuple) else (handlers,):
+            _check_handler(name, h)
+            pairs.append((name, h))
+    return pairs
 
 
 def _event_name(event: Any) -> str:

@@ -69,8 +69,10 @@ class NotFound(RoomsimError, LookupError):
     default_code = "not_found"
 
 
-class UnknownParticipant(NotFound):
-    """No participant with that identity is in the room."""
+class UnknownParticipant(NotFound, KeyError):
+    """No participant with that identity is in the room.  Also a ``KeyError``: the
+    read-only maps (``room.participants``, ``room.clients``, ``remote_participants``) raise
+    it for an identity they do not hold, naming those they do."""
 
 
 class UnknownTrack(NotFound):

@@ -11,10 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, final
-
-import attrs
 
 from roomsim import _fork, _time, mutations
 from roomsim import _validate as checks
@@ -23,7 +20,7 @@ from roomsim._log import FactLog
 from roomsim._records import ParticipantRecord, is_subscribed
 from roomsim._server import Server
 from roomsim._views import ReadOnlySeq, SnapshotMap
-from roomsim.client import Client
+from roomsim.client import Client, handler_pairs
 from roomsim.clock import ManualClock
 from roomsim.config import RoomConfig
 from roomsim.errors import (
@@ -34,6 +31,7 @@ from roomsim.errors import (
     LimitExceeded,
     RoomClosed,
 )
+from roomsim.events import Event
 from roomsim.model import (
     EMPTY_MAP,
     ConnectionQuality,
@@ -44,29 +42,12 @@ from roomsim.model import (
     PublicationSnapshot,
     StreamState,
 )
-from roomsim.snapshot import RoomSnapshot
+from roomsim.snapshot import RoomSnapshot, RoomStatistics
 from roomsim.webhooks import Webhook
 
-__all__ = ["Room", "RoomStatistics"]
+__all__ = ["Room"]
 
 log = logging.getLogger("roomsim")
-
-
-@final
-@attrs.frozen(kw_only=True)
-class RoomStatistics:
-    """Counts that describe a room's size and its fact log (trio's ``statistics()``)."""
-
-    #: facts committed since the room was made (the log's end position)
-    facts_committed: int
-    #: facts still kept (not yet read by every client)
-    facts_kept: int
-    #: current sessions
-    participants: int
-    #: clients ever connected (ended ones included)
-    clients: int
-    #: mutations in ``room.log``
-    mutations_logged: int
 
 
 @final
@@ -81,7 +62,7 @@ class Room:
     ['participant_connected', 'participant_active']
     """
 
-    __slots__ = ("__weakref__", "_depth", "_facts", "_owner", "_server", "_time")
+    __slots__ = ("__weakref__", "_depth", "_facts", "_on", "_owner", "_server", "_time")
 
     def __init__(
         self,
@@ -121,6 +102,8 @@ class Room:
             self._server, self._facts, keep_log=keep_log, room_advance=self.advance
         )
         self._depth = 0
+        #: handlers for the client ``connect(on=...)`` is making, registered at its creation
+        self._on: list[tuple[str, Any]] = []
         #: the thread that uses this room (``take_over`` hands it to another)
         self._owner = threading.current_thread()
         clock._attach(self._time)
@@ -130,6 +113,9 @@ class Room:
     def _open_session(self, rec: ParticipantRecord, keep_events: bool) -> Client:
         client = Client._create(self, self._server, self._facts, rec, keep_events)
         self._facts.add_reader(client)
+        on, self._on = self._on, []
+        for name, handler in on:  # before the join's own facts: they reach these handlers
+            client.on(name, handler)
         return client
 
     # ----------------------------------------------------------------------------------------
@@ -177,7 +163,9 @@ class Room:
     @property
     def participants(self) -> Mapping[str, ParticipantSnapshot]:
         """identity -> snapshot of every current session (the server's truth), in join order."""
-        return SnapshotMap(self._server.records, ParticipantRecord.snapshot)
+        return SnapshotMap(
+            self._server.records, ParticipantRecord.snapshot, f"in room {self.name!r}"
+        )
 
     @property
     def departed(self) -> Sequence[ParticipantSnapshot]:
@@ -187,7 +175,8 @@ class Room:
     @property
     def clients(self) -> Mapping[str, Client]:
         """identity -> the current ``Client`` of each session."""
-        return MappingProxyType(self._server.sessions)  # type: ignore[arg-type]
+        sessions: dict[str, Client] = self._server.sessions  # type: ignore[assignment]
+        return SnapshotMap(sessions, lambda c: c, f"connected to room {self.name!r}")
 
     @property
     def webhooks(self) -> Sequence[Webhook]:
@@ -242,26 +231,35 @@ class Room:
         active: bool = True,
         auto_subscribe: bool | None = None,
         keep_events: bool = True,
+        on: Mapping[str | type[Event], Any] | None = None,
     ) -> Client:
         """A participant joins with these token claims and gets its ``Client``.
 
         A refused join (room full, closed room, bad identity) raises and changes nothing.
         An identity already in the room replaces that session (DUPLICATE_IDENTITY).
+        ``on`` maps event names (or classes) to a handler or a list of handlers, registered
+        before the join's own events, so handlers see them (``track_subscribed`` for tracks
+        already published, the first quality update), as an SDK app registering before
+        ``connect()`` does.
         """
-        client: Client = self.apply(
-            mutations.Connect(
-                identity=identity,
-                name=name,
-                metadata=metadata,
-                attributes=attributes if attributes is not None else EMPTY_MAP,
-                kind=kind,
-                kind_details=kind_details,  # type: ignore[arg-type]
-                permission=permission if permission is not None else Permission(),
-                active=active,
-                auto_subscribe=auto_subscribe,
-                keep_events=keep_events,
+        self._on = handler_pairs(on) if on is not None else []
+        try:
+            client: Client = self.apply(
+                mutations.Connect(
+                    identity=identity,
+                    name=name,
+                    metadata=metadata,
+                    attributes=attributes if attributes is not None else EMPTY_MAP,
+                    kind=kind,
+                    kind_details=kind_details,  # type: ignore[arg-type]
+                    permission=permission if permission is not None else Permission(),
+                    active=active,
+                    auto_subscribe=auto_subscribe,
+                    keep_events=keep_events,
+                )
             )
-        )
+        finally:
+            self._on = []
         return client
 
     def update_participant(

@@ -29,6 +29,7 @@ __all__ = [
     "RoomSnapshot",
     "SessionSnapshot",
     "TimerSnapshot",
+    "RoomStatistics",
 ]
 
 
@@ -146,3 +147,20 @@ class RoomSnapshot:
     quality_due: float | None
     #: the qualities of the last connection-quality update, in join order
     quality_sent: tuple[tuple[str, ConnectionQuality], ...]
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RoomStatistics:
+    """Counts that describe a room's size and its fact log (trio's ``statistics()``)."""
+
+    #: facts committed since the room was made (the log's end position)
+    facts_committed: int
+    #: facts still kept (not yet read by every client)
+    facts_kept: int
+    #: current sessions
+    participants: int
+    #: clients ever connected (ended ones included)
+    clients: int
+    #: mutations in ``room.log``
+    mutations_logged: int
