@@ -31,6 +31,7 @@ from roomsim.errors import PermissionDenied as PermissionDenied
 from roomsim.errors import RoomClosed as RoomClosed
 from roomsim.errors import RoomFull as RoomFull
 from roomsim.errors import RoomsimError as RoomsimError
+from roomsim.errors import SilentlyDropped as SilentlyDropped
 from roomsim.errors import UnknownParticipant as UnknownParticipant
 from roomsim.errors import UnknownTrack as UnknownTrack
 from roomsim.model import ConnectionQuality as ConnectionQuality
@@ -92,6 +93,7 @@ __all__ = [
     "RoomFull",
     "HandlerError",
     "HandlerFailure",
+    "SilentlyDropped",
     "InternalError",
     # namespaces
     "events",

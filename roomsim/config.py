@@ -98,3 +98,5 @@ class RoomConfig:
     quality_interval: float = attrs.field(default=5.0, validator=_interval)
     #: "raise": a verb whose handlers raised raises HandlerError; "log": log, as livekit.rtc does
     handler_errors: str = attrs.field(default="raise", validator=_handler_errors)
+    #: warn ``SilentlyDropped`` for each action LiveKit drops silently (off: fidelity first)
+    strict: bool = attrs.field(default=False, validator=_bool)

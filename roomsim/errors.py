@@ -27,6 +27,7 @@ __all__ = [
     "HandlerError",
     "InternalError",
     "HandlerFailure",
+    "SilentlyDropped",
 ]
 
 
@@ -161,6 +162,13 @@ class InternalError(RoomsimError, AssertionError):
     """An invariant broke: this is a roomsim bug, please report it with the message."""
 
     default_code = "internal"
+
+
+class SilentlyDropped(UserWarning):
+    """An action LiveKit accepts and drops without a word (data without ``can_publish_data``
+    or to identities not in the room, a subscription without ``can_subscribe`` or denied by
+    the publisher, a server mute of an unknown track).  Warned only with
+    ``RoomConfig(strict=True)``; roomsim, like LiveKit, stays silent by default."""
 
 
 def _text(exc: BaseException) -> str:

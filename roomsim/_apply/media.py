@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from roomsim import _facts as facts
 from roomsim import mutations
+from roomsim._apply._dropped import dropped
 from roomsim._server import Server
 from roomsim.errors import (
     InvalidArgument,
@@ -39,7 +40,12 @@ def apply_set_connection_quality(server: Server, m: mutations.SetConnectionQuali
 def apply_send_data(server: Server, m: mutations.SendData) -> None:
     sender = server.lookup(m.sender) if m.sender is not None else None
     if sender is not None and not sender.permission.can_publish_data:
-        return  # dropped silently, as LiveKit does (server §3, effect 3)
+        # dropped silently, as LiveKit does (server §3, effect 3)
+        dropped(server, f"data from {sender.identity!r}, which lacks can_publish_data")
+        return
+    absent = [d for d in m.destination_identities if d not in server.records]
+    if absent:
+        dropped(server, f"data to {absent!r}, who are not in room {server.name!r}")
     dests = frozenset(m.destination_identities) if m.destination_identities else None
     kind = DataPacketKind.RELIABLE if m.reliable else DataPacketKind.LOSSY
     server.append(facts.Data(sender, m.data, m.topic, kind, dests, server.now()))

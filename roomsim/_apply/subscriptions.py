@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from roomsim import _facts as facts
 from roomsim import mutations
+from roomsim._apply._dropped import dropped
 from roomsim._records import (
+    allowed_by,
     is_subscribed,
 )
 from roomsim._server import Server
@@ -45,6 +47,10 @@ def apply_set_subscribed(server: Server, m: mutations.SetSubscribed) -> None:
             f"{list(pub.tracks)}",
             code="NOT_FOUND",
         )
+    if m.subscribed and not rec.permission.can_subscribe:
+        dropped(server, f"{rec.identity!r} wants {m.track_sid!r} but lacks can_subscribe")
+    elif m.subscribed and not allowed_by(pub, rec, m.track_sid):
+        dropped(server, f"{pub.identity!r} does not allow {rec.identity!r} {m.track_sid!r}")
     server.commit_overrides(rec, {m.track_sid: pub.identity}, m.subscribed)
 
 

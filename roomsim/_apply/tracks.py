@@ -6,6 +6,7 @@ Each applier checks its mutation completely, then commits through ``Server`` pri
 from __future__ import annotations
 
 from roomsim import mutations
+from roomsim._apply._dropped import dropped
 from roomsim._records import (
     ParticipantRecord,
     TrackRecord,
@@ -80,6 +81,7 @@ def apply_mute_published_track(
     rec = server.lookup(m.identity)
     t = rec.tracks.get(m.track_sid)
     if t is None:
+        dropped(server, f"a server mute of {m.track_sid!r}, which {rec.identity!r} lacks")
         return None  # LiveKit answers with no track and no error (server §5)
     server.commit_mute(rec, t, m.muted)
     return server.records[rec.identity].tracks[t.sid].snapshot()

@@ -41,6 +41,7 @@ from roomsim.livekit._rtc_events import (
     Encoder,
     complete_room_event,
 )
+from roomsim.livekit._sdk_errors import capturing
 from roomsim.livekit._versions import check_versions
 from roomsim.model import (
     ConnectionQuality,
@@ -233,7 +234,13 @@ class Bridge:
                 self._local_publication(
                     self.client.local_participant.track_publications[event.track_sid]
                 )
-            self.room._on_room_event(complete_room_event(0, self._encoder.encode(event)))
+            with capturing() as sdk_errors:
+                self.room._on_room_event(complete_room_event(0, self._encoder.encode(event)))
+            failed = sdk_errors.take(self.client.identity)
+            if failed is not None and self.client.room.config.handler_errors == "raise":
+                # a livekit.rtc handler raised (the SDK only logged it): the roomsim verb
+                # that caused the event raises HandlerError, as for roomsim's own handlers
+                raise failed.failures[0].exception
         except BaseException as exc:
             exc.add_note(
                 f"roomsim.livekit: while feeding {event!r} of client {self.client.identity!r} "

@@ -33,6 +33,7 @@ from roomsim.clock import ManualClock
 from roomsim.config import RoomConfig
 from roomsim.errors import HandlerError, IllegalState, InvalidArgument, RoomsimError
 from roomsim.livekit._ffi import InProcessFfi
+from roomsim.livekit._sdk_errors import SdkHandlerErrors, capturing
 from roomsim.livekit._tokens import make_token
 from roomsim.livekit._versions import UnsupportedVersion, _release, check_versions
 from roomsim.model import DisconnectReason
@@ -84,6 +85,8 @@ class LiveKitServer:
         self._rooms: dict[str, Room] = {}
         #: HandlerError raised by roomsim handlers during SDK verbs; settle() raises the first
         self.handler_errors: list[HandlerError] = []
+        #: exceptions livekit.rtc handlers raised (the SDK logs them); settle() raises them
+        self.sdk_errors = SdkHandlerErrors()
         self.sessions_by_client: dict[int, Any] = {}
         self.ffi = InProcessFfi(self)
 
@@ -166,7 +169,8 @@ class LiveKitServer:
         Returns when no ready callback is left but this one: every SDK Room's listen task has
         applied what was queued, the handlers ran, and the work they scheduled (tasks, further
         SDK calls and their events) has run too.  Timers (``asyncio.sleep``, timeouts) are not
-        waited for.  Raises the first ``HandlerError`` a roomsim handler raised meanwhile.
+        waited for.  Raises the first ``HandlerError`` a roomsim handler raised meanwhile, then
+        a ``HandlerError`` for what ``livekit.rtc`` handlers raised (the SDK only logs those).
         """
         loop = asyncio.get_running_loop()
         ready = getattr(loop, "_ready", None)
@@ -190,6 +194,9 @@ class LiveKitServer:
             first = self.handler_errors.pop(0)
             self.handler_errors.clear()
             raise first
+        failed = self.sdk_errors.take("livekit.rtc")
+        if failed is not None and self._room_config.handler_errors == "raise":
+            raise failed
 
 
 def _check_api_version() -> None:
@@ -256,7 +263,8 @@ async def serve(
     )
     FfiClient._instance = server.ffi  # type: ignore[assignment]
     try:
-        yield server
+        with capturing() as server.sdk_errors:
+            yield server
     finally:
         try:
             await _shutdown(server)

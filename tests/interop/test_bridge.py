@@ -373,3 +373,23 @@ def test_connection_state_enum_maps() -> None:
     assert to_rtc(ConnectionState.CONNECTED) == rtc.ConnectionState.CONN_CONNECTED
     assert to_rtc(DataPacketKind.RELIABLE) == rtc.DataPacketKind.KIND_RELIABLE
     assert to_rtc(DisconnectReason.DUPLICATE_IDENTITY) == rtc.DisconnectReason.DUPLICATE_IDENTITY
+
+
+def test_an_exception_in_a_livekit_rtc_handler_fails_the_roomsim_verb(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The SDK logs its handlers' exceptions and goes on; with handler_errors="raise" the
+    roomsim verb that caused the event raises HandlerError (the SDK room stays usable)."""
+    from roomsim import HandlerError
+
+    room = Room("r")
+    bob = room.connect("bob")
+    sdk = rtc_room(bob)
+
+    def broken(participant: object) -> None:
+        raise ValueError("the app's bug")
+
+    sdk.on("participant_connected", broken)
+    with pytest.raises(HandlerError, match="the app's bug"):
+        room.connect("alice")
+    assert "alice" in sdk.remote_participants

@@ -653,6 +653,8 @@ def test_handler_errors_in_roomsim_handlers_surface_in_settle() -> None:
 def test_sdk_handler_exceptions_are_logged_as_livekit_rtc_does(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """With handler_errors="log" the facade only logs, as livekit.rtc does."""
+
     async def body(lk: LiveKitServer) -> None:
         sdk = await join(lk, "a")
 
@@ -665,7 +667,7 @@ def test_sdk_handler_exceptions_are_logged_as_livekit_rtc_does(
         assert "b" in sdk.remote_participants
 
     with caplog.at_level(logging.ERROR):
-        run(body)
+        run(body, room_config=RoomConfig(handler_errors="log"))
     logged = [r.exc_info[1] for r in caplog.records if r.exc_info and r.exc_info[1]]
     assert [str(e) for e in logged if isinstance(e, ValueError)] == ["handler bug"]
 
@@ -750,3 +752,24 @@ def test_a_roomsim_handler_raising_at_a_join_still_connects_and_settle_reports_i
             await lk.settle()
 
     run(body)
+
+
+def test_an_exception_in_a_livekit_rtc_handler_is_raised_by_settle(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from roomsim import HandlerError
+
+    async def body(lk: LiveKitServer) -> None:
+        agent = await join(lk, "agent")
+
+        def broken(participant: rtc.RemoteParticipant) -> None:
+            raise ValueError("the app's bug")
+
+        agent.on("participant_connected", broken)
+        await join(lk, "user")
+        with pytest.raises(HandlerError, match="the app's bug"):
+            await lk.settle()
+        await lk.settle()  # reported once
+
+    run(body)
+    assert any("failed to emit event" in r.getMessage() for r in caplog.records)

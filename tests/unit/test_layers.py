@@ -23,6 +23,7 @@ REPO = ROOT.parent
 #: the core: state, facts, appliers, time, values; below the facade
 CORE = {
     "roomsim._apply",
+    "roomsim._apply._dropped",
     "roomsim._apply.media",
     "roomsim._apply.participants",
     "roomsim._apply.subscriptions",
