@@ -102,6 +102,8 @@ def check_identity(v: Any, what: str = "identity") -> str:
 def _copy_map(v: Any, what: str, expected: str) -> dict[Any, Any]:
     """One read of a caller's mapping into a plain dict (checked and kept from then on);
     ``expected`` completes "<what> ..." when it is not a mapping."""
+    if type(v) is dict:
+        return v.copy()
     if not isinstance(v, Mapping):
         raise InvalidType(f"{what} {expected}, got {show(v)} (type {typename(v)})")
     try:
@@ -118,6 +120,8 @@ def check_attributes(v: Any, what: str) -> Mapping[str, str]:
     """A map of str to str: a frozen copy, each key and value checked."""
     copy = _copy_map(v, what, "must be a mapping of str to str")
     for k, val in copy.items():
+        if type(k) is str and type(val) is str and k.isascii() and val.isascii():
+            continue  # the common case, checked at once
         if type(k) is not str:
             raise InvalidType(f"{what} has a key {show(k)} of type {typename(k)}; keys must be str")
         if type(val) is not str:

@@ -90,32 +90,51 @@ class Mutation:
         """This mutation with every field's shape checked, maps and sequences as frozen
         copies (itself when nothing needed copying); raises ``InvalidType`` or
         ``InvalidArgument`` naming the field."""
-        changes: dict[str, Any] = {}
-        for name, check in _shapes(type(self)):
+        changed: dict[str, Any] | None = None
+        for name, label, check in _shapes(type(self)):
             value = getattr(self, name)
-            label = (
-                "identity"
-                if name == "identity" and self.verb != "connect"
-                else (f"{self.verb}({name}=...)")
-            )
             kept = check(value, label)
             if kept is not value:
-                changes[name] = kept
-        if not changes:
+                if changed is None:
+                    changed = {}
+                changed[name] = kept
+        if changed is None:
             return self
-        values = {a.name: getattr(self, a.name) for a in attrs.fields(type(self))}
-        values.update(changes)
-        return type(self)(**values)
+        out = _new(type(self))
+        for name in _fields(type(self)):  # a fresh copy nobody else holds
+            _set(out, name, changed.get(name, getattr(self, name)))
+        return out
 
 
-_SHAPES: dict[type[Mutation], tuple[tuple[str, Any], ...]] = {}
+_new = object.__new__
+_set = object.__setattr__
+_FIELDS: dict[type[Mutation], tuple[str, ...]] = {}
 
 
-def _shapes(cls: type[Mutation]) -> tuple[tuple[str, Any], ...]:
+def _fields(cls: type[Mutation]) -> tuple[str, ...]:
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = tuple(a.name for a in attrs.fields(cls))
+    return found
+
+
+_SHAPES: dict[type[Mutation], tuple[tuple[str, str, Any], ...]] = {}
+
+
+def _shapes(cls: type[Mutation]) -> tuple[tuple[str, str, Any], ...]:
+    """(field, label for messages, check) of each checked field, built once per class."""
     found = _SHAPES.get(cls)
     if found is None:
         found = tuple(
-            (a.name, a.metadata["shape"]) for a in attrs.fields(cls) if "shape" in a.metadata
+            (
+                a.name,
+                "identity"
+                if a.name == "identity" and cls.verb != "connect"
+                else f"{cls.verb}({a.name}=...)",
+                a.metadata["shape"],
+            )
+            for a in attrs.fields(cls)
+            if "shape" in a.metadata
         )
         _SHAPES[cls] = found
     return found
