@@ -18,7 +18,7 @@ import attrs
 from roomsim.events import Event
 from roomsim.model import Permission
 
-__all__ = ["DIGITS", "clock_time", "format_event", "format_fields", "format_value"]
+__all__ = ["printable", "DIGITS", "clock_time", "format_event", "format_fields", "format_value"]
 
 #: the decimals a printed time keeps: nanoseconds
 DIGITS: Final = 9
@@ -49,6 +49,13 @@ def format_fields(e: Event) -> str:
     return " ".join(f"{f.name}={format_value(getattr(e, f.name))}" for f in attrs.fields(type(e)))
 
 
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (newlines, escape sequences)
+    shown escaped, so text from a file can't fake or hide output lines."""
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 def format_event(time: float, recipient: str, e: Event) -> str:
     """One event as one aligned line: time, recipient, event name, fields."""
-    return f"{clock_time(time):8.3f}  {recipient:<8} {e.name:<40} {format_fields(e)}".rstrip()
+    who = printable(recipient)
+    return f"{clock_time(time):8.3f}  {who:<8} {e.name:<40} {format_fields(e)}".rstrip()

@@ -243,16 +243,20 @@ def _run(
     timeline: str | None = None,
     several: bool = False,
 ) -> int:
-    from roomsim._format import clock_time, format_event
+    from roomsim._format import clock_time, format_event, printable
     from roomsim.errors import InvalidArgument
-    from roomsim.scenario import event_to_json, play
+    from roomsim.scenario import event_to_json, load, play
 
     def fail(message: str) -> int:
         print(f"roomsim run: {message}", file=sys.stderr)
         return USAGE
 
     try:
-        pb = play(path)
+        sc = load(path)
+        # with --client, read only the clients printed and compared: the replay then costs
+        # what the file and the printed events cost, however many others join
+        watch = [*clients, *sc.events_of] if clients else None
+        pb = play(sc, watch=watch)
     except InvalidArgument as e:
         return fail(f"{path}: {e}")
     except OSError as e:
@@ -284,7 +288,7 @@ def _run(
         obj = {"file": path, "result": result, "diff": list(diff)}
         print(json.dumps(obj, ensure_ascii=False), file=out)
     elif checked:
-        who = ", ".join(checked)
+        who = ", ".join(printable(c) for c in checked)
         n = len(pb.scenario.expected)
         if diff:
             print(

@@ -48,6 +48,18 @@ class _Bad(Exception):
 # values <-> JSON, driven by attrs fields and type annotations
 
 
+def _utf8(v: str, where: str) -> str:
+    """A JSON string that is valid UTF-8 (JSON's \\ud800 escapes can make lone surrogates)."""
+    if not v.isascii():
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise _Bad(
+                where, f"holds a lone surrogate at index {e.start}; use UTF-8 text"
+            ) from None
+    return v
+
+
 def _show(v: Any) -> str:
     kind = {
         type(None): "null",
@@ -247,15 +259,19 @@ def _decode_type(v: Any, tp: type, where: str) -> Any:
             return v
     elif tp is float:
         if type(v) in (int, float):
-            if not math.isfinite(v):
-                raise _Bad(where, f"must be a finite number, got {v!r}")
-            return float(v)
+            try:
+                f = float(v)
+            except OverflowError:
+                raise _Bad(where, f"is too large a number, got {_show(v)}") from None
+            if not math.isfinite(f):
+                raise _Bad(where, f"must be a finite number, got {_show(v)}")
+            return f
     elif tp is str:
         if type(v) is str:
-            return v
+            return _utf8(v, where)
     elif tp is bytes:
         if type(v) is str:
-            return v.encode("utf-8")
+            return _utf8(v, where).encode("utf-8")
         if isinstance(v, dict) and list(v) == ["b64"] and type(v["b64"]) is str:
             try:
                 return base64.b64decode(v["b64"], validate=True)

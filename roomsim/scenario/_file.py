@@ -230,6 +230,17 @@ def load(source: PathOrFile) -> Scenario:
         return _parse(f)
 
 
+#: digits of the longest integer a scenario line may hold (far beyond any int64 or uint64)
+_MAX_DIGITS = 40
+
+
+def _int(text: str) -> int:
+    """Integers in JSON, refused past ``_MAX_DIGITS`` digits (Python's own limit is 4300)."""
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        raise _Bad("", f"holds a {len(text)}-digit number; numbers in scenarios are far shorter")
+    return int(text)
+
+
 def _parse(lines: Iterable[str | bytes]) -> Scenario:
     sc: Scenario | None = None
     mutations: list[M.Mutation] = []
@@ -249,10 +260,15 @@ def _parse(lines: Iterable[str | bytes]) -> Scenario:
                 continue
             try:
                 obj = json.loads(
-                    text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant
+                    text,
+                    object_pairs_hook=_no_duplicates,
+                    parse_constant=_no_constant,
+                    parse_int=_int,
                 )
             except json.JSONDecodeError as e:
                 raise _Bad("", f"is not valid JSON: {e.msg} (column {e.colno})") from None
+            except RecursionError:
+                raise _Bad("", "nests JSON too deeply for a scenario line") from None
             if not isinstance(obj, dict):
                 raise _Bad("", f"must be a JSON object, got {_show(obj)}")
             if sc is None:
@@ -276,6 +292,15 @@ def _parse(lines: Iterable[str | bytes]) -> Scenario:
                 )
         except _Bad as e:
             raise InvalidArgument(f"line {n}: {e}") from None
+        except (OverflowError, RecursionError, ValueError) as e:
+            # a number or a structure the values can't hold (InvalidArgument is a ValueError
+            # too, and already names its line)
+            if isinstance(e, InvalidArgument):
+                raise
+            raise InvalidArgument(
+                f"line {n}: holds a value roomsim can't represent ({type(e).__name__}: "
+                f"{_show(str(e))})"
+            ) from None
     if sc is None:
         raise InvalidArgument(
             f"line {n + 1}: the file ends before its header; a scenario starts with a header "

@@ -223,3 +223,73 @@ def test_lookups_name_who_is_there_and_are_key_errors() -> None:
             lookup()
         assert isinstance(info.value, KeyError)
         assert "present:" in str(info.value)
+
+
+HEADER = '{"roomsim": 1, "room": "r", "config": {}}\n'
+
+
+@pytest.mark.parametrize(
+    ("label", "text", "says"),
+    [
+        (
+            "400-digit number",
+            HEADER + '{"mutation": "Advance", "dt": 1' + "0" * 400 + "}\n",
+            "line 2",
+        ),
+        ("5000-digit header value", '{"roomsim": 1' + "0" * 5000 + ', "room": "r"}\n', "line 1"),
+        ("huge float", HEADER + '{"mutation": "Advance", "dt": 1e400}\n', "line 2"),
+        (
+            "deep JSON",
+            HEADER
+            + '{"mutation": "Disconnect", "identity": '
+            + "[" * 100_000
+            + "]" * 100_000
+            + "}\n",
+            "line 2",
+        ),
+        (
+            "lone surrogate in events_of",
+            '{"roomsim": 1, "room": "r", "config": {}, "events_of": ["\\ud800"]}\n',
+            "line 1",
+        ),
+    ],
+)
+def test_scenario_files_refuse_what_they_cannot_represent(label: str, text: str, says: str) -> None:
+    with pytest.raises(InvalidArgument, match=says):
+        scenario.load(io.StringIO(text))
+
+
+def test_roomsim_run_exits_2_naming_the_line(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from roomsim.cli import main
+
+    path = tmp_path / "deep.jsonl"
+    path.write_text(HEADER + '{"mutation": "Advance", "dt": 1' + "0" * 400 + "}\n")
+    assert main(["run", str(path)]) == 2
+    assert "line 2" in capsys.readouterr().err
+
+
+def test_check_reads_only_the_clients_it_compares() -> None:
+    """2,000 joins: checking a file costs what the file costs (it used to read every client
+    after every line, quadratic in the joins)."""
+    lines = [HEADER] + [f'{{"mutation": "Connect", "identity": "p{i}"}}\n' for i in range(2000)]
+    pb = scenario.check(io.StringIO("".join(lines)))
+    assert pb.deliveries == ()  # nobody is watched: nothing read
+
+
+def test_identities_print_escaped(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from roomsim.cli import main
+
+    sneaky = "x\nOK: the replayed events of everyone match\x1b[2K"
+    room = Room("r")
+    room.connect(sneaky)
+    room.connect("bob")
+    path = tmp_path / "s.jsonl"
+    scenario.dump(room, str(path), events_of=(sneaky,))
+    assert main(["run", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert not any(
+        line.startswith("OK: the replayed events of everyone") for line in out.splitlines()
+    )
