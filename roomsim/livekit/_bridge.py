@@ -21,7 +21,7 @@ import contextlib
 import ctypes
 import types
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -104,7 +104,13 @@ class Bridge:
     roomsim verb raises ``HandlerError``); ``detach()`` stops the feed.
     """
 
-    def __init__(self, client: Client, *, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+        on: Mapping[str, Any] | None = None,
+    ) -> None:
         if not isinstance(client, Client):
             raise InvalidType(
                 f"rtc_room() takes a roomsim Client (from room.connect), got {client!r} "
@@ -138,9 +144,22 @@ class Bridge:
         for cls in FED_EVENTS:
             self._handlers.append((cls.name, self._feed))
             client.on(cls.name, self._feed)
+        # with on=: the SDK handlers are attached first, and the subscriptions the client got at
+        # its join reach them as track_subscribed, as they do after a real connect() (client §13)
+        replay = on is not None
         try:
             with _loop_bound(loop):
-                self.room = self._build()
+                self.room = self._build(subscribed=not replay)
+                if on is not None:
+                    for name, handlers in on.items():
+                        for h in handlers if isinstance(handlers, list | tuple) else (handlers,):
+                            self.room.on(name, h)  # type: ignore[arg-type]
+                    for p in client.remote_participants.values():
+                        for pub in p.track_publications.values():
+                            if pub.subscribed:
+                                self._feed(
+                                    E.TrackSubscribed(participant=p.identity, track_sid=pub.sid)
+                                )
         except BaseException:
             self.detach()
             if self._own_loop is not None:
@@ -152,7 +171,7 @@ class Bridge:
     # ----------------------------------------------------------------------------------------
     # the state connect() sets up (client §13, §14)
 
-    def _build(self) -> rtc.Room:
+    def _build(self, *, subscribed: bool = True) -> rtc.Room:
         client = self.client
         self.room = room = rtc.Room(loop=self.loop)
         info = RoomInfo.of(client.room)
@@ -182,7 +201,7 @@ class Bridge:
                     _ft.OwnedTrackPublication(handle=_owned_handle(), info=to_rtc(pub))
                 )
                 rp._track_publications[rpub.sid] = rpub
-                if pub.subscribed:
+                if pub.subscribed and subscribed:
                     rtrack = self._remote_track(pub)
                     rtrack._set_room(room)
                     rpub._track = rtrack
@@ -266,7 +285,12 @@ class Bridge:
 _BRIDGES: weakref.WeakValueDictionary[int, Bridge] = weakref.WeakValueDictionary()
 
 
-def rtc_room(client: Client, *, loop: asyncio.AbstractEventLoop | None = None) -> rtc.Room:
+def rtc_room(
+    client: Client,
+    *,
+    loop: asyncio.AbstractEventLoop | None = None,
+    on: Mapping[str, Any] | None = None,
+) -> rtc.Room:
     """A real ``livekit.rtc.Room`` that mirrors ``client``, fed each of its later events.
 
     The Room starts as ``connect()`` leaves one (the participants the client knows, their
@@ -275,10 +299,13 @@ def rtc_room(client: Client, *, loop: asyncio.AbstractEventLoop | None = None) -
     ``RoomEvent`` the SDK's FFI layer would send, so ``sdk_room.on(...)`` handlers fire with the
     SDK's own objects.  The JS-only events (``ROOMSIM_ONLY_EVENTS``) are not fed.
 
-    ``loop`` is the Room's event loop: by default the running one, else a private loop that is
-    closed with the Room.  Raises :class:`UnsupportedVersion` for an untested ``livekit``.
+    ``on`` maps SDK event names to a handler (or a list) attached before the client's join-time
+    subscriptions are fed as ``track_subscribed``, as an app's handlers see them after a real
+    ``connect()``.  ``loop`` is the Room's event loop: by default the running one, else a
+    private loop that is closed with the Room.  Raises :class:`UnsupportedVersion` for an
+    untested ``livekit``.
     """
-    bridge = Bridge(client, loop=loop)
+    bridge = Bridge(client, loop=loop, on=on)
     _BRIDGES[id(bridge.room)] = bridge
     return bridge.room
 

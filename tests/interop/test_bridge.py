@@ -393,3 +393,20 @@ def test_an_exception_in_a_livekit_rtc_handler_fails_the_roomsim_verb(
     with pytest.raises(HandlerError, match="the app's bug"):
         room.connect("alice")
     assert "alice" in sdk.remote_participants
+
+
+def test_handlers_given_to_rtc_room_see_the_join_time_subscriptions() -> None:
+    room = Room("r")
+    alice = room.connect("alice")
+    mic = alice.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)
+    bob = room.connect("bob")
+    seen: list[tuple[str, str]] = []
+
+    def subscribed(track: Any, publication: Any, participant: Any) -> None:
+        seen.append((participant.identity, publication.sid))
+
+    sdk = rtc_room(bob, on={"track_subscribed": subscribed})
+    assert seen == [("alice", mic)]
+    assert sdk.remote_participants["alice"].track_publications[mic].subscribed
+    plain = rtc_room(room.connect("carol"))  # without on=: the state only, no events
+    assert plain.remote_participants["alice"].track_publications[mic].subscribed
