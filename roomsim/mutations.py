@@ -87,35 +87,19 @@ class Mutation:
     verb: ClassVar[str]
 
     def checked(self) -> Self:
-        """This mutation with every field's shape checked, maps and sequences as frozen
-        copies (itself when nothing needed copying); raises ``InvalidType`` or
-        ``InvalidArgument`` naming the field."""
-        changed: dict[str, Any] | None = None
+        """This mutation, every field's shape checked and its maps and sequences replaced by
+        equal frozen copies; raises ``InvalidType`` or ``InvalidArgument`` naming the field."""
         for name, label, check in _shapes(type(self)):
             value = getattr(self, name)
             kept = check(value, label)
             if kept is not value:
-                if changed is None:
-                    changed = {}
-                changed[name] = kept
-        if changed is None:
-            return self
-        out = _new(type(self))
-        for name in _fields(type(self)):  # a fresh copy nobody else holds
-            _set(out, name, changed.get(name, getattr(self, name)))
-        return out
+                # an equal, frozen copy in place of the caller's map or list: the value stays
+                # equal, and what the room checks, commits and logs is this copy
+                _set(self, name, kept)
+        return self
 
 
-_new = object.__new__
 _set = object.__setattr__
-_FIELDS: dict[type[Mutation], tuple[str, ...]] = {}
-
-
-def _fields(cls: type[Mutation]) -> tuple[str, ...]:
-    found = _FIELDS.get(cls)
-    if found is None:
-        found = _FIELDS[cls] = tuple(a.name for a in attrs.fields(cls))
-    return found
 
 
 _SHAPES: dict[type[Mutation], tuple[tuple[str, str, Any], ...]] = {}
