@@ -104,6 +104,10 @@ def _copy_map(v: Any, what: str, expected: str) -> dict[Any, Any]:
     ``expected`` completes "<what> ..." when it is not a mapping."""
     if type(v) is dict:
         return v.copy()
+    if type(v) is MappingProxyType:
+        copy = v.copy()  # a copy of the proxy's target: a plain dict when it wraps one
+        if type(copy) is dict:
+            return copy
     if not isinstance(v, Mapping):
         raise InvalidType(f"{what} {expected}, got {show(v)} (type {typename(v)})")
     try:
