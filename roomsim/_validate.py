@@ -52,6 +52,11 @@ def show(v: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def describe(v: Any) -> str:
+    """A value and its type, for a message: ``'x' (type str)``."""
+    return f"{show(v)} (type {typename(v)})"
+
+
 def wrong_type(what: str, expected: str, v: Any) -> InvalidType:
     """The one message for a value of the wrong type."""
     return InvalidType(f"{what} must be {expected}, got {show(v)} (type {typename(v)})")

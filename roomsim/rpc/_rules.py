@@ -8,6 +8,8 @@ from typing import Any, final
 
 import attrs
 
+from roomsim._validate import check_str as _check_text
+from roomsim._validate import describe as _describe
 from roomsim.errors import IllegalState, InvalidArgument, InvalidType
 from roomsim.rpc._values import (
     CLIENT_PROTOCOL_DATA_STREAM_RPC,
@@ -22,8 +24,6 @@ from roomsim.rpc._values import (
     RpcErrorCode,
     RpcInvocation,
     _check_sdk,
-    _check_text,
-    _describe,
     payload_size,
     truncate_utf8,
 )

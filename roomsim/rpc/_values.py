@@ -10,6 +10,8 @@ from typing import Any, ClassVar, Final, Literal, final
 
 import attrs
 
+from roomsim._validate import check_str as _check_text
+from roomsim._validate import describe as _describe
 from roomsim.errors import InvalidArgument, InvalidType
 
 #: The RPC v1 payload limit, in UTF-8 bytes, inclusive (rpc-and-streams §5).
@@ -86,24 +88,6 @@ _MESSAGES: Final[Mapping[RpcErrorCode, str]] = MappingProxyType(
 )
 
 _UINT32_MAX: Final = 2**32 - 1
-
-
-def _describe(value: Any) -> str:
-    return f"{value!r} (type {type(value).__name__})"
-
-
-def _check_text(value: Any, what: str) -> str:
-    if type(value) is not str:
-        raise InvalidType(f"{what} must be a str, got {_describe(value)}")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as e:
-            raise InvalidArgument(
-                f"{what} is not valid UTF-8 (a lone surrogate {value[e.start]!r} at index "
-                f"{e.start}); LiveKit strings are UTF-8: pass text without unpaired surrogates"
-            ) from None
-    return value
 
 
 def payload_size(payload: str) -> int:

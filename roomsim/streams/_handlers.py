@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
+from roomsim._validate import check_str as _text
+from roomsim._validate import describe as _describe
 from roomsim.errors import InvalidArgument, InvalidType, LimitExceeded
 from roomsim.streams._values import (
     STREAM_CHUNK_SIZE,
     OperationType,
     StreamHeader,
     StreamKind,
-    _describe,
-    _text,
 )
 
 # ---------------------------------------------------------------------------------------------

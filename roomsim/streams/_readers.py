@@ -7,6 +7,8 @@ from typing import Final, final
 
 import attrs
 
+from roomsim._validate import check_str as _text
+from roomsim._validate import describe as _describe
 from roomsim.errors import IllegalState, InvalidArgument, InvalidType
 from roomsim.streams._values import (
     ByteStreamInfo,
@@ -17,9 +19,7 @@ from roomsim.streams._values import (
     StreamKind,
     StreamTrailer,
     TextStreamInfo,
-    _describe,
     _size,
-    _text,
 )
 
 # ---------------------------------------------------------------------------------------------

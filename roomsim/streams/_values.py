@@ -10,6 +10,8 @@ from typing import Any, Final, TypeAlias, final
 
 import attrs
 
+from roomsim._validate import check_str as _text
+from roomsim._validate import describe as _describe
 from roomsim.errors import InvalidArgument, InvalidType
 
 #: The most content bytes in one chunk, in both SDKs (rpc-and-streams §7).
@@ -67,24 +69,6 @@ class StreamError(ConnectionError):
 
 # ---------------------------------------------------------------------------------------------
 # checks
-
-
-def _describe(value: Any) -> str:
-    return f"{value!r} (type {type(value).__name__})"
-
-
-def _text(value: Any, what: str) -> str:
-    if type(value) is not str:
-        raise InvalidType(f"{what} must be a str, got {_describe(value)}")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as e:
-            raise InvalidArgument(
-                f"{what} is not valid UTF-8 (a lone surrogate {value[e.start]!r} at index "
-                f"{e.start}); LiveKit strings are UTF-8: pass text without unpaired surrogates"
-            ) from None
-    return value
 
 
 def _data(value: Any, what: str) -> bytes:

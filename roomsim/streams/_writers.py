@@ -9,6 +9,8 @@ from typing import Any, TypeAlias, final
 
 import attrs
 
+from roomsim._validate import check_str as _text
+from roomsim._validate import describe as _describe
 from roomsim.errors import IllegalState, InvalidArgument, InvalidType
 from roomsim.streams._values import (
     Buffer,
@@ -20,9 +22,7 @@ from roomsim.streams._values import (
     TextStreamInfo,
     _chunks_from,
     _data,
-    _describe,
     _size,
-    _text,
     split_bytes,
     split_text,
 )
