@@ -6,9 +6,11 @@ Records become public values (``SessionSnapshot``) and back; nothing private cro
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import MappingProxyType
+from typing import Any
 
+from roomsim._log import FactLog
 from roomsim._records import SPEAKING_THRESHOLD, ParticipantRecord, TrackRecord
 from roomsim._server import Server, TimerKind
 from roomsim._time import Timekeeper
@@ -102,6 +104,23 @@ def take(server: Server, tk: Timekeeper, clients: Sequence[ClientSnapshot]) -> R
         quality_due=server.quality_due,
         quality_sent=tuple(server.quality_sent.items()),
     )
+
+
+def restore_clients(
+    server: Server,
+    log: FactLog,
+    snap: RoomSnapshot,
+    restore_client: Callable[[ClientSnapshot], Any],
+) -> None:
+    """Restore the snapshot's clients (``Client._restore``): readers of the log, and the
+    current sessions of the server."""
+    readers = []
+    for cs in snap.clients:
+        client = restore_client(cs)
+        readers.append(client)
+        if not cs.view.gone:
+            server.sessions[cs.identity] = client
+    log.restore_readers(readers)
 
 
 def restore(server: Server, tk: Timekeeper, snap: RoomSnapshot) -> None:

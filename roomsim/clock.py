@@ -68,6 +68,10 @@ class ManualClock:
         self._members.append(member)
         return len(self._members) - 1
 
+    def _detach(self, member: Any) -> None:
+        """Remove a room's timekeeper (a fork that was refused)."""
+        self._members = [m for m in self._members if m is not member]
+
     def _members_list(self) -> list[Any]:
         return list(self._members)
 

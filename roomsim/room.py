@@ -463,9 +463,8 @@ class Room:
         snapshot's time unless ``clock`` (standing at that time) is given.
         """
         if not isinstance(snapshot, RoomSnapshot):
-            raise InvalidType(
-                f"Room.from_snapshot() takes a RoomSnapshot (room.snapshot()), got "
-                f"{type(snapshot).__name__}"
+            raise checks.wrong_type(
+                "Room.from_snapshot()", "a RoomSnapshot (room.snapshot())", snapshot
             )
         if clock is None:
             clock = ManualClock(snapshot.time)
@@ -475,15 +474,18 @@ class Room:
                 f"time {snapshot.time!r}"
             )
         room = cls(snapshot.name, config=snapshot.config, clock=clock, keep_log=snapshot.keep_log)
-        server = room._server
-        _fork.restore(server, room._time, snapshot)
-        readers: list[Client] = []
-        for cs in snapshot.clients:
-            client = Client._restore(room, server, room._facts, cs)
-            readers.append(client)
-            if not client._gone:
-                server.sessions[client.identity] = client
-        room._facts.restore_readers(readers)  # type: ignore[arg-type]
+        server, log = room._server, room._facts
+        try:  # a snapshot is checked as it is restored: a tampered one is refused whole
+            _fork.restore(server, room._time, snapshot)
+            restore = lambda cs: Client._restore(room, server, log, cs)  # noqa: E731
+            _fork.restore_clients(server, log, snapshot, restore)
+            room._check()
+        except Exception as e:
+            clock._detach(room._time)
+            raise InvalidArgument(
+                f"Room.from_snapshot(): the snapshot is not one room.snapshot() gives "
+                f"({type(e).__name__}: {e}); fork from an unmodified snapshot"
+            ) from None
         return room
 
     # ----------------------------------------------------------------------------------------

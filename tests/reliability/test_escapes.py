@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
+import attrs
 import pytest
 
 from roomsim import (
@@ -293,3 +294,45 @@ def test_identities_print_escaped(tmp_path: Any, capsys: pytest.CaptureFixture[s
     assert not any(
         line.startswith("OK: the replayed events of everyone") for line in out.splitlines()
     )
+
+
+def _snapshot_with_a_track() -> Any:
+    from roomsim import TrackKind, TrackSource
+
+    room = Room("r")
+    alice = room.connect("alice")
+    room.connect("bob")
+    alice.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)
+    return room.snapshot()
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        # two sessions with one sid
+        lambda s: attrs.evolve(
+            s,
+            participants=(
+                s.participants[0],
+                attrs.evolve(
+                    s.participants[1],
+                    participant=attrs.evolve(s.participants[1].participant, sid="PA_1"),
+                ),
+            ),
+        ),
+        # a session out of join order
+        lambda s: attrs.evolve(s, participants=tuple(reversed(s.participants))),
+        # a client whose session the participants no longer hold
+        lambda s: attrs.evolve(s, participants=s.participants[1:]),
+        # junk where sessions belong
+        lambda s: attrs.evolve(s, participants=("alice",)),
+    ],
+)
+def test_a_tampered_snapshot_is_refused_and_leaves_the_clock_alone(tamper: Any) -> None:
+    bad = tamper(_snapshot_with_a_track())
+    clock = ManualClock(bad.time)
+    with pytest.raises(InvalidArgument, match="from an unmodified snapshot"):
+        Room.from_snapshot(bad, clock=clock)
+    clock.advance(1000)  # no half-built room rides on the clock
+    good = Room.from_snapshot(_snapshot_with_a_track())
+    check_invariants(good)

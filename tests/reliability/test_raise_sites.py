@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import attrs
 import pytest
 
 from roomsim import (
@@ -993,6 +994,18 @@ CASES: list[Case] = [
         InvalidArgument,
         IA,
         "ManualClock standing at",
+    ),
+    Case(
+        "from_snapshot.inconsistent",
+        "reordered",
+        lambda w: Room.from_snapshot(
+            attrs.evolve(
+                w.room.snapshot(), participants=tuple(reversed(w.room.snapshot().participants))
+            )
+        ),
+        InvalidArgument,
+        IA,
+        "fork from an unmodified snapshot",
     ),
     # scenario files
     Case(
