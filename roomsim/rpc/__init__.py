@@ -14,8 +14,7 @@ recorded in ``docs/livekit/rpc-and-streams.md`` (cited below as "rpc-and-streams
 
 from __future__ import annotations
 
-import contextlib
-
+from roomsim._exports import publish as _publish
 from roomsim.rpc._rules import PendingCall as PendingCall
 from roomsim.rpc._rules import RpcHandler as RpcHandler
 from roomsim.rpc._rules import RpcMethods as RpcMethods
@@ -82,14 +81,4 @@ __all__ = [
     "rpc_timeouts",
 ]
 
-
-def _fix_module_names() -> None:
-    """Public names read ``roomsim.rpc.X`` in reprs and tracebacks."""
-    for name in __all__:
-        obj = globals()[name]
-        if getattr(obj, "__module__", "").startswith(__name__ + "."):
-            with contextlib.suppress(AttributeError, TypeError):  # constants keep theirs
-                obj.__module__ = __name__
-
-
-_fix_module_names()
+_publish(globals())

@@ -38,6 +38,7 @@ True
 
 from __future__ import annotations
 
+from roomsim._exports import publish as _publish
 from roomsim.scenario._codec import (
     VERSION as VERSION,
 )
@@ -80,16 +81,4 @@ __all__ = [
     "event_from_json",
 ]
 
-
-def _fix_module_names() -> None:
-    """Public names read ``roomsim.scenario.X`` in reprs and tracebacks (trio's
-    ``fixup_module_metadata``), and ``__all__`` lists exactly the public names."""
-    public = {k for k in globals() if k.isidentifier() and not k.startswith("_")} - {"annotations"}
-    assert set(__all__) == public, sorted(set(__all__) ^ public)
-    for name in __all__:
-        obj = globals()[name]
-        if getattr(obj, "__module__", "").startswith("roomsim.scenario."):
-            obj.__module__ = __name__
-
-
-_fix_module_names()
+_publish(globals())

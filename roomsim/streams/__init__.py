@@ -22,8 +22,7 @@ through a synchronous :class:`TextStreamReader` or :class:`ByteStreamReader`.
 
 from __future__ import annotations
 
-import contextlib
-
+from roomsim._exports import publish as _publish
 from roomsim.streams._handlers import StreamHandler as StreamHandler
 from roomsim.streams._handlers import StreamHandlers as StreamHandlers
 from roomsim.streams._handlers import check_header_size as check_header_size
@@ -90,14 +89,4 @@ __all__ = [
     "check_header_size",
 ]
 
-
-def _fix_module_names() -> None:
-    """Public names read ``roomsim.streams.X`` in reprs and tracebacks."""
-    for name in __all__:
-        obj = globals()[name]
-        if getattr(obj, "__module__", "").startswith(__name__ + "."):
-            with contextlib.suppress(AttributeError, TypeError):  # constants keep theirs
-                obj.__module__ = __name__
-
-
-_fix_module_names()
+_publish(globals())

@@ -38,8 +38,7 @@ made with ``keep_log=False`` has no history to draw."""
 
 from __future__ import annotations
 
-import contextlib
-
+from roomsim._exports import publish as _publish
 from roomsim.timeline._data import Arrow as Arrow
 from roomsim.timeline._data import Lane as Lane
 from roomsim.timeline._data import Mark as Mark
@@ -66,14 +65,4 @@ __all__ = [
     "timeline_data",
 ]
 
-
-def _fix_module_names() -> None:
-    """Public names read ``roomsim.timeline.X`` in reprs and tracebacks."""
-    for name in __all__:
-        obj = globals()[name]
-        if getattr(obj, "__module__", "").startswith(__name__ + "."):
-            with contextlib.suppress(AttributeError, TypeError):  # constants keep theirs
-                obj.__module__ = __name__
-
-
-_fix_module_names()
+_publish(globals())
