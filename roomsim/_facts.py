@@ -60,14 +60,9 @@ class ParticipantFact(Fact):
         return rec
 
 
-class Joined(ParticipantFact):
-    """A new session is in the room (JOINED)."""
-
-    __slots__ = ()
-
-
-class Activated(ParticipantFact):
-    """A session became ACTIVE; ``subs`` are the subscriptions it gained then."""
+class SubscriberFact(ParticipantFact):
+    """A fact that changes what the subject receives: ``subs`` are its subscription changes,
+    each (publisher, track sid, subscribed or None, permission status or None)."""
 
     __slots__ = ("subs",)
 
@@ -80,6 +75,18 @@ class Activated(ParticipantFact):
     ) -> None:
         super().__init__(before, after, time)
         self.subs = subs
+
+
+class Joined(ParticipantFact):
+    """A new session is in the room (JOINED)."""
+
+    __slots__ = ()
+
+
+class Activated(SubscriberFact):
+    """A session became ACTIVE; ``subs`` are the subscriptions it gained then."""
+
+    __slots__ = ()
 
 
 class Left(ParticipantFact):
@@ -114,20 +121,10 @@ class AttributesChanged(ParticipantFact):
         self.changed = changed
 
 
-class PermissionChanged(ParticipantFact):
+class PermissionChanged(SubscriberFact):
     """The permission set changed; ``subs`` are the subject's own subscription changes."""
 
-    __slots__ = ("subs",)
-
-    def __init__(
-        self,
-        before: ParticipantRecord,
-        after: ParticipantRecord,
-        time: float,
-        subs: tuple[SubChange, ...],
-    ) -> None:
-        super().__init__(before, after, time)
-        self.subs = subs
+    __slots__ = ()
 
 
 class TrackFact(ParticipantFact):
@@ -184,7 +181,7 @@ class FirstSubscribed(TrackFact):
     __slots__ = ()
 
 
-class SubscriptionChanged(ParticipantFact):
+class SubscriptionChanged(SubscriberFact):
     """The subject (a subscriber) changed what it wants; ``subs`` are its actual changes.
 
     Each entry of ``subs`` is (publisher, track sid, subscribed or None, permission event or
@@ -192,17 +189,7 @@ class SubscriptionChanged(ParticipantFact):
     told about.
     """
 
-    __slots__ = ("subs",)
-
-    def __init__(
-        self,
-        before: ParticipantRecord,
-        after: ParticipantRecord,
-        time: float,
-        subs: tuple[SubChange, ...],
-    ) -> None:
-        super().__init__(before, after, time)
-        self.subs = subs
+    __slots__ = ()
 
 
 class SubPermissionsChanged(ParticipantFact):
