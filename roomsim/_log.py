@@ -133,9 +133,6 @@ class FactLog:
     def restore_readers(self, readers: list[Reader]) -> None:
         self._readers = list(readers)
 
-    def is_eager(self, reader: Reader) -> bool:
-        return reader in self._eager
-
     def make_eager(self, reader: Reader) -> None:
         """``reader`` got its first handler: from now on dispatch delivers to it."""
         reader.catch_up(self._dispatch_pos + 1 if self._dispatching else self.end)
@@ -187,9 +184,3 @@ class FactLog:
         # the scan costs O(readers): make the next one wait until the log has doubled, so its
         # cost stays amortised O(1) per fact even while unread readers pin the log
         self._trim_at = max(TRIM_AT, 2 * len(self._facts))
-
-    def restart_at(self, pos: int) -> None:
-        """An empty log whose next fact has position ``pos`` (a fork starts here)."""
-        self._facts = []
-        self._base = pos
-        self._dispatch_pos = pos
