@@ -5,7 +5,10 @@
 - the core never imports the facade's tools (clients' SDK bridge, scenario files, the testing
   tools, the CLI);
 - no module outside the core and the facade reads a private attribute of ``Room`` or
-  ``Client`` (``Room._check`` is the one sanctioned seam, for ``check_invariants``).
+  ``Client`` (``Room._check`` is the one sanctioned seam, for ``check_invariants``);
+- every module has a layer (a new module must be added to one of the sets below);
+- the core is sans-IO: no event loop, threads, sockets, wall-clock time or randomness;
+- ``room.py`` stays a thin facade (at most 500 lines) and no module passes 700 lines.
 """
 
 from __future__ import annotations
@@ -46,6 +49,11 @@ CORE = {
     "roomsim.snapshot",
     "roomsim.webhooks",
 }
+#: packages of values the core may use; sans-IO like the core (room-independent rules)
+CORE_PACKAGES = ("roomsim.rpc", "roomsim.streams")
+#: glue that belongs to no layer: the package itself, its entry point, docs generation,
+#: export helpers and event formatting (each imports only the core)
+GLUE = {"roomsim", "roomsim.__main__", "roomsim._docgen", "roomsim._exports", "roomsim._format"}
 #: the facade: the two classes users hold
 FACADE = {"roomsim.room", "roomsim.client"}
 #: what the core and the facade never import
@@ -198,3 +206,53 @@ def test_tools_use_public_names_only() -> None:
             ):
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno} .{node.attr}")
     assert not offenders, "tools read private attributes of Room/Client:\n" + "\n".join(offenders)
+
+
+def _is_core(module: str) -> bool:
+    return module in CORE or any(module == p or module.startswith(p + ".") for p in CORE_PACKAGES)
+
+
+def test_every_module_has_a_layer() -> None:
+    unplaced = sorted(
+        m for m in _modules() if not (_is_core(m) or m in FACADE or m in GLUE or _is_tool(m))
+    )
+    assert not unplaced, (
+        f"modules with no layer: {unplaced}; add each to CORE, CORE_PACKAGES, FACADE, GLUE or "
+        "TOOLS_PREFIXES in tests/unit/test_layers.py (and to the file map in docs/design.md)"
+    )
+
+
+#: standard modules that do I/O, keep time, draw randomness or run concurrently
+IO_MODULES = {"asyncio", "threading", "socket", "time", "random", "secrets", "subprocess"}
+IO_MODULES |= {"datetime", "concurrent", "multiprocessing", "selectors", "urllib", "http"}
+
+
+def _stdlib_imports(tree: ast.Module) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_the_core_is_sans_io() -> None:
+    offenders = {
+        name: sorted(_stdlib_imports(tree) & IO_MODULES)
+        for name, tree in _modules().items()
+        if _is_core(name)
+    }
+    offenders = {k: v for k, v in offenders.items() if v}
+    assert not offenders, f"core modules doing I/O, time, randomness or threads: {offenders}"
+    # the facade may ask which thread is calling (a room belongs to one thread), nothing more
+    for name in sorted(FACADE):
+        extra = _stdlib_imports(_modules()[name]) & IO_MODULES - {"threading"}
+        assert not extra, f"{name} imports {sorted(extra)}"
+
+
+def test_room_is_thin_and_no_module_is_huge() -> None:
+    sizes = {p: len(p.read_text().splitlines()) for p in ROOT.rglob("*.py")}
+    assert sizes[ROOT / "room.py"] <= 500, f"room.py has {sizes[ROOT / 'room.py']} lines"
+    huge = {str(p.relative_to(REPO)): n for p, n in sizes.items() if n > 700}
+    assert not huge, f"modules over 700 lines (split them): {huge}"
