@@ -195,10 +195,9 @@ class LiveKitServer:
 
     async def _deliver(self) -> bool:
         """POST the webhooks emitted since the last call; True if there were any."""
-        if not self._webhooks.collect():
-            return False
-        await self._webhooks.drain()
-        return True
+        new = self._webhooks.collect()
+        await self._webhooks.drain()  # and those collected before (after API calls)
+        return new > 0
 
     # -- the SDK side --------------------------------------------------------------------------
 

@@ -89,6 +89,8 @@ class WebhookSender:
             for hook in hooks[cursor[0] :]:
                 new.append((hook.created_at, len(new), hook, room))
             cursor[0] = len(hooks)
+        # a closed room sends nothing after room_finished: stop watching it
+        self._rooms = [(room, cursor) for room, cursor in self._rooms if not room.closed]
         new.sort(key=lambda item: (item[0], item[1]))
         for _, _, hook, room in new:
             event = self._event(hook, room)
