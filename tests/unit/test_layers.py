@@ -46,6 +46,7 @@ CORE = {
     "roomsim.events",
     "roomsim.model",
     "roomsim.mutations",
+    "roomsim.raise_sites",
     "roomsim.snapshot",
     "roomsim.webhooks",
 }
