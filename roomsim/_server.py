@@ -81,10 +81,11 @@ class Server:
         config: RoomConfig,
         clock: ManualClock,
         log: FactLog,
-        open_session: Callable[[ParticipantRecord, bool], Session],
+        open_session: Callable[[ParticipantRecord, bool, str], Session],
     ) -> None:
         self.name = name
-        #: makes the client of a new session (its cursor: the log's end), given keep_events
+        #: makes the client of a new session (its cursor: the log's end), given keep_events and
+        #: its SDK profile's name
         self.open_session = open_session
         self.sid = "RM_1"
         self.config = config

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Final, Self, final
 import attrs
 
 from roomsim import _validate as checks
+from roomsim._profiles import DEFAULT_SDK, check_sdk
 from roomsim.model import (
     DEFAULT_PERMISSION,
     EMPTY_MAP,
@@ -145,6 +146,8 @@ class Connect(Mutation):
     active: bool = attrs.field(default=True, metadata=BOOL)
     auto_subscribe: bool | None = attrs.field(default=None, metadata=OPT_BOOL)
     keep_events: bool = attrs.field(default=True, metadata=BOOL)
+    #: the SDK the client imitates (``roomsim._profiles``): "python" or "js"
+    sdk: str = attrs.field(default=DEFAULT_SDK, metadata=_shape(check_sdk))
 
 
 @final

@@ -34,6 +34,7 @@ CORE = {
     "roomsim._facts",
     "roomsim._fork",
     "roomsim._log",
+    "roomsim._profiles",
     "roomsim._project",
     "roomsim._records",
     "roomsim._server",
