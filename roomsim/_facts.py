@@ -117,7 +117,11 @@ class AttributesChanged(ParticipantFact):
         time: float,
         changed: Mapping[str, str],
     ) -> None:
-        super().__init__(before, after, time)
+        # ParticipantFact.__init__ inlined: this is the hottest fact
+        self.subject = after.identity
+        self.before = before
+        self.after = after
+        self.time = time
         self.changed = changed
 
 

@@ -268,24 +268,27 @@ class Server:
     def commit_attributes(
         self, rec: ParticipantRecord, update: Mapping[str, str]
     ) -> ParticipantRecord:
-        if not update:
-            return rec
         old = rec.attributes
-        new = dict(old)
         changed: dict[str, str] = {}
         for k, v in update.items():
             if v == "":
-                if k in new:
-                    del new[k]
+                if k in old:
                     changed[k] = ""
-            elif new.get(k) != v:
-                new[k] = v
+            elif old.get(k) != v:
                 changed[k] = v
         if not changed:
             return rec
+        new = dict(old)
+        for k, v in changed.items():
+            if v:
+                new[k] = v
+            else:
+                del new[k]
         after = evolve(rec, attributes=MappingProxyType(new))
-        self.set(after)
-        self.append(facts.AttributesChanged(rec, after, self.now(), MappingProxyType(changed)))
+        self.records[rec.identity] = after
+        self.log.append(
+            facts.AttributesChanged(rec, after, self.clock.now, MappingProxyType(changed))
+        )
         return after
 
     def commit_permission(self, before: ParticipantRecord, perm: Permission) -> None:
