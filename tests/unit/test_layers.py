@@ -35,6 +35,7 @@ CORE = {
     "roomsim._fork",
     "roomsim._log",
     "roomsim._project",
+    "roomsim._quality",
     "roomsim._records",
     "roomsim._server",
     "roomsim._time",
