@@ -395,7 +395,8 @@ class Room:
         if self._depth == 0 and not facts.dispatching:
             # the outermost verb delivers and reports; a verb a handler calls only commits
             facts.dispatch()
-            self._raise_failures()
+            if facts.failures:
+                self._raise_failures()
             facts.maybe_trim()
         return result
 

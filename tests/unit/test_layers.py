@@ -36,6 +36,7 @@ CORE = {
     "roomsim._log",
     "roomsim._profiles",
     "roomsim._project",
+    "roomsim._quality",
     "roomsim._records",
     "roomsim._server",
     "roomsim._time",
