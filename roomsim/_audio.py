@@ -51,6 +51,8 @@ ACTIVE_THRESHOLD = 10 ** (-ACTIVE_LEVEL / 20)
 #: the Opus packet length libwebrtc sends (audio §2), and the staleness rule (audio §3)
 PACKET_MS = 20
 STALE_MS = 2 * UPDATE_INTERVAL_MS
+#: how much silence in a row a tap keeps (``AudioTap``)
+SILENCE_KEPT_MS = 1000
 
 #: libwebrtc's ``RmsLevel`` constants (audio §2)
 _MAX_SQUARED = 32768.0 * 32768.0
@@ -205,7 +207,9 @@ class AudioTap:
     ``read()`` plays the room's audio up to now and returns the samples played since the tap
     was opened or last read (interleaved int16 ``array('h')``, ``num_channels`` channels at
     ``sample_rate``; both are 0 until the publisher's first push).  Silence the track plays
-    while nothing is queued (or while it is muted) is included.  ``closed`` turns True when
+    while nothing is queued (or while it is muted) is included, up to ``SILENCE_KEPT_MS`` of
+    it in a row; longer runs are cut there (``skipped`` counts the samples cut), so an idle
+    track costs nothing however far the clock moves.  ``closed`` turns True when
     the subscriber stops receiving the track (unsubscribed, unpublished, left); what was
     played before stays readable.
     """
@@ -217,22 +221,37 @@ class AudioTap:
         "num_channels",
         "owner",
         "sample_rate",
+        "silent",
+        "skipped",
+        "subscriber",
         "track_sid",
     )
 
     def __init__(self, track_sid: str, catch_up: Callable[[], None]) -> None:
         self.track_sid = track_sid
-        #: the publisher's identity
+        #: the publisher's identity, and the subscriber's
         self.owner = ""
+        self.subscriber = ""
         self.sample_rate = 0
         self.num_channels = 0
         self.closed = False
+        #: interleaved samples of silence in a row so far, and samples of silence cut
+        self.silent = 0
+        self.skipped = 0
         self._chunks: list[array[int]] = []
         self._catch_up = catch_up
 
-    def feed(self, chunk: array[int]) -> None:
-        if not self.closed:
-            self._chunks.append(chunk)
+    def feed(self, chunk: array[int], silent: bool) -> None:
+        if self.closed:
+            return
+        if silent:
+            if self.silent >= self.sample_rate * self.num_channels * SILENCE_KEPT_MS // 1000:
+                self.skipped += len(chunk)
+                return
+            self.silent += len(chunk)
+        else:
+            self.silent = 0
+        self._chunks.append(chunk)
 
     def read(self) -> array[int]:
         """The samples played since the last read (after playing the room up to now)."""
@@ -249,7 +268,18 @@ class AudioTap:
         self.closed = True
 
 
-def taps_owner(taps: Mapping[str, AudioTap]) -> str:
+_ZEROS: dict[int, array[int]] = {}
+
+
+def _zeros(n: int) -> array[int]:
+    """``n`` zero samples (one shared array per length: taps keep it, nobody changes it)."""
+    z = _ZEROS.get(n)
+    if z is None:
+        z = _ZEROS[n] = array("h", bytes(2 * n))
+    return z
+
+
+def taps_owner(taps: Mapping[int, AudioTap]) -> str:
     return next((tap.owner for tap in taps.values()), "")
 
 
@@ -276,7 +306,7 @@ class TrackAudio:
         rate: int,
         channels: int,
         start: float,
-        taps: dict[str, AudioTap],
+        taps: dict[int, AudioTap],
     ) -> None:
         self.identity = identity
         self.sid = sid
@@ -290,7 +320,7 @@ class TrackAudio:
         self.pending = array("h")
         self.pos = 0
         self.observer = LevelObserver()
-        #: subscriber identity -> tap (the layer's dict for this sid)
+        #: the taps on this track (the layer's dict for this sid)
         self.taps = taps
         for tap in taps.values():
             tap.sample_rate, tap.num_channels = rate, channels
@@ -323,27 +353,30 @@ class TrackAudio:
                 return
             chunk = self.pending[self.pos : self.pos + size]
             self.pos += len(chunk)
-            if muted:
-                chunk = array("h", bytes(2 * size))
+            silent = muted or not chunk
+            if silent:
+                chunk = _zeros(size)
             elif len(chunk) < size:
-                chunk.extend(array("h", bytes(2 * (size - len(chunk)))))
+                chunk.extend(_zeros(size - len(chunk)))
             # the first packet only sets the stream's highest timestamp (audio §3)
-            self.observer.observe(dbov(chunk), PACKET_MS if k else 0, end_ms)
+            self.observer.observe(SILENT if silent else dbov(chunk), PACKET_MS if k else 0, end_ms)
             for tap in self.taps.values():
-                tap.feed(chunk)
+                tap.feed(chunk, silent)
             self.packets = k + 1
 
 
 class AudioLayer:
     """A room's audio tracks: levels from pushed samples, on the virtual clock (audio §9)."""
 
-    __slots__ = ("taps", "tracks")
+    __slots__ = ("opened", "taps", "tracks")
 
     def __init__(self) -> None:
         #: track sid -> its audio
         self.tracks: dict[str, TrackAudio] = {}
         #: track sid -> subscriber identity -> tap (a tap may wait for the track's first push)
-        self.taps: dict[str, dict[str, AudioTap]] = {}
+        self.taps: dict[str, dict[int, AudioTap]] = {}
+        #: taps opened so far (each tap's key)
+        self.opened = 0
 
     def push(
         self, identity: str, sid: str, pcm: bytes, rate: int, channels: int, now: float
@@ -362,11 +395,11 @@ class AudioLayer:
         for sid, taps in list(self.taps.items()):
             rec = records.get(taps_owner(taps))
             t = rec.tracks.get(sid) if rec is not None else None
-            for who, tap in list(taps.items()):
-                sub = records.get(who)
+            for key, tap in list(taps.items()):
+                sub = records.get(tap.subscriber)
                 if rec is None or t is None or sub is None or not is_subscribed(sub, rec, t):
                     tap.close()
-                    del taps[who]
+                    del taps[key]
         for sid, ta in list(self.tracks.items()):
             rec = records.get(ta.identity)
             t = rec.tracks.get(sid) if rec is not None else None
@@ -376,16 +409,14 @@ class AudioLayer:
                 ta.play(now, t.muted)
 
     def open_tap(self, owner: str, sid: str, who: str, catch_up: Callable[[], None]) -> AudioTap:
-        """A tap for subscriber ``who`` on ``owner``'s track ``sid`` (replacing an older one)."""
+        """A tap for subscriber ``who`` on ``owner``'s track ``sid``."""
         tap = AudioTap(sid, catch_up)
-        tap.owner = owner
+        tap.owner, tap.subscriber = owner, who
         ta = self.tracks.get(sid)
         if ta is not None:
             tap.sample_rate, tap.num_channels = ta.rate, ta.channels
-        old = self.taps.setdefault(sid, {}).get(who)
-        if old is not None:
-            old.close()
-        self.taps[sid][who] = tap
+        self.opened += 1
+        self.taps.setdefault(sid, {})[self.opened] = tap
         return tap
 
     def drop(self, sid: str) -> None:

@@ -225,6 +225,7 @@ class Server:
 
     def end_session(self, identity: str, reason: DisconnectReason) -> None:
         """Remove a session: its tracks, then the session itself (client §10)."""
+        self.play_audio()
         rec = self.records[identity]
         for sid in list(rec.tracks):
             self.remove_track(identity, sid, silent=True)
@@ -386,8 +387,10 @@ class Server:
     ) -> list[SubChange]:
         """What changes for ``before``->``after`` as a subscriber, over the room's tracks.
 
-        ``only`` limits the scan to these track sids (sid -> publisher identity).
+        ``only`` limits the scan to these track sids (sid -> publisher identity).  Pushed audio
+        plays up to now first: what was played before the change reaches who received it.
         """
+        self.play_audio()
         out: list[SubChange] = []
         if only is None and not (wants_any(before) or wants_any(after)):
             return out  # no wish, no subscription, no permission status (server §6)
@@ -444,6 +447,7 @@ class Server:
         after = evolve(rec, sub_all=all_participants, sub_allowed=MappingProxyType(dict(allowed)))
         if after == rec:
             return
+        self.play_audio()
         self.set(after)
         self.append(facts.SubPermissionsChanged(rec, after, self.now()))
         self.first_subscribed(after)

@@ -118,8 +118,10 @@ class LiveKitServer:
         return self.epoch + self.clock.now
 
     def advance(self, dt: float) -> None:
-        """Let ``dt`` virtual seconds pass in every room (the timers run; events are queued)."""
+        """Let ``dt`` virtual seconds pass in every room (the timers run; events are queued,
+        and so are the audio frames the time played to each ``rtc.AudioStream``)."""
         self.clock.advance(dt)
+        self.ffi.audio.pump()
 
     # -- tokens --------------------------------------------------------------------------------
 
@@ -166,12 +168,14 @@ class LiveKitServer:
     async def settle(self) -> None:
         """Run the event loop until every queued SDK event is delivered and handled.
 
+        Audio frames that virtual time has played are queued to the ``AudioStream`` s first.
         Returns when no ready callback is left but this one: every SDK Room's listen task has
         applied what was queued, the handlers ran, and the work they scheduled (tasks, further
         SDK calls and their events) has run too.  Timers (``asyncio.sleep``, timeouts) are not
         waited for.  Raises the first ``HandlerError`` a roomsim handler raised meanwhile, then
         a ``HandlerError`` for what ``livekit.rtc`` handlers raised (the SDK only logs those).
         """
+        self.ffi.audio.pump()
         loop = asyncio.get_running_loop()
         ready = getattr(loop, "_ready", None)
         quiet = 0
@@ -288,3 +292,4 @@ async def _shutdown(server: LiveKitServer) -> None:
     # native library when garbage-collected (Room.__del__), so each one lets go of it
     for sdk_room in list(ffi.rooms):
         sdk_room._ffi_handle = None
+    ffi.audio.shutdown()
