@@ -7,11 +7,26 @@ samples are queued, and the next speaker tick reads the levels they make.
 
 from __future__ import annotations
 
+from typing import Any
+
 from roomsim import _audio, mutations
 from roomsim._records import is_subscribed
 from roomsim._server import Server
 from roomsim.errors import IllegalState, InvalidArgument, UnknownTrack
 from roomsim.model import TrackKind
+
+
+def push_audio_mutation(
+    identity: str, track_sid: str, samples: Any, sample_rate: int, num_channels: int
+) -> mutations.PushAudio:
+    """The ``PushAudio`` that ``Client.push_audio`` applies: ``samples`` as int16 PCM bytes."""
+    return mutations.PushAudio(
+        identity=identity,
+        track_sid=track_sid,
+        samples=_audio.pcm_bytes(samples),
+        sample_rate=sample_rate,
+        num_channels=num_channels,
+    )
 
 
 def apply_push_audio(server: Server, m: mutations.PushAudio) -> None:

@@ -48,6 +48,7 @@ CORE = {
     "roomsim.events",
     "roomsim.model",
     "roomsim.mutations",
+    "roomsim.raise_sites",
     "roomsim.snapshot",
     "roomsim.webhooks",
 }
