@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from roomsim import _facts as facts
 from roomsim import _fork, mutations
+from roomsim._apply.audio import open_tap, push_audio_mutation
+from roomsim._audio import AudioTap
 from roomsim._log import Backlog, FactLog
 from roomsim._profiles import PROFILES
 from roomsim._project import View, project
@@ -637,6 +639,19 @@ class Client:
                 self.identity, data, topic, reliable, destination_identities
             ),
         )
+
+    def push_audio(
+        self, track_sid: str, samples: Any, sample_rate: int = 48000, num_channels: int = 1
+    ) -> None:
+        """Queue int16 PCM (bytes, ``array('h')``, memoryview, numpy) on one of this
+        participant's audio tracks; virtual time plays it and speaking follows (audio §9)."""
+        m = push_audio_mutation(self.identity, track_sid, samples, sample_rate, num_channels)
+        self._apply("push_audio", m)
+
+    def receive_audio(self, track_sid: str) -> AudioTap:
+        """The audio this client receives from a subscribed remote audio track (audio §9)."""
+        self._check_live("receive_audio")
+        return open_tap(self._server, self.identity, track_sid)
 
 
 def _check_handler(name: str, handler: Any) -> None:
