@@ -99,8 +99,9 @@ class RoomConfig:
     quality_interval: float = attrs.field(default=5.0, validator=_interval)
     #: final snapshots ``room.departed`` keeps, the newest (0 keeps every one): long runs
     keep_departed: int = attrs.field(default=10_000, validator=_nonneg_int)
-    #: webhooks ``room.webhooks`` keeps, the newest (0 keeps every one)
-    keep_webhooks: int = attrs.field(default=10_000, validator=_nonneg_int)
+    #: webhooks ``room.webhooks`` keeps, the newest (0, the default, keeps every one: readers
+    #: such as ``serve(http=True)`` follow it by position)
+    keep_webhooks: int = attrs.field(default=0, validator=_nonneg_int)
     #: ended clients ``room.all_clients`` and snapshots keep, the latest joined (0 keeps every
     #: one); a dropped client you still hold stays readable
     keep_ended_clients: int = attrs.field(default=1_000, validator=_nonneg_int)
