@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import heapq
 import math
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -109,8 +110,10 @@ class Server:
         #: participants with at least one track, by join order: seq -> identity
         self.publishers: SortedDict = SortedDict()
         self.track_owner: dict[str, str] = {}
-        self.departed: list[ParticipantSnapshot] = []
-        self.webhooks: list[Webhook] = []
+        #: the newest final snapshots and webhooks (``RoomConfig.keep_departed`` and
+        #: ``keep_webhooks`` bound them)
+        self.departed: deque[ParticipantSnapshot] = deque(maxlen=config.keep_departed or None)
+        self.webhooks: deque[Webhook] = deque(maxlen=config.keep_webhooks or None)
         #: the current session of each identity
         self.sessions: dict[str, Session] = {}
         # counters: sessions joined, next sids, webhooks, timers

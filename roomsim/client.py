@@ -257,6 +257,7 @@ class Client:
         self._gone = True
         if not self._handlers:
             self._detach()
+        self._facts.retire(self._server.config.keep_ended_clients)
 
     def _check_live(self, verb: str) -> None:
         if self._gone:
