@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import heapq
 import math
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -20,6 +21,7 @@ from sortedcontainers import SortedDict
 from roomsim import _facts as facts
 from roomsim._audio import AudioLayer
 from roomsim._log import FactLog
+from roomsim._quality import QualityBook
 from roomsim._records import (
     SPEAKING_THRESHOLD,
     ParticipantRecord,
@@ -82,10 +84,11 @@ class Server:
         config: RoomConfig,
         clock: ManualClock,
         log: FactLog,
-        open_session: Callable[[ParticipantRecord, bool], Session],
+        open_session: Callable[[ParticipantRecord, bool, str], Session],
     ) -> None:
         self.name = name
-        #: makes the client of a new session (its cursor: the log's end), given keep_events
+        #: makes the client of a new session (its cursor: the log's end), given keep_events and
+        #: its SDK profile's name
         self.open_session = open_session
         self.sid = "RM_1"
         self.config = config
@@ -107,8 +110,10 @@ class Server:
         #: participants with at least one track, by join order: seq -> identity
         self.publishers: SortedDict = SortedDict()
         self.track_owner: dict[str, str] = {}
-        self.departed: list[ParticipantSnapshot] = []
-        self.webhooks: list[Webhook] = []
+        #: the newest final snapshots and webhooks (``RoomConfig.keep_departed`` and
+        #: ``keep_webhooks`` bound them)
+        self.departed: deque[ParticipantSnapshot] = deque(maxlen=config.keep_departed or None)
+        self.webhooks: deque[Webhook] = deque(maxlen=config.keep_webhooks or None)
         #: the current session of each identity
         self.sessions: dict[str, Session] = {}
         # counters: sessions joined, next sids, webhooks, timers
@@ -125,8 +130,8 @@ class Server:
         self.close_due: float | None = None
         self.speakers_due: float | None = None
         self.quality_due: float | None = None
-        #: the qualities of the last quality update: identity -> quality
-        self.quality_sent: dict[str, ConnectionQuality] = {}
+        #: the ACTIVE participants' qualities, what the last update sent, and their history
+        self.qualities = QualityBook()
 
     # ----------------------------------------------------------------------------------------
     # reads and lookups (a lookup raises: appliers call them before committing)
@@ -218,6 +223,7 @@ class Server:
         after = evolve(before, state=ParticipantState.ACTIVE)
         subs = self.subscriber_changes(before, after)
         self.set(after)
+        self.qualities.set(identity, after.seq, after.quality)
         self.append(facts.Activated(before, after, self.now(), tuple(subs)))
         self.webhook("participant_joined", after, full=after.snapshot())
         self.after_subscriber_change(subs, after)
@@ -230,6 +236,7 @@ class Server:
         for sid in list(rec.tracks):
             self.remove_track(identity, sid, silent=True)
         rec = self.records.pop(identity)
+        self.qualities.remove(identity)
         self.levels.pop(identity, None)
         gone = evolve(rec, state=ParticipantState.DISCONNECTED, disconnect_reason=reason)
         final = gone.snapshot()
@@ -272,24 +279,27 @@ class Server:
     def commit_attributes(
         self, rec: ParticipantRecord, update: Mapping[str, str]
     ) -> ParticipantRecord:
-        if not update:
-            return rec
         old = rec.attributes
-        new = dict(old)
         changed: dict[str, str] = {}
         for k, v in update.items():
             if v == "":
-                if k in new:
-                    del new[k]
+                if k in old:
                     changed[k] = ""
-            elif new.get(k) != v:
-                new[k] = v
+            elif old.get(k) != v:
                 changed[k] = v
         if not changed:
             return rec
+        new = dict(old)
+        for k, v in changed.items():
+            if v:
+                new[k] = v
+            else:
+                del new[k]
         after = evolve(rec, attributes=MappingProxyType(new))
-        self.set(after)
-        self.append(facts.AttributesChanged(rec, after, self.now(), MappingProxyType(changed)))
+        self.records[rec.identity] = after
+        self.log.append(
+            facts.AttributesChanged(rec, after, self.clock.now, MappingProxyType(changed))
+        )
         return after
 
     def commit_permission(self, before: ParticipantRecord, perm: Permission) -> None:
@@ -514,22 +524,26 @@ class Server:
             self.mark_speakers()  # pushed audio still plays: tick again (audio §9.5)
 
     def quality_tick(self) -> None:
-        """``connectionQualityWorker``: every ACTIVE participant's quality, to every client."""
-        current = {
-            identity: rec.quality
-            for identity, rec in self.records.items()
-            if rec.state is ParticipantState.ACTIVE
-        }
-        sent = self.quality_sent
-        # LiveKit sends only when an ACTIVE participant is new or its level changed (§8)
-        if any(sent.get(identity) is not q for identity, q in current.items()):
-            self.append(facts.QualityUpdate(MappingProxyType(dict(current)), self.now()))
-        self.quality_sent = current
+        """``connectionQualityWorker``: every ACTIVE participant's quality, to every client,
+        sent only when one of them is new or changed (§8); costs what changed (``_quality``)."""
+        update = self.qualities.tick()
+        if update is not None:
+            self.append(facts.QualityUpdate(update, self.now()))
 
     def set_media(self, rec: ParticipantRecord, **changes: Any) -> None:
         after = evolve(rec, **changes)
         self.set(after)
+        if "quality" in changes and after.state is ParticipantState.ACTIVE:
+            self.qualities.set(after.identity, after.seq, after.quality)
         self.append(facts.MediaChanged(rec, after, self.now()))
+
+    def active_qualities(self) -> dict[str, tuple[int, ConnectionQuality]]:
+        """identity -> (join order, quality) of every ACTIVE participant, from the records."""
+        return {
+            identity: (rec.seq, rec.quality)
+            for identity, rec in self.records.items()
+            if rec.state is ParticipantState.ACTIVE
+        }
 
     def play_audio(self) -> None:
         """Play pushed audio up to now (audio §9), before anything changes what it sends."""
@@ -610,6 +624,8 @@ class Server:
         counted = sum(1 for r in self.records.values() if not r.dependent)
         if counted != self.counted:
             broken("the count of counted sessions is wrong", counted=counted, kept=self.counted)
+        if not self.qualities.check(self.active_qualities()):
+            broken("the quality book disagrees with the records", book=self.qualities.current)
         for identity, client in self.sessions.items():
             if client.identity != identity:
                 broken("a current client is filed under another identity", identity=identity)
