@@ -237,10 +237,9 @@ class Room:
         """A participant joins with these token claims and gets its ``Client``.
 
         A refused join (room full, closed room, bad identity) raises and changes nothing; an
-        identity already in the room replaces that session (DUPLICATE_IDENTITY).  ``on`` maps
-        event names (or classes) to handlers, registered before the join's own events (as an
-        app registering before ``connect()``).  ``sdk``: the SDK whose events the client
-        gets, ``"python"`` (``livekit.rtc``) or ``"js"`` (docs/design.md, python vs js).
+        identity already in the room replaces that session (DUPLICATE_IDENTITY).  ``on``: handlers
+        registered before the join's own events, as an app registering before ``connect()``.
+        ``sdk``: whose events the client gets, ``"python"`` (``livekit.rtc``) or ``"js"``.
         """
         self._on = handler_pairs(on) if on is not None else []
         try:
