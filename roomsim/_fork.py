@@ -139,14 +139,16 @@ def restore(server: Server, tk: Timekeeper, snap: RoomSnapshot) -> None:
             server.publishers[rec.seq] = rec.identity
         for sid in rec.tracks:
             server.track_owner[sid] = rec.identity
-    server.departed = list(snap.departed)
+    server.departed.clear()
+    server.departed.extend(snap.departed)
     tk.mutations = list(snap.log)
     server.seq = snap.sessions_joined
     server.next_pa = snap.next_participant_number
     server.next_tr = snap.next_track_number
     server.next_ev = snap.next_webhook_number
     server.timer_seq = snap.timers_scheduled
-    server.webhooks = list(snap.webhooks)
+    server.webhooks.clear()  # the fork's own room_started
+    server.webhooks.extend(snap.webhooks)
     server.levels = dict(snap.audio_levels)
     server.loud = {i: lv for i, lv in snap.audio_levels if lv >= SPEAKING_THRESHOLD}
     server.timers = [(t.due, t.order, TimerKind(t.kind), t.argument) for t in snap.timers]

@@ -80,6 +80,7 @@ class FactLog:
         "_eager",
         "_facts",
         "_readers",
+        "_retired",
         "_trim_at",
         "failures",
     )
@@ -89,6 +90,8 @@ class FactLog:
         self._base = 0
         self._trim_at = TRIM_AT
         self._readers: list[Reader] = []
+        #: how many of ``_readers`` pin nothing (sessions that ended)
+        self._retired = 0
         self._eager: list[Reader] = []
         self._dispatch_pos = 0
         self._dispatching = False
@@ -157,6 +160,19 @@ class FactLog:
 
     def restore_readers(self, readers: list[Reader]) -> None:
         self._readers = list(readers)
+        self._retired = sum(1 for r in readers if r.pinned() is None)
+
+    def retire(self, keep: int) -> None:
+        """A reader's session ended: keep at most ``keep`` ended readers (0 keeps all),
+        dropping the earliest joined, so that a long run's readers stay bounded."""
+        self._retired += 1
+        if keep and self._retired > keep:
+            readers = self._readers
+            for i, r in enumerate(readers):
+                if r.pinned() is None:
+                    del readers[i]
+                    self._retired -= 1
+                    return
 
     def make_eager(self, reader: Reader) -> None:
         """``reader`` got its first handler: from now on dispatch delivers to it."""

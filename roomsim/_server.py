@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import heapq
 import math
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from sortedcontainers import SortedDict
 
 from roomsim import _facts as facts
+from roomsim._audio import AudioLayer
 from roomsim._log import FactLog
 from roomsim._quality import QualityBook
 from roomsim._records import (
@@ -82,10 +84,11 @@ class Server:
         config: RoomConfig,
         clock: ManualClock,
         log: FactLog,
-        open_session: Callable[[ParticipantRecord, bool], Session],
+        open_session: Callable[[ParticipantRecord, bool, str], Session],
     ) -> None:
         self.name = name
-        #: makes the client of a new session (its cursor: the log's end), given keep_events
+        #: makes the client of a new session (its cursor: the log's end), given keep_events and
+        #: its SDK profile's name
         self.open_session = open_session
         self.sid = "RM_1"
         self.config = config
@@ -102,11 +105,15 @@ class Server:
         self.loud: dict[str, float] = {}
         #: the media layer's raw audio levels (sticky)
         self.levels: dict[str, float] = {}
+        #: pushed audio's tracks (``_audio``), made by the first push
+        self.audio: AudioLayer | None = None
         #: participants with at least one track, by join order: seq -> identity
         self.publishers: SortedDict = SortedDict()
         self.track_owner: dict[str, str] = {}
-        self.departed: list[ParticipantSnapshot] = []
-        self.webhooks: list[Webhook] = []
+        #: the newest final snapshots and webhooks (``RoomConfig.keep_departed`` and
+        #: ``keep_webhooks`` bound them)
+        self.departed: deque[ParticipantSnapshot] = deque(maxlen=config.keep_departed or None)
+        self.webhooks: deque[Webhook] = deque(maxlen=config.keep_webhooks or None)
         #: the current session of each identity
         self.sessions: dict[str, Session] = {}
         # counters: sessions joined, next sids, webhooks, timers
@@ -224,6 +231,7 @@ class Server:
 
     def end_session(self, identity: str, reason: DisconnectReason) -> None:
         """Remove a session: its tracks, then the session itself (client §10)."""
+        self.play_audio()
         rec = self.records[identity]
         for sid in list(rec.tracks):
             self.remove_track(identity, sid, silent=True)
@@ -326,6 +334,7 @@ class Server:
         self.first_subscribed(after, (t.sid,))
 
     def remove_track(self, identity: str, track_sid: str, *, silent: bool) -> None:
+        self.play_audio()
         before = self.records[identity]
         t = before.tracks[track_sid]
         closing = evolve(t, closing=True)
@@ -346,6 +355,7 @@ class Server:
     def commit_mute(self, rec: ParticipantRecord, t: TrackRecord, muted: bool) -> None:
         if t.muted == muted:
             return
+        self.play_audio()
         t2 = evolve(t, muted=muted)
         after = evolve(rec, tracks=replaced(rec.tracks, t.sid, t2))
         self.set(after)
@@ -387,8 +397,10 @@ class Server:
     ) -> list[SubChange]:
         """What changes for ``before``->``after`` as a subscriber, over the room's tracks.
 
-        ``only`` limits the scan to these track sids (sid -> publisher identity).
+        ``only`` limits the scan to these track sids (sid -> publisher identity).  Pushed audio
+        plays up to now first: what was played before the change reaches who received it.
         """
+        self.play_audio()
         out: list[SubChange] = []
         if only is None and not (wants_any(before) or wants_any(after)):
             return out  # no wish, no subscription, no permission status (server §6)
@@ -445,6 +457,7 @@ class Server:
         after = evolve(rec, sub_all=all_participants, sub_allowed=MappingProxyType(dict(allowed)))
         if after == rec:
             return
+        self.play_audio()
         self.set(after)
         self.append(facts.SubPermissionsChanged(rec, after, self.now()))
         self.first_subscribed(after)
@@ -481,7 +494,7 @@ class Server:
     def speaker_tick(self) -> None:
         """``audioUpdateWorker``: who speaks now, and the changes since the last update."""
         active: list[tuple[float, int, str]] = []
-        for identity, level in self.loud.items():
+        for identity, level in self.loud_now().items():
             rec = self.records.get(identity)
             if rec is None:
                 continue
@@ -507,6 +520,8 @@ class Server:
         self.speaking = {i: self.records[i].seq for _, _, i in active}
         if changes:
             self.append(facts.SpeakersChanged(tuple(changes), self.now()))
+        if self.audio is not None and self.config.speaker_interval and self.audio.live():
+            self.mark_speakers()  # pushed audio still plays: tick again (audio §9.5)
 
     def quality_tick(self) -> None:
         """``connectionQualityWorker``: every ACTIVE participant's quality, to every client,
@@ -529,6 +544,22 @@ class Server:
             for identity, rec in self.records.items()
             if rec.state is ParticipantState.ACTIVE
         }
+
+    def play_audio(self) -> None:
+        """Play pushed audio up to now (audio §9), before anything changes what it sends."""
+        if self.audio is not None:
+            self.audio.play(self.now(), self.records)
+
+    def loud_now(self) -> Mapping[str, float]:
+        """Who is loud enough to speak: per identity the louder of its ``set_audio_levels``
+        level and its pushed audio's level (audio §9.4)."""
+        if self.audio is None:
+            return self.loud
+        self.play_audio()
+        merged = dict(self.loud)
+        for identity, level in self.audio.levels(self.now(), self.records).items():
+            merged[identity] = max(level, merged.get(identity, 0.0))
+        return merged
 
     def set_levels(self, levels: Mapping[str, float]) -> None:
         for identity, level in levels.items():

@@ -19,6 +19,8 @@ from typing import Any, ClassVar, Final, Self, final
 import attrs
 
 from roomsim import _validate as checks
+from roomsim._profiles import DEFAULT_SDK, check_sdk
+from roomsim.errors import InvalidArgument
 from roomsim.model import (
     DEFAULT_PERMISSION,
     EMPTY_MAP,
@@ -53,6 +55,7 @@ __all__ = [
     "SetStreamState",
     "SetAudioLevels",
     "SetConnectionQuality",
+    "PushAudio",
     "Advance",
     "DeleteRoom",
     "ALL_MUTATIONS",
@@ -177,6 +180,8 @@ class Connect(Mutation):
     active: bool = attrs.field(default=True, metadata=BOOL)
     auto_subscribe: bool | None = attrs.field(default=None, metadata=OPT_BOOL)
     keep_events: bool = attrs.field(default=True, metadata=BOOL)
+    #: the SDK the client imitates (``roomsim._profiles``): "python" or "js"
+    sdk: str = attrs.field(default=DEFAULT_SDK, metadata=_shape(check_sdk))
 
 
 @final
@@ -429,6 +434,36 @@ class DeleteRoom(Mutation):
     verb: ClassVar[str] = "delete"
 
 
+def _check_rate(v: Any, what: str) -> int:
+    if type(v) is not int or v <= 0 or v % 100:
+        raise InvalidArgument(
+            f"{what} must be a positive int of whole 10 ms frames (a multiple of 100: 8000, "
+            f"16000, 24000, 44100, 48000), got {v!r}"
+        )
+    return v
+
+
+def _check_channels(v: Any, what: str) -> int:
+    if type(v) is not int or not 1 <= v <= 8:
+        raise InvalidArgument(f"{what} must be an int in 1..8, got {v!r}")
+    return v
+
+
+@final
+@attrs.frozen(kw_only=True)
+class PushAudio(Mutation):
+    """A participant's audio track plays these int16 PCM samples (interleaved, little-endian),
+    queued behind what it has not played yet; virtual time plays them (audio §9)."""
+
+    path: ClassVar[str] = "client"
+    verb: ClassVar[str] = "push_audio"
+    identity: str = attrs.field(metadata=IDENTITY)
+    track_sid: str = attrs.field(metadata=STR)
+    samples: bytes = attrs.field(metadata=DATA, repr=lambda b: f"<{len(b)} bytes>")
+    sample_rate: int = attrs.field(default=48000, metadata=_shape(_check_rate))
+    num_channels: int = attrs.field(default=1, metadata=_shape(_check_channels))
+
+
 ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     Connect,
     Activate,
@@ -450,6 +485,7 @@ ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     SetStreamState,
     SetAudioLevels,
     SetConnectionQuality,
+    PushAudio,
     Advance,
     DeleteRoom,
 )

@@ -447,6 +447,36 @@ RAISE_SITES: Final[tuple[RaiseSite, ...]] = (
         "NaN, or outside [0, 1]",
     ),
     _site(
+        "push_audio.samples",
+        "`push_audio`",
+        (InvalidType, InvalidArgument),
+        "invalid_argument",
+        "samples that are not int16 PCM (a `str`, a list, a buffer of another format) or not "
+        "whole frames of the channels",
+    ),
+    _site(
+        "push_audio.format",
+        "`push_audio`",
+        (InvalidArgument,),
+        "invalid_argument",
+        "a sample rate that is not whole 10 ms frames, channels outside 1..8, or a format other "
+        "than the one of the track's first push",
+    ),
+    _site(
+        "push_audio.track",
+        "`push_audio`",
+        (UnknownTrack, InvalidArgument),
+        None,
+        "not one of the participant's tracks (`NOT_FOUND`), or a video track",
+    ),
+    _site(
+        "receive_audio.not_subscribed",
+        "`receive_audio`",
+        (IllegalState,),
+        "failed_precondition",
+        "a track the client is not subscribed to",
+    ),
+    _site(
         "set_connection_quality.type",
         "`set_connection_quality`",
         (InvalidType,),

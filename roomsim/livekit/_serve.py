@@ -135,8 +135,10 @@ class LiveKitServer:
         return self.epoch + self.clock.now
 
     def advance(self, dt: float) -> None:
-        """Let ``dt`` virtual seconds pass in every room (the timers run; events are queued)."""
+        """Let ``dt`` virtual seconds pass in every room (the timers run; events are queued,
+        and so are the audio frames the time played to each ``rtc.AudioStream``)."""
         self.clock.advance(dt)
+        self.ffi.audio.pump()
 
     # -- tokens --------------------------------------------------------------------------------
 
@@ -209,6 +211,7 @@ class LiveKitServer:
     async def settle(self) -> None:
         """Run the event loop until every queued SDK event is delivered and handled.
 
+        Audio frames that virtual time has played are queued to the ``AudioStream`` s first.
         Returns when no ready callback is left but this one: every SDK Room's listen task has
         applied what was queued, the handlers ran, and the work they scheduled (tasks, further
         SDK calls and their events) has run too.  Timers (``asyncio.sleep``, timeouts) are not
@@ -216,7 +219,9 @@ class LiveKitServer:
         ``webhook_urls`` receiver before it returns.  Raises the first ``HandlerError`` a
         roomsim handler raised meanwhile, then
         a ``HandlerError`` for what ``livekit.rtc`` handlers raised (the SDK only logs those).
+        Audio frames virtual time has played are queued to the ``AudioStream`` s first.
         """
+        self.ffi.audio.pump()
         while True:
             await self._spin()
             # handlers may have caused webhooks; settled once none is left to send
@@ -393,3 +398,4 @@ async def _shutdown(server: LiveKitServer) -> None:
     # native library when garbage-collected (Room.__del__), so each one lets go of it
     for sdk_room in list(ffi.rooms):
         sdk_room._ffi_handle = None
+    ffi.audio.shutdown()

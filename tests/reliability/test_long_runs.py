@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.soak import Soak, run
-from roomsim import Client, Permission, Room
+from roomsim import Client, Permission, Room, RoomConfig
 from roomsim.testing import check_invariants
 
 
@@ -99,3 +99,47 @@ def test_a_departed_clients_backlog_is_never_caught_up_inside_another_apply(
     for c, d in zip(unread, read, strict=True):
         assert list(c.events) == list(d.events)
     check_invariants(room)
+
+
+def test_departed_and_webhooks_keep_the_newest() -> None:
+    config = RoomConfig(keep_departed=3, keep_webhooks=5)
+    room = Room("r", config=config)
+    room.connect("stay")
+    for i in range(10):
+        room.connect(f"p{i}").disconnect()
+    assert [p.identity for p in room.departed] == ["p7", "p8", "p9"]
+    assert [p.identity for p in room.departed[1:]] == ["p8", "p9"]
+    assert len(room.webhooks) == 5
+    assert room.webhooks[-1].participant is not None
+    assert room.webhooks[-1].participant.identity == "p9"
+    fork = Room.from_snapshot(room.snapshot())
+    assert list(fork.departed) == list(room.departed)
+    assert list(fork.webhooks) == list(room.webhooks)
+    fork.connect("q").disconnect()
+    assert [p.identity for p in fork.departed] == ["p8", "p9", "q"]
+    check_invariants(fork)
+
+
+def test_ended_clients_keep_the_latest_joined() -> None:
+    room = Room("r", config=RoomConfig(keep_ended_clients=2))
+    stay = room.connect("stay")
+    ended = [room.connect(f"p{i}") for i in range(10)]
+    for c in ended:
+        c.disconnect()
+    assert [c.identity for c in room.all_clients] == ["stay", "p8", "p9"]
+    assert room.statistics().clients == 3
+    # a dropped client you still hold reads its whole session
+    assert ended[0].events[-1].name == "disconnected"
+    assert Room.from_snapshot(room.snapshot()).snapshot() == room.snapshot()
+    assert stay.drain()
+    check_invariants(room)
+
+
+def test_zero_keeps_everything() -> None:
+    config = RoomConfig(keep_departed=0, keep_webhooks=0, keep_ended_clients=0)
+    room = Room("r", config=config)
+    for i in range(30):
+        room.connect(f"p{i}").disconnect()
+    assert len(room.departed) == 30
+    assert len(room.all_clients) == 30
+    assert len(room.webhooks) > 30

@@ -17,6 +17,12 @@ from benchmarks.planted_bugs import BUGS, HandQueue, HandQueueMachine, hunt
 from roomsim import HandlerError
 from roomsim.stateful import RoomStateMachine
 
+#: the ``roomsim-ci`` profile's settings, as keyword arguments for ``hunt``
+_CI: dict[str, Any] = {
+    k: getattr(settings.get_profile("roomsim-ci"), k)
+    for k in ("max_examples", "stateful_step_count", "phases", "derandomize")
+}
+
 SEARCH = settings(
     settings.get_profile("roomsim-ci"),
     phases=[Phase.generate],
@@ -53,3 +59,14 @@ def test_the_benchmark_measures_a_run() -> None:
     assert found["steps"] >= 1
     assert found["history"][0].startswith("state.populate(")
     assert found["first_failure_s"] <= found["report_s"]
+
+
+@pytest.mark.parametrize(("bug", "most"), [("duplicate_identity", 2), ("host_in_own_queue", 2)])
+def test_a_planted_bug_is_reported_shrunk_to_the_steps_it_needs(bug: str, most: int) -> None:
+    """With shrinking (the ``roomsim-ci`` profile, derandomized): the history is as short as
+    the bug allows, and Hypothesis warns of no slow shrink."""
+    found: dict[str, Any] = hunt(bug, **{**_CI, "derandomize": True})
+    assert found["found"] is True
+    assert 1 <= found["steps"] <= most, found["history"]
+    assert found["history"][0].startswith("state.populate(participants=2")
+    assert not found["shrink_warning"]
