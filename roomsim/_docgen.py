@@ -47,14 +47,16 @@ def events_page() -> str:
         "# Events\n",
         _HEADER,
         "Every event a client receives is one frozen class in `roomsim.events`; `name` is the "
-        "SDK's event string. Events marked **JS** exist only in the JavaScript SDK; the rest "
-        "fire as `livekit.rtc` fires them.\n",
-        "| `name` | class | SDK | fields | meaning |",
+        "SDK's event string. The SDKs column names the profiles that receive it "
+        "(`Room.connect(sdk=...)`): a `python` client (`livekit.rtc`, the default) never "
+        "receives an event marked JS only; each fires as its SDK fires it (docs/design.md, "
+        "python vs js).\n",
+        "| `name` | class | SDKs | fields | meaning |",
         "|---|---|---|---|---|",
     ]
     for cls in events.ALL_EVENTS:
         fields = ", ".join(f"`{n}`: {t}" for n, t, _ in _fields(cls))
-        sdk = "JS" if cls.sdk == "js" else "Python"
+        sdk = "JS only" if cls.sdks == ("js",) else ", ".join(cls.sdks)
         lines.append(f"| `{cls.name}` | `{cls.__name__}` | {sdk} | {fields} | {_doc(cls)} |")
     lines += [
         "",

@@ -102,7 +102,7 @@ def take(server: Server, tk: Timekeeper, clients: Sequence[ClientSnapshot]) -> R
         close_due=server.close_due,
         speakers_due=server.speakers_due,
         quality_due=server.quality_due,
-        quality_sent=tuple(server.quality_sent.items()),
+        quality_sent=server.qualities.sent(),
     )
 
 
@@ -159,4 +159,4 @@ def restore(server: Server, tk: Timekeeper, snap: RoomSnapshot) -> None:
     server.close_due = snap.close_due
     server.speakers_due = snap.speakers_due
     server.quality_due = snap.quality_due
-    server.quality_sent = dict(snap.quality_sent)
+    server.qualities.restore(server.active_qualities(), snap.quality_sent)

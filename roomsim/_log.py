@@ -194,10 +194,14 @@ class FactLog:
             self._dispatch_pos = self.end
             return
         self._dispatching = True
+        facts = self._facts
         try:
-            while self._dispatch_pos < self.end:
+            while True:
                 i = self._dispatch_pos
-                fact = self.at(i)
+                k = i - self._base
+                if k >= len(facts):
+                    break
+                fact = facts[k]
                 for reader in tuple(self._eager):
                     if reader.cursor == i:
                         reader.deliver(fact, self.failures)

@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from roomsim import _facts as facts
 from roomsim import _fork, mutations
+from roomsim._apply.audio import open_tap, push_audio_mutation
+from roomsim._audio import AudioTap
 from roomsim._log import Backlog, FactLog
+from roomsim._profiles import PROFILES
 from roomsim._project import View, project
 from roomsim._records import ParticipantRecord, is_subscribed, permission_state
 from roomsim._server import Server
@@ -117,11 +120,14 @@ class Client:
         "_unread",
         "_view",
         "identity",
+        "sdk",
         "sid",
     )
 
     identity: str
     sid: str
+    #: the SDK this client imitates, ``"python"`` or ``"js"`` (``Room.connect(sdk=...)``)
+    sdk: str
     _room: Room
     _server: Server
     _facts: FactLog
@@ -152,12 +158,14 @@ class Client:
         log: FactLog,
         rec: ParticipantRecord,
         keep_events: bool,
+        sdk: str,
     ) -> Client:
         self = object.__new__(cls)
         self._room = room
         self._server = server
         self._facts = log
-        self._view = View(rec)
+        self._view = View(rec, PROFILES[sdk])
+        self.sdk = sdk
         self._cursor = log.end
         self._gone = False
         self._backlog = None
@@ -438,6 +446,7 @@ class Client:
             identity=self.identity,
             sid=self.sid,
             keep_events=self._keep,
+            sdk=self.sdk,
             connection_state=self.connection_state,
             disconnect_reason=self._reason,
             events=tuple(self._events),
@@ -468,7 +477,7 @@ class Client:
     def _restore(cls, room: Room, server: Server, log: FactLog, snap: ClientSnapshot) -> Client:
         """The client a snapshot describes, caught up with its room (``Room.from_snapshot``)."""
         cv = snap.view
-        self = cls._create(room, server, log, _fork.record_of(cv.me), snap.keep_events)
+        self = cls._create(room, server, log, _fork.record_of(cv.me), snap.keep_events, snap.sdk)
         v = self._view
         v.ended = cv.ended
         v.subs, v.denied, v.paused = set(cv.subscribed), set(cv.denied), set(cv.paused)
@@ -521,7 +530,7 @@ class Client:
 
     def __repr__(self) -> str:
         state = "disconnected" if self._gone else "connected"
-        return f"<Client {self.identity!r} {self.sid} {state}>"
+        return f"<Client {self.identity!r} {self.sid} {self.sdk} {state}>"
 
     # ----------------------------------------------------------------------------------------
     # actions (each builds a mutation and applies it to the room)
@@ -631,6 +640,19 @@ class Client:
                 self.identity, data, topic, reliable, destination_identities
             ),
         )
+
+    def push_audio(
+        self, track_sid: str, samples: Any, sample_rate: int = 48000, num_channels: int = 1
+    ) -> None:
+        """Queue int16 PCM (bytes, ``array('h')``, memoryview, numpy) on one of this
+        participant's audio tracks; virtual time plays it and speaking follows (audio §9)."""
+        m = push_audio_mutation(self.identity, track_sid, samples, sample_rate, num_channels)
+        self._apply("push_audio", m)
+
+    def receive_audio(self, track_sid: str) -> AudioTap:
+        """The audio this client receives from a subscribed remote audio track (audio §9)."""
+        self._check_live("receive_audio")
+        return open_tap(self._server, self.identity, track_sid)
 
 
 def _check_handler(name: str, handler: Any) -> None:

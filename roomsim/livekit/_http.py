@@ -68,8 +68,6 @@ class HttpServer:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         self._sock: socket.socket | None = None
-        #: requests answered, by RoomService method (an unknown route counts as "")
-        self.requests: dict[str, int] = {}
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on ``host:port`` (0: a free port); returns the port."""
@@ -98,9 +96,9 @@ class HttpServer:
         method = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
         entry = METHODS.get(method)
         if entry is None:
-            return _bad_route(request, f"no handler for path {path!r}".replace("'", '"'))
+            return _bad_route(request, f"no handler for path {json.dumps(path)}")
         if request.method != "POST":
-            msg = f'unsupported method "{request.method}" (only POST is allowed)'
+            msg = f"unsupported method {json.dumps(request.method)} (only POST is allowed)"
             return _bad_route(request, msg)
         kind = request.headers.get("Content-Type", "")
         base = kind.split(";", 1)[0].strip().lower()
@@ -113,7 +111,6 @@ class HttpServer:
             message = _decode(req_class, body, as_json)
         except TwirpError as error:
             return _twirp_error(error)
-        self.requests[method] = self.requests.get(method, 0) + 1
         try:
             response = handler(self._lk, claims, message)
         except TwirpError as error:

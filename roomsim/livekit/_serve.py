@@ -135,8 +135,10 @@ class LiveKitServer:
         return self.epoch + self.clock.now
 
     def advance(self, dt: float) -> None:
-        """Let ``dt`` virtual seconds pass in every room (the timers run; events are queued)."""
+        """Let ``dt`` virtual seconds pass in every room (the timers run; events are queued,
+        and so are the audio frames the time played to each ``rtc.AudioStream``)."""
         self.clock.advance(dt)
+        self.ffi.audio.pump()
 
     # -- tokens --------------------------------------------------------------------------------
 
@@ -195,10 +197,9 @@ class LiveKitServer:
 
     async def _deliver(self) -> bool:
         """POST the webhooks emitted since the last call; True if there were any."""
-        if not self._webhooks.collect():
-            return False
-        await self._webhooks.drain()
-        return True
+        new = self._webhooks.collect()
+        await self._webhooks.drain()  # and those collected before (after API calls)
+        return new > 0
 
     # -- the SDK side --------------------------------------------------------------------------
 
@@ -210,6 +211,7 @@ class LiveKitServer:
     async def settle(self) -> None:
         """Run the event loop until every queued SDK event is delivered and handled.
 
+        Audio frames that virtual time has played are queued to the ``AudioStream`` s first.
         Returns when no ready callback is left but this one: every SDK Room's listen task has
         applied what was queued, the handlers ran, and the work they scheduled (tasks, further
         SDK calls and their events) has run too.  Timers (``asyncio.sleep``, timeouts) are not
@@ -217,7 +219,9 @@ class LiveKitServer:
         ``webhook_urls`` receiver before it returns.  Raises the first ``HandlerError`` a
         roomsim handler raised meanwhile, then
         a ``HandlerError`` for what ``livekit.rtc`` handlers raised (the SDK only logs those).
+        Audio frames virtual time has played are queued to the ``AudioStream`` s first.
         """
+        self.ffi.audio.pump()
         while True:
             await self._spin()
             # handlers may have caused webhooks; settled once none is left to send
@@ -394,3 +398,4 @@ async def _shutdown(server: LiveKitServer) -> None:
     # native library when garbage-collected (Room.__del__), so each one lets go of it
     for sdk_room in list(ffi.rooms):
         sdk_room._ffi_handle = None
+    ffi.audio.shutdown()

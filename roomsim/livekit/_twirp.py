@@ -24,9 +24,9 @@ from livekit.api.access_token import Claims, VideoGrants
 from livekit.protocol import models as _pm
 from livekit.protocol import room as _pr
 
-from roomsim.errors import RoomsimError
+from roomsim.errors import HandlerError, RoomsimError
 from roomsim.livekit._convert import RoomInfo, from_proto, to_proto
-from roomsim.model import ParticipantSnapshot, PublicationSnapshot
+from roomsim.model import ParticipantSnapshot
 
 if TYPE_CHECKING:
     from roomsim.livekit._serve import LiveKitServer
@@ -133,9 +133,14 @@ def _participant(lk: LiveKitServer, name: str, identity: str) -> Room:
     return room
 
 
-def _verb(call: Callable[[], Any]) -> Any:
+def _verb(lk: LiveKitServer, call: Callable[[], Any]) -> Any:
+    """``call()``'s result; a refusal as its Twirp error.  If the verb was applied but a
+    roomsim handler raised, the call succeeded (None) and ``lk.settle()`` raises the error."""
     try:
         return call()
+    except HandlerError as error:
+        lk.handler_errors.append(error)
+        return None
     except RoomsimError as error:
         raise TwirpError.of(error) from None
 
@@ -159,15 +164,20 @@ def create_room(lk: LiveKitServer, claims: Claims | None, req: Any) -> _pm.Room:
     room = lk.rooms.get(req.name)
     if room is None or room.closed:
         config = lk.config_for(req.name)
+        limit = config.max_metadata_size
+        if limit and len(req.metadata.encode()) > limit:
+            # twirp.InvalidArgumentError(ErrMetadataExceedsLimits, limit), before the room
+            argument = "metadata size exceeds limits"
+            raise TwirpError("invalid_argument", f"{argument} {limit}", {"argument": argument})
         # LiveKit keeps its configured value where the request leaves 0
         if req.empty_timeout:
-            config = _verb(lambda: attrs.evolve(config, empty_timeout=float(req.empty_timeout)))
+            config = _verb(lk, lambda: attrs.evolve(config, empty_timeout=float(req.empty_timeout)))
         if req.departure_timeout:
             departure = float(req.departure_timeout)
-            config = _verb(lambda: attrs.evolve(config, departure_timeout=departure))
+            config = _verb(lk, lambda: attrs.evolve(config, departure_timeout=departure))
         if req.max_participants:
-            config = _verb(lambda: attrs.evolve(config, max_participants=req.max_participants))
-        room = _verb(lambda: lk.create_room(req.name, config, metadata=req.metadata))
+            config = _verb(lk, lambda: attrs.evolve(config, max_participants=req.max_participants))
+        room = _verb(lk, lambda: lk.create_room(req.name, config, metadata=req.metadata))
     return room_proto(lk, room)
 
 
@@ -185,7 +195,7 @@ def list_rooms(lk: LiveKitServer, claims: Claims | None, req: Any) -> _pr.ListRo
 def delete_room(lk: LiveKitServer, claims: Claims | None, req: Any) -> _pr.DeleteRoomResponse:
     _ensure_create(claims)
     room = _room(lk, req.room)
-    _verb(room.delete)
+    _verb(lk, room.delete)
     return _pr.DeleteRoomResponse()
 
 
@@ -209,7 +219,7 @@ def remove_participant(
 ) -> _pr.RemoveParticipantResponse:
     _ensure_admin(claims, req.room)
     room = _participant(lk, req.room, req.identity)
-    _verb(lambda: room.remove_participant(req.identity))
+    _verb(lk, lambda: room.remove_participant(req.identity))
     return _pr.RemoveParticipantResponse()
 
 
@@ -218,9 +228,9 @@ def mute_published_track(
 ) -> _pr.MuteRoomTrackResponse:
     _ensure_admin(claims, req.room)
     room = _participant(lk, req.room, req.identity)
-    track: PublicationSnapshot | None = _verb(
-        lambda: room.mute_published_track(req.identity, req.track_sid, req.muted)
-    )
+    _verb(lk, lambda: room.mute_published_track(req.identity, req.track_sid, req.muted))
+    p = room.participants.get(req.identity)
+    track = p.track_publications.get(req.track_sid) if p is not None else None
     # an unknown track: LiveKit's SetTrackMuted returns nil, the response has no track
     return _pr.MuteRoomTrackResponse(track=to_proto(track) if track is not None else None)
 
@@ -228,7 +238,8 @@ def mute_published_track(
 def update_participant(lk: LiveKitServer, claims: Claims | None, req: Any) -> _pm.ParticipantInfo:
     _ensure_admin(claims, req.room)
     room = _participant(lk, req.room, req.identity)
-    snapshot: ParticipantSnapshot = _verb(
+    _verb(
+        lk,
         lambda: room.update_participant(
             req.identity,
             # "" leaves the name and the metadata as they are (UpdateMetadata)
@@ -236,8 +247,11 @@ def update_participant(lk: LiveKitServer, claims: Claims | None, req: Any) -> _p
             metadata=req.metadata or None,
             attributes=dict(req.attributes) or None,
             permission=from_proto(req.permission) if req.HasField("permission") else None,
-        )
+        ),
     )
+    snapshot = room.participants.get(req.identity)  # None: a handler removed it meanwhile
+    if snapshot is None:
+        return _pm.ParticipantInfo(identity=req.identity)
     return participant_proto(lk, snapshot)
 
 
@@ -249,7 +263,10 @@ def update_subscriptions(
     sids = list(req.track_sids)
     for tracks in req.participant_tracks:
         sids.extend(tracks.track_sids)
-    _verb(lambda: room.update_subscriptions(req.identity, track_sids=sids, subscribe=req.subscribe))
+    _verb(
+        lk,
+        lambda: room.update_subscriptions(req.identity, track_sids=sids, subscribe=req.subscribe),
+    )
     return _pr.UpdateSubscriptionsResponse()
 
 
@@ -266,12 +283,13 @@ def send_data(lk: LiveKitServer, claims: Claims | None, req: Any) -> _pr.SendDat
     destinations = list(req.destination_identities)
     destinations += [by_sid[s] for s in req.destination_sids if s in by_sid]
     _verb(
+        lk,
         lambda: room.send_data(
             bytes(req.data),
             topic=req.topic if req.HasField("topic") else None,
             reliable=req.kind == _pm.DataPacket.Kind.RELIABLE,
             destination_identities=tuple(dict.fromkeys(destinations)),
-        )
+        ),
     )
     return _pr.SendDataResponse()
 
@@ -279,7 +297,7 @@ def send_data(lk: LiveKitServer, claims: Claims | None, req: Any) -> _pr.SendDat
 def update_room_metadata(lk: LiveKitServer, claims: Claims | None, req: Any) -> _pm.Room:
     _ensure_admin(claims, req.room)
     room = _room(lk, req.room)
-    _verb(lambda: room.update_room_metadata(req.metadata))
+    _verb(lk, lambda: room.update_room_metadata(req.metadata))
     return room_proto(lk, room)
 
 

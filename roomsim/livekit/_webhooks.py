@@ -13,6 +13,7 @@ time from several rooms go out in the order they happened.  A receiver that fail
 connection, a 5xx or 429) is retried like go-retryablehttp's default client (four retries),
 but at once, with none of its 1 s .. 30 s waits; after the last try the event is logged and
 recorded in ``failures``, and the next one goes out: a failing receiver never stops the room.
+A POST that takes over 10 s counts as failed.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ log = logging.getLogger("roomsim.livekit")
 CONTENT_TYPE: Final = "application/webhook+json"
 #: go-retryablehttp's default RetryMax (the client LiveKit's notifier uses)
 RETRIES: Final = 4
+#: how long one POST may take before it counts as failed (livekit-api's own client default)
+_POST_TIMEOUT: Final = aiohttp.ClientTimeout(total=10)
 #: the validity of the token of one webhook (``SetValidFor(5 * time.Minute)``)
 _TOKEN_TTL: Final = datetime.timedelta(minutes=5)
 
@@ -89,6 +92,8 @@ class WebhookSender:
             for hook in hooks[cursor[0] :]:
                 new.append((hook.created_at, len(new), hook, room))
             cursor[0] = len(hooks)
+        # a closed room sends nothing after room_finished: stop watching it
+        self._rooms = [(room, cursor) for room, cursor in self._rooms if not room.closed]
         new.sort(key=lambda item: (item[0], item[1]))
         for _, _, hook, room in new:
             event = self._event(hook, room)
@@ -115,7 +120,7 @@ class WebhookSender:
 
     def _start(self) -> None:
         if self._task is None:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(timeout=_POST_TIMEOUT)
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
@@ -146,7 +151,7 @@ class WebhookSender:
                     if resp.status < 500 and resp.status != 429:
                         return  # a 4xx is not retried (go-retryablehttp's DefaultRetryPolicy)
                     error = f"HTTP {resp.status}"
-            except aiohttp.ClientError as exc:
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
         log.warning("webhook %s %s to %s failed: %s", event.event, event.id, url, error)
         self.failures.append(WebhookFailure(url=url, event=event.event, id=event.id, error=error))

@@ -23,25 +23,11 @@ from livekit import api, rtc
 from livekit.rtc._ffi_client import FfiClient
 
 from roomsim import Permission, RoomConfig, TrackKind, TrackSource
-from roomsim.errors import InvalidArgument
+from roomsim.errors import HandlerError, InvalidArgument
 from roomsim.livekit import LiveKitServer, serve
+from tests.interop.test_serve import join, run
 
 JSON = "application/json"
-
-
-def run(body: Callable[[LiveKitServer], Awaitable[None]], **kwargs: Any) -> None:
-    async def main() -> None:
-        async with serve(**kwargs) as lk:
-            await body(lk)
-
-    asyncio.run(main())
-    assert FfiClient._instance is None
-
-
-async def join(lk: LiveKitServer, identity: str, room: str = "r", **grants: Any) -> rtc.Room:
-    sdk = rtc.Room()
-    await sdk.connect(lk.url, lk.token(identity, room=room, **grants))
-    return sdk
 
 
 @asynccontextmanager
@@ -565,5 +551,37 @@ def test_a_permission_update_reaches_the_sdk_room() -> None:
             can_publish=False, can_publish_data=False
         )
         assert changed == [("alice", False)]
+
+    run(body)
+
+
+def test_create_room_refuses_metadata_over_the_limit_and_makes_no_room() -> None:
+    async def body(lk: LiveKitServer) -> None:
+        async with backend(lk) as lkapi:
+            with pytest.raises(api.TwirpError) as raised:
+                await lkapi.room.create_room(api.CreateRoomRequest(name="r", metadata="x" * 11))
+        assert (raised.value.code, raised.value.message) == (
+            "invalid_argument",
+            "metadata size exceeds limits 10",
+        )
+        assert raised.value.metadata == {"argument": "metadata size exceeds limits"}
+        assert dict(lk.rooms) == {} and lk.webhooks == ()
+
+    run(body, room_config=RoomConfig(max_metadata_size=10))
+
+
+def test_a_roomsim_handler_that_raises_does_not_fail_the_call_settle_raises_it() -> None:
+    async def body(lk: LiveKitServer) -> None:
+        def boom(event: Any) -> None:
+            raise RuntimeError("handler bug")
+
+        lk.room("r").connect("bob", on={"room_metadata_changed": boom})
+        async with backend(lk) as lkapi:
+            room = await lkapi.room.update_room_metadata(
+                api.UpdateRoomMetadataRequest(room="r", metadata="new")
+            )
+        assert room.metadata == "new" and lk.room("r").metadata == "new"
+        with pytest.raises(HandlerError, match="handler bug"):
+            await lk.settle()
 
     run(body)

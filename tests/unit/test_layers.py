@@ -27,6 +27,8 @@ REPO = ROOT.parent
 CORE = {
     "roomsim._apply",
     "roomsim._apply._dropped",
+    "roomsim._apply.audio",
+    "roomsim._audio",
     "roomsim._apply.media",
     "roomsim._apply.participants",
     "roomsim._apply.subscriptions",
@@ -34,7 +36,9 @@ CORE = {
     "roomsim._facts",
     "roomsim._fork",
     "roomsim._log",
+    "roomsim._profiles",
     "roomsim._project",
+    "roomsim._quality",
     "roomsim._records",
     "roomsim._server",
     "roomsim._time",
