@@ -6,6 +6,10 @@ handlers are *eager*: ``dispatch`` delivers each new fact to them, in join order
 outermost commit (design §1).  Facts every reader has read are trimmed, so long runs stay flat.
 
 Positions are absolute: a fact's position never changes when older facts are trimmed.
+
+A reader whose session ended and that nobody has read to its end does not hold the trim back,
+and is not caught up inside the ``apply`` that trims: it takes a ``Backlog`` (the facts of its
+session it has not read, a slice of references) and folds them when it is read, if ever.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from roomsim._facts import Fact
 from roomsim._records import ParticipantRecord
 from roomsim.errors import HandlerFailure
 
-__all__ = ["FactLog", "Reader"]
+__all__ = ["Backlog", "FactLog", "Reader"]
 
 # facts kept before a trim is considered; a trim drops what every reader has read
 TRIM_AT = 4096
@@ -47,6 +51,23 @@ class Reader(Protocol):
     def pinned(self) -> int | None:
         """The oldest position this reader still needs, or None if it needs none."""
         ...
+
+
+class Backlog:
+    """An ended reader's unread facts, detached from the log so that the log can trim them:
+    a list of references (no projection), read with the log's ``at``."""
+
+    __slots__ = ("_base", "_facts")
+
+    def __init__(self, facts: list[Fact], base: int) -> None:
+        self._facts = facts
+        self._base = base
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def at(self, pos: int) -> Fact:
+        return self._facts[pos - self._base]
 
 
 class FactLog:
@@ -95,6 +116,10 @@ class FactLog:
 
     def since(self, pos: int) -> list[Fact]:
         return self._facts[pos - self._base :]
+
+    def backlog(self, start: int, stop: int) -> Backlog:
+        """The facts at positions ``start`` to ``stop`` (exclusive), kept apart from the log."""
+        return Backlog(self._facts[start - self._base : stop - self._base], start)
 
     def records_at(
         self, pos: int, current: dict[str, ParticipantRecord]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from roomsim import _facts as facts
 from roomsim import _fork, mutations
-from roomsim._log import FactLog
+from roomsim._log import Backlog, FactLog
 from roomsim._profiles import PROFILES
 from roomsim._project import View, project
 from roomsim._records import ParticipantRecord, is_subscribed, permission_state
@@ -102,6 +102,7 @@ class Client:
 
     __slots__ = (
         "__weakref__",
+        "_backlog",
         "_cursor",
         "_events",
         "_facts",
@@ -133,6 +134,8 @@ class Client:
     #: the server ended the session (verbs are refused); the client learns it when it folds
     #: its ``Left`` fact (``_view.ended``)
     _gone: bool
+    #: an ended session's unread facts, taken from the log so that the log can trim them
+    _backlog: Backlog | None
     _reason: DisconnectReason | None
     _keep: bool
     _events: list[Event]
@@ -163,6 +166,7 @@ class Client:
         self.sdk = sdk
         self._cursor = log.end
         self._gone = False
+        self._backlog = None
         self._reason = None
         self._keep = keep_events
         self._events = []
@@ -202,10 +206,12 @@ class Client:
 
     def catch_up(self, upto: int) -> None:
         """Fold facts up to ``upto`` (exclusive) without calling handlers."""
-        log = self._facts
+        log: FactLog | Backlog = self._facts if self._backlog is None else self._backlog
         store = self._events if self._keep else self._unread
         while self._cursor < upto and not self._view.ended:
             store.extend(self._fold(log.at(self._cursor)))
+        if self._backlog is not None and self._view.ended:
+            self._backlog = None  # read to its end: nothing more to keep
 
     def _sync(self) -> None:
         if not self._handlers and not self._view.ended and self._cursor < self._facts.end:
@@ -213,10 +219,15 @@ class Client:
             self.catch_up(self._facts.end)
 
     def pinned(self) -> int | None:
-        if self._gone and not self._handlers:
-            # a session that ended: fold it up to its own end, so it pins nothing
-            self._sync()
-        return None if self._ended else self._cursor
+        if self._gone and not self._handlers and self._backlog is None:
+            self._detach()
+        return None if self._ended or self._backlog is not None else self._cursor
+
+    def _detach(self) -> None:
+        """A session that ended: keep its unread facts apart (references, not events), so it
+        pins nothing and is never caught up inside another verb; it folds them when read."""
+        if not self._view.ended:
+            self._backlog = self._facts.backlog(self._cursor, self._facts.end)
 
     def deliver(self, f: facts.Fact, failures: list[HandlerFailure]) -> None:
         if self._ended:
@@ -242,6 +253,8 @@ class Client:
 
     def session_ended(self, reason: DisconnectReason) -> None:
         self._gone = True
+        if not self._handlers:
+            self._detach()
 
     def _check_live(self, verb: str) -> None:
         if self._gone:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.soak import Soak, run
-from roomsim import Permission, Room
+from roomsim import Client, Permission, Room
 from roomsim.testing import check_invariants
 
 
@@ -46,3 +46,56 @@ def test_a_departed_client_nobody_reads_does_not_pin_the_fact_log() -> None:
     room.connect("a", permission=Permission(can_update_metadata=True), keep_events=False)
     room.connect("b", keep_events=False).disconnect()
     assert _facts_after(10_000, room) < 9_000
+
+
+def _backlog_script(room: Room, *, read_every_step: bool) -> list[Client]:
+    """Twenty listeners join, see 5,000 updates and leave; ``read_every_step`` reads them."""
+    a = room.connect("a", permission=Permission(can_update_metadata=True), keep_events=False)
+    listeners = [room.connect(f"l{i}") for i in range(20)]
+    for i in range(5_000):
+        a.set_attributes({"k": str(i)})
+        a.drain()
+        if read_every_step:
+            for c in listeners:
+                c.drain()
+    for c in listeners:
+        c.disconnect()
+    return listeners
+
+
+def test_a_departed_clients_backlog_is_never_caught_up_inside_another_apply(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 25: the trim made every departed, never-read client fold its whole backlog inside
+    whichever ``apply`` triggered it.  Now each ``apply`` projects only what its own readers
+    need; the backlog is folded when (if ever) the departed client is read."""
+    import roomsim.client
+
+    room = Room("r", keep_log=False)
+    unread = _backlog_script(room, read_every_step=False)
+    projected = 0
+    project = vars(roomsim.client)["project"]
+
+    def counting(view: object, fact: object) -> object:
+        nonlocal projected
+        projected += 1
+        return project(view, fact)
+
+    monkeypatch.setattr(roomsim.client, "project", counting)
+    a = room.clients["a"]
+    worst = 0
+    for i in range(2 * 4096):  # at least one trim
+        projected = 0
+        a.set_attributes({"k": f"x{i}"})
+        worst = max(worst, projected)
+        a.drain()
+    assert room.statistics().facts_kept < 4 * 4096  # the log was trimmed past the backlog
+    assert worst <= 2  # a's own fact, and no departed client's backlog
+    # read later, the backlog gives the events a client read all along gives
+    projected = 0
+    monkeypatch.setattr(roomsim.client, "project", project)
+    twin = Room("r", keep_log=False)
+    read = _backlog_script(twin, read_every_step=True)
+    for c, d in zip(unread, read, strict=True):
+        assert list(c.events) == list(d.events)
+    check_invariants(room)

@@ -47,6 +47,7 @@ CORE = {
     "roomsim.events",
     "roomsim.model",
     "roomsim.mutations",
+    "roomsim.raise_sites",
     "roomsim.snapshot",
     "roomsim.webhooks",
 }
