@@ -180,6 +180,12 @@ class TrackMuteChanged(TrackFact):
     __slots__ = ()
 
 
+class ServerMuteChanged(TrackMuteChanged):
+    """The server API (``MutePublishedTrack``) muted or unmuted the subject's track."""
+
+    __slots__ = ()
+
+
 class FirstSubscribed(TrackFact):
     """A track's first non-hidden subscriber bound: its publisher is told once."""
 

@@ -15,8 +15,21 @@ from collections.abc import Callable, Iterator
 from roomsim import _facts as facts
 from roomsim import events as E
 from roomsim._profiles import Profile
-from roomsim._records import ParticipantRecord, SubChange, is_subscribed, permission_state
-from roomsim.model import ConnectionQuality, ConnectionState, ParticipantState, StreamState
+from roomsim._records import (
+    ParticipantRecord,
+    SubChange,
+    TrackRecord,
+    is_subscribed,
+    permission_state,
+)
+from roomsim.model import (
+    ConnectionQuality,
+    ConnectionState,
+    DataPacketKind,
+    DisconnectReason,
+    ParticipantState,
+    StreamState,
+)
 
 
 class View:
@@ -140,10 +153,8 @@ def _joined(v: View, f: facts.Fact) -> _Events:
     rec = f.after
     if _is_me(v, rec) or rec.permission.hidden:
         return
-    # a new participant: connected, then each of its tracks (client §4.5)
+    # a new participant: connected; its tracks are announced when it is ACTIVE (client §16.14)
     yield E.ParticipantConnected(participant=rec.identity)
-    for t in rec.tracks.values():
-        yield E.TrackPublished(participant=rec.identity, track_sid=t.sid)
 
 
 def _activated(v: View, f: facts.Fact) -> _Events:
@@ -153,6 +164,9 @@ def _activated(v: View, f: facts.Fact) -> _Events:
         yield from _own_subscriptions(v, f.subs)
     elif not rec.permission.hidden:
         yield E.ParticipantActive(participant=rec.identity)
+        # then what it published while held, each as a new track (client §16.14)
+        for t in rec.tracks.values():
+            yield from _announce(v, rec, t)
 
 
 def _left(v: View, f: facts.Fact) -> _Events:
@@ -174,7 +188,12 @@ def _left(v: View, f: facts.Fact) -> _Events:
         v.speakers.pop(rec.identity, None)
         v.quality.pop(rec.identity, None)
         v.pub_count.pop(rec.identity, None)
-        yield E.ParticipantDisconnected(participant=rec.identity, reason=f.reason)
+        # the server drops a replaced session's update for the others: the SDK ends it with
+        # no reason when the new session's info arrives (client §16.4)
+        reason = f.reason
+        if reason is DisconnectReason.DUPLICATE_IDENTITY:
+            reason = DisconnectReason.UNKNOWN_REASON
+        yield E.ParticipantDisconnected(participant=rec.identity, reason=reason)
 
 
 def _name(v: View, f: facts.Fact) -> _Events:
@@ -223,8 +242,13 @@ def _track_added(v: View, f: facts.Fact) -> _Events:
     if _is_me(v, a):
         yield E.LocalTrackPublished(track_sid=t.sid)
         return
-    if a.permission.hidden:
-        return
+    if a.permission.hidden or a.state is not ParticipantState.ACTIVE:
+        return  # a held publisher's track is announced at activation (client §16.14)
+    yield from _announce(v, a, t)
+
+
+def _announce(v: View, a: ParticipantRecord, t: TrackRecord) -> _Events:
+    """A remote track is announced: published, then subscribed or refused."""
     yield E.TrackPublished(participant=a.identity, track_sid=t.sid)
     if is_subscribed(v.me, a, t):
         yield from _gain(v, a, t.sid)
@@ -244,7 +268,7 @@ def _track_removed(v: View, f: facts.Fact) -> _Events:
     if _is_me(v, b):
         if not f.silent:
             yield E.LocalTrackUnpublished(track_sid=sid)
-    elif not b.permission.hidden:
+    elif not b.permission.hidden and b.state is ParticipantState.ACTIVE:
         v.subs.discard(sid)
         v.denied.discard(sid)
         v.paused.discard(sid)
@@ -254,10 +278,14 @@ def _track_removed(v: View, f: facts.Fact) -> _Events:
 def _track_mute(v: View, f: facts.Fact) -> _Events:
     assert isinstance(f, facts.TrackMuteChanged) and f.after is not None
     a, t = f.after, f.track
-    if a.permission.hidden and not _is_me(v, a):
+    if not _is_me(v, a) and (a.permission.hidden or a.state is not ParticipantState.ACTIVE):
         return
     if t.muted:
         yield E.TrackMuted(participant=a.identity, track_sid=t.sid)
+        if type(f) is facts.ServerMuteChanged and v.profile.double_server_mute and _is_me(v, a):
+            # livekit.rtc mutes the track, then the publication: the callback runs twice
+            # (client §16.7, §17.4)
+            yield E.TrackMuted(participant=a.identity, track_sid=t.sid)
     else:
         yield E.TrackUnmuted(participant=a.identity, track_sid=t.sid)
 
@@ -386,6 +414,8 @@ def _data(v: View, f: facts.Fact) -> _Events:
         return
     if f.destinations is not None and v.identity not in f.destinations:
         return
+    if f.kind is DataPacketKind.LOSSY and v.me.state is not ParticipantState.ACTIVE:
+        return  # lossy data reaches only ACTIVE participants (client §16.10)
     yield E.DataReceived(
         participant=None if f.hidden else f.sender,
         data=f.data,
@@ -406,6 +436,7 @@ PROJECTORS: dict[type[facts.Fact], Callable[[View, facts.Fact], _Events]] = {
     facts.TrackClosing: _track_closing,
     facts.TrackRemoved: _track_removed,
     facts.TrackMuteChanged: _track_mute,
+    facts.ServerMuteChanged: _track_mute,
     facts.FirstSubscribed: _first_subscribed,
     facts.SubscriptionChanged: _subscription,
     facts.SubPermissionsChanged: _sub_permissions,

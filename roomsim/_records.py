@@ -250,9 +250,11 @@ def wants(subscriber: ParticipantRecord, track_sid: str) -> bool:
 def is_subscribed(
     subscriber: ParticipantRecord, publisher: ParticipantRecord, track: TrackRecord
 ) -> bool:
-    """The one rule for an actual subscription (server §6): wanted, granted and allowed."""
+    """The one rule for an actual subscription (server §6): wanted, granted and allowed, of a
+    track announced to others (its publisher is ACTIVE, client §16.14)."""
     return (
         subscriber.sid != publisher.sid
+        and publisher.state is ParticipantState.ACTIVE
         and not track.closing
         and not publisher.permission.hidden
         and subscriber.permission.can_subscribe
@@ -264,8 +266,11 @@ def is_subscribed(
 def permission_state(
     subscriber: ParticipantRecord, publisher: ParticipantRecord, track: TrackRecord
 ) -> bool | None:
-    """The subscriber's view of its permission for a track it wants; None when not wanted."""
+    """The subscriber's view of its permission for a track it wants; None when not wanted, not
+    announced (client §16.14), or while the subscriber lacks ``can_subscribe`` (client §16.9)."""
     if subscriber.sid == publisher.sid or track.closing or publisher.permission.hidden:
+        return None
+    if publisher.state is not ParticipantState.ACTIVE or not subscriber.permission.can_subscribe:
         return None
     if not wants(subscriber, track.sid):
         return None

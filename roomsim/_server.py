@@ -226,7 +226,12 @@ class Server:
         self.qualities.set(identity, after.seq, after.quality)
         self.append(facts.Activated(before, after, self.now(), tuple(subs)))
         self.webhook("participant_joined", after, full=after.snapshot())
+        # what it published while held is announced now, after its ACTIVE info (client §16.14)
+        for t in after.tracks.values():
+            self.webhook("track_published", after, track=t)
         self.after_subscriber_change(subs, after)
+        if after.tracks:
+            self.first_subscribed(after)
         self.mark_quality()
 
     def end_session(self, identity: str, reason: DisconnectReason) -> None:
@@ -328,7 +333,8 @@ class Server:
         self.track_owner[t.sid] = rec.identity
         self.publishers[rec.seq] = rec.identity
         self.append(facts.TrackAdded(rec, after, self.now(), t))
-        self.webhook("track_published", after, track=t)
+        if rec.state is ParticipantState.ACTIVE:  # else announced at activation (§16.14)
+            self.webhook("track_published", after, track=t)
         if t.source is TrackSource.MICROPHONE:
             self.mark_speakers(rec.identity)
         self.first_subscribed(after, (t.sid,))
@@ -347,19 +353,23 @@ class Server:
         self.append(facts.TrackRemoved(mid, after, self.now(), t, silent))
         if t.source is TrackSource.MICROPHONE:
             self.mark_speakers(identity)
-        self.webhook("track_unpublished", after, track=t)
+        if after.state is ParticipantState.ACTIVE:  # a held one's track was never announced
+            self.webhook("track_unpublished", after, track=t)
         del self.track_owner[track_sid]
         if not rest:
             del self.publishers[after.seq]
 
-    def commit_mute(self, rec: ParticipantRecord, t: TrackRecord, muted: bool) -> None:
+    def commit_mute(
+        self, rec: ParticipantRecord, t: TrackRecord, muted: bool, *, by_server: bool = False
+    ) -> None:
         if t.muted == muted:
             return
         self.play_audio()
         t2 = evolve(t, muted=muted)
         after = evolve(rec, tracks=replaced(rec.tracks, t.sid, t2))
         self.set(after)
-        self.append(facts.TrackMuteChanged(rec, after, self.now(), t2))
+        fact = facts.ServerMuteChanged if by_server else facts.TrackMuteChanged
+        self.append(fact(rec, after, self.now(), t2))
         if t.source is TrackSource.MICROPHONE:
             self.mark_speakers(rec.identity)
 

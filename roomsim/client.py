@@ -397,7 +397,9 @@ class Client:
     def _remote_snapshot(self, rec: ParticipantRecord) -> ParticipantSnapshot:
         v = self._view
         pubs = {}
-        for t in rec.tracks.values():
+        # a held (JOINED) participant's tracks are not announced yet (client §16.14)
+        tracks = rec.tracks.values() if rec.state is ParticipantState.ACTIVE else ()
+        for t in tracks:
             on = t.sid in v.subs
             if t.sid in v.paused:
                 stream = StreamState.PAUSED

@@ -71,6 +71,9 @@ def apply_set_track_muted(server: Server, m: mutations.SetTrackMuted) -> None:
 def apply_mute_published_track(
     server: Server, m: mutations.MutePublishedTrack
 ) -> PublicationSnapshot | None:
+    # the participant is looked up first: an unknown one is not_found even for an unmute
+    # (client §16.13)
+    rec = server.lookup(m.identity)
     if not m.muted and not server.config.enable_remote_unmute:
         raise IllegalState(
             f"can't unmute {m.track_sid!r} of {m.identity!r} through the server API: "
@@ -78,10 +81,9 @@ def apply_mute_published_track(
             "have the participant unmute its own track",
             code="failed_precondition",
         )
-    rec = server.lookup(m.identity)
     t = rec.tracks.get(m.track_sid)
     if t is None:
         dropped(server, f"a server mute of {m.track_sid!r}, which {rec.identity!r} lacks")
         return None  # LiveKit answers with no track and no error (server §5)
-    server.commit_mute(rec, t, m.muted)
+    server.commit_mute(rec, t, m.muted, by_server=True)
     return server.records[rec.identity].tracks[t.sid].snapshot()

@@ -18,18 +18,22 @@ from roomsim import (
 from roomsim import events as E
 
 DUP = DisconnectReason.DUPLICATE_IDENTITY
+#: what the others see: the server drops the old session's update, and the SDK ends it with
+#: no reason when the new session's info arrives (client §16.4)
+SEEN = DisconnectReason.UNKNOWN_REASON
 
 
 def test_second_connect_replaces_the_session() -> None:
-    """server §4 Duplicate identity; client §4.2: others see the old session leave, then the
-    new one join; the old client is told DUPLICATE_IDENTITY; the new session has a new sid."""
+    """server §4 Duplicate identity; client §4.2, §16.4: others see the old session leave
+    (UNKNOWN_REASON), then the new one join; the old client is told DUPLICATE_IDENTITY; the new
+    session has a new sid."""
     room = Room("r")
     alice = room.connect("alice")
     old = room.connect("bob", name="Bob")
     alice.drain()
     new = room.connect("bob", name="Bobby")
     assert alice.drain() == (
-        E.ParticipantDisconnected(participant="bob", reason=DUP),
+        E.ParticipantDisconnected(participant="bob", reason=SEEN),
         E.ParticipantConnected(participant="bob"),
         E.ParticipantActive(participant="bob"),
     )
@@ -100,7 +104,7 @@ def test_the_old_sessions_tracks_go_before_it() -> None:
     assert alice.drain() == (
         E.TrackUnsubscribed(participant="bob", track_sid=mic),
         E.TrackUnpublished(participant="bob", track_sid=mic),
-        E.ParticipantDisconnected(participant="bob", reason=DUP),
+        E.ParticipantDisconnected(participant="bob", reason=SEEN),
         E.ParticipantConnected(participant="bob"),
         E.ParticipantActive(participant="bob"),
     )

@@ -207,7 +207,8 @@ def test_duplicate_identity_in_a_full_room_replaces_the_session() -> None:
     assert new.sid != old.sid
     assert list(room.participants) == ["alice", "bob"]
     assert alice.drain()[0] == E.ParticipantDisconnected(
-        participant="bob", reason=DisconnectReason.DUPLICATE_IDENTITY
+        participant="bob",
+        reason=DisconnectReason.UNKNOWN_REASON,  # client §16.4
     )
 
 

@@ -111,7 +111,8 @@ def test_hidden_publisher_mute_is_seen_only_by_itself() -> None:
 
 def test_server_mute_returns_the_publication_and_notifies_everyone() -> None:
     """Server §5 (``MutePublishedTrack`` can always mute; returns the track; the update
-    goes to everyone including the publisher, whose SDK mutes its local track)."""
+    goes to everyone including the publisher, whose SDK mutes its local track); client §16.7:
+    livekit.rtc fires the publisher's ``track_muted`` twice (track, then publication)."""
     room, _mic, cam = _setup()
     alice, bob, carol = (room.clients[i] for i in ("alice", "bob", "carol"))
 
@@ -119,7 +120,7 @@ def test_server_mute_returns_the_publication_and_notifies_everyone() -> None:
 
     assert result == PublicationSnapshot(sid=cam, name="cam", kind=VIDEO, source=CAM, muted=True)
     expected = (ev.TrackMuted(participant="alice", track_sid=cam),)
-    assert alice.drain() == expected
+    assert alice.drain() == expected * 2
     assert bob.drain() == expected
     assert carol.drain() == expected
 
