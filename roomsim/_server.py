@@ -19,6 +19,7 @@ from sortedcontainers import SortedDict
 
 from roomsim import _facts as facts
 from roomsim._log import FactLog
+from roomsim._peer import PeerState
 from roomsim._records import (
     SPEAKING_THRESHOLD,
     ParticipantRecord,
@@ -58,6 +59,8 @@ class TimerKind(enum.Enum):
     SPEAKERS = "speakers"
     #: the 5 s connection-quality update (server §8)
     QUALITY = "quality"
+    #: an RPC deadline: the caller's 1501/1502, or a Python callee's own (rpc-and-streams §4)
+    RPC = "rpc"
 
 
 #: a pending timer: (due, order of scheduling, kind, argument)
@@ -124,6 +127,8 @@ class Server:
         self.quality_due: float | None = None
         #: the qualities of the last quality update: identity -> quality
         self.quality_sent: dict[str, ConnectionQuality] = {}
+        #: RPC calls in flight, method names, open streams, client protocols
+        self.peer = PeerState()
 
     # ----------------------------------------------------------------------------------------
     # reads and lookups (a lookup raises: appliers call them before committing)
@@ -231,6 +236,7 @@ class Server:
         final = gone.snapshot()
         self.departed.append(final)
         self.append(facts.Left(rec, self.now(), reason))
+        self.peer.session_ended(rec.sid, self.now())
         session = self.sessions.pop(identity, None)
         if session is not None:
             session.session_ended(reason)

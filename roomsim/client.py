@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from roomsim import _facts as facts
 from roomsim import _fork, mutations
+from roomsim._client_rpc import PeerSide, PeerVerbs
 from roomsim._log import FactLog
 from roomsim._project import View, project
 from roomsim._records import ParticipantRecord, is_subscribed, permission_state
@@ -92,7 +93,7 @@ class _EventsView(Sequence[Event]):
 
 
 @final
-class Client:
+class Client(PeerVerbs):
     """One participant session as its SDK sees the room.
 
     Made only by ``Room.connect``.  Reads (``events``, ``remote_participants``, ...) show the
@@ -107,6 +108,7 @@ class Client:
         "_gone",
         "_handlers",
         "_keep",
+        "_peer",
         "_reason",
         "_room",
         "_room_metadata",
@@ -135,6 +137,7 @@ class Client:
     _taken: int
     _unread: deque[Event]
     _handlers: dict[str, list[Handler]]
+    _peer: PeerSide | None
     _seq: int
     _room_metadata: str
 
@@ -163,6 +166,7 @@ class Client:
         self._taken = 0
         self._unread = deque()
         self._handlers = {}
+        self._peer = None
         self._seq = rec.seq
         self._room_metadata = server.metadata
         self.identity = rec.identity
@@ -230,6 +234,8 @@ class Client:
                         raise
                     except BaseException as exc:  # pytest.skip() too: every handler runs
                         failures.append(HandlerFailure(self.identity, e, exc))
+        if self._peer is not None:  # RPC invocations and streams (rpc-and-streams §6, §9)
+            self._peer.receive(self, f, failures)
         if self._view.ended:
             # its session is over: dispatch has nothing more for it
             self._facts.make_lazy(self)

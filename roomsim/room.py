@@ -232,15 +232,15 @@ class Room:
         auto_subscribe: bool | None = None,
         keep_events: bool = True,
         on: Mapping[str | type[Event], Any] | None = None,
+        client_protocol: int = 2,
     ) -> Client:
         """A participant joins with these token claims and gets its ``Client``.
 
-        A refused join (room full, closed room, bad identity) raises and changes nothing.
-        An identity already in the room replaces that session (DUPLICATE_IDENTITY).
-        ``on`` maps event names (or classes) to a handler or a list of handlers, registered
-        before the join's own events, so handlers see them (``track_subscribed`` for tracks
-        already published, the first quality update), as an SDK app registering before
-        ``connect()`` does.
+        A refused join raises and changes nothing; a present identity's session is replaced
+        (DUPLICATE_IDENTITY).  ``client_protocol``: 2, or 0 for a legacy SDK (rpc-and-streams
+        §5).  ``on`` maps event names (or classes) to handlers, registered before the join's
+        own events, so handlers see them (``track_subscribed`` for tracks already published,
+        the first quality update), as an SDK app registering before ``connect()`` does.
         """
         self._on = handler_pairs(on) if on is not None else []
         try:
@@ -256,6 +256,7 @@ class Room:
                     active=active,
                     auto_subscribe=auto_subscribe,
                     keep_events=keep_events,
+                    client_protocol=client_protocol,
                 )
             )
         finally:
@@ -334,8 +335,8 @@ class Room:
         self.apply(mutations.Advance(dt=dt))
 
     def set_audio_levels(self, levels: Mapping[str, float]) -> None:
-        """The media layer's audio levels, linear in [0, 1] as the server's level is; sticky
-        until changed.  Speaker updates go out on the next 400 ms tick (server §7)."""
+        """The media layer's audio levels, linear in [0, 1]; sticky; sent on the next 400 ms
+        tick (server §7)."""
         self.apply(mutations.SetAudioLevels(levels=levels))
 
     def set_connection_quality(self, identity: str, quality: ConnectionQuality) -> None:

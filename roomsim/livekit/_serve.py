@@ -173,6 +173,7 @@ class LiveKitServer:
         a ``HandlerError`` for what ``livekit.rtc`` handlers raised (the SDK only logs those).
         """
         loop = asyncio.get_running_loop()
+        self.ffi.rpc.flush()  # SDK calls settled by virtual time since (RPC timeouts)
         ready = getattr(loop, "_ready", None)
         quiet = 0
         last = -1
