@@ -130,7 +130,7 @@ class PeerSide:
                     exc_info=exc,
                 )
             outcome = exc
-        sdk = sdk_of(client._server.records.get(client.identity))
+        sdk = sdk_of(client)
         try:
             answer = answer_from_handler(outcome, sdk=sdk, caller_client_protocol=f.caller_protocol)
         except InvalidType as exc:
@@ -239,12 +239,12 @@ class PendingRpc:
 class PeerVerbs:
     """RPC and data-stream verbs of ``Client`` (rpc-and-streams; DESIGN §6)."""
 
-    __slots__ = ()
+    __slots__ = ("_peer",)
+    _peer: PeerSide | None
 
     if TYPE_CHECKING:
         identity: str
         sid: str
-        _peer: PeerSide | None
         _gone: bool
         _room: Room
         _server: Server
@@ -256,10 +256,14 @@ class PeerVerbs:
         @property
         def _ended(self) -> bool: ...
 
+    def _receive_peer(self, f: facts.Fact, failures: list[HandlerFailure]) -> None:
+        if self._peer is not None:
+            self._peer.receive(self, f, failures)
+
     def _peer_side(self) -> PeerSide:
         """This client's RPC and stream state; from now on it is delivered in dispatch."""
         if self._peer is None:
-            self._peer = PeerSide(sdk_of(self._server.records.get(self.identity)))  # type: ignore[misc]
+            self._peer = PeerSide(sdk_of(self))
         if PEER_KEY not in self._handlers:
             first = not self._handlers
             self._handlers[PEER_KEY] = []

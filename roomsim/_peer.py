@@ -16,9 +16,9 @@ from roomsim.rpc import PendingCall
 __all__ = ["Call", "PeerState", "sdk_of"]
 
 
-def sdk_of(rec: Any) -> str:
-    """The SDK profile of a session's client ("python" unless the record says otherwise)."""
-    sdk = getattr(rec, "sdk", "python")
+def sdk_of(session: Any) -> str:
+    """The SDK profile of a session's client (``Client.sdk``; "python" if it has none)."""
+    sdk = getattr(session, "sdk", "python")
     return sdk if sdk in ("python", "js") else "python"
 
 

@@ -110,8 +110,8 @@ class Room:
         self._server.webhook("room_started")
         self._server.schedule_close_check(self._server.created_at + config.empty_timeout)
 
-    def _open_session(self, rec: ParticipantRecord, keep_events: bool) -> Client:
-        client = Client._create(self, self._server, self._facts, rec, keep_events)
+    def _open_session(self, rec: ParticipantRecord, keep_events: bool, sdk: str) -> Client:
+        client = Client._create(self, self._server, self._facts, rec, keep_events, sdk)
         self._facts.add_reader(client)
         on, self._on = self._on, []
         for name, handler in on:  # before the join's own facts: they reach these handlers
@@ -194,8 +194,7 @@ class Room:
         return tuple(self._clients_ever())
 
     def is_subscribed(self, identity: str, track_sid: str) -> bool:
-        """Whether the server has ``identity`` subscribed to ``track_sid`` now (the server's
-        truth; a client learns it through its events)."""
+        """Whether the server has ``identity`` subscribed to ``track_sid`` (server's truth)."""
         server = self._server
         sub = server.lookup(checks.check_identity(identity, "is_subscribed(identity=...)"))
         pub, t = server.find_track(checks.check_str(track_sid, "is_subscribed(track_sid=...)"))
@@ -232,15 +231,16 @@ class Room:
         auto_subscribe: bool | None = None,
         keep_events: bool = True,
         on: Mapping[str | type[Event], Any] | None = None,
+        sdk: str = "python",
         client_protocol: int = 2,
     ) -> Client:
         """A participant joins with these token claims and gets its ``Client``.
 
-        A refused join raises and changes nothing; a present identity's session is replaced
-        (DUPLICATE_IDENTITY).  ``client_protocol``: 2, or 0 for a legacy SDK (rpc-and-streams
-        §5).  ``on`` maps event names (or classes) to handlers, registered before the join's
-        own events, so handlers see them (``track_subscribed`` for tracks already published,
-        the first quality update), as an SDK app registering before ``connect()`` does.
+        A refused join (room full, closed room, bad identity) raises and changes nothing; an
+        identity already in the room replaces that session (DUPLICATE_IDENTITY).  ``on`` maps
+        event names (or classes) to handlers, registered before the join's own events (as an
+        app registering before ``connect()``).  ``sdk``: the SDK whose events the client
+        gets, ``"python"`` or ``"js"``; ``client_protocol``: 2, or 0 for a legacy SDK.
         """
         self._on = handler_pairs(on) if on is not None else []
         try:
@@ -257,6 +257,7 @@ class Room:
                     auto_subscribe=auto_subscribe,
                     keep_events=keep_events,
                     client_protocol=client_protocol,
+                    sdk=sdk,
                 )
             )
         finally:
@@ -329,9 +330,8 @@ class Room:
     def advance(self, dt: float) -> None:
         """Let ``dt`` virtual seconds pass: every timer that falls due runs, in time order.
 
-        Rooms sharing this room's clock advance too, their timers interleaved by (time, room
-        creation).  Works on a closed room (time passes; nothing else happens).
-        """
+        Rooms on this room's clock advance too, their timers interleaved by (time, room
+        creation).  Works on a closed room (time passes; nothing else happens)."""
         self.apply(mutations.Advance(dt=dt))
 
     def set_audio_levels(self, levels: Mapping[str, float]) -> None:
@@ -340,8 +340,7 @@ class Room:
         self.apply(mutations.SetAudioLevels(levels=levels))
 
     def set_connection_quality(self, identity: str, quality: ConnectionQuality) -> None:
-        """The network's view of a participant's connection; clients hear of it on the next
-        quality update (``RoomConfig.quality_interval``, 5 s; 0 = at once; server §8)."""
+        """The network's view of a connection, sent on the next quality update (server §8)."""
         self.apply(mutations.SetConnectionQuality(identity=identity, quality=quality))
 
     def delete(self) -> None:
@@ -395,7 +394,8 @@ class Room:
         if self._depth == 0 and not facts.dispatching:
             # the outermost verb delivers and reports; a verb a handler calls only commits
             facts.dispatch()
-            self._raise_failures()
+            if facts.failures:
+                self._raise_failures()
             facts.maybe_trim()
         return result
 

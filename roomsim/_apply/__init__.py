@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from roomsim import mutations
-from roomsim._apply import media, participants, peer, subscriptions, tracks
+from roomsim._apply import audio, media, participants, peer, subscriptions, tracks
 from roomsim._server import Server
 
 __all__ = ["APPLIERS"]
@@ -44,4 +44,5 @@ APPLIERS: dict[type[mutations.Mutation], Callable[[Server, Any], Any]] = {
     mutations.PerformRpc: peer.apply_perform_rpc,
     mutations.RespondRpc: peer.apply_respond_rpc,
     mutations.SendStreamPackets: peer.apply_send_stream_packets,
+    mutations.PushAudio: audio.apply_push_audio,
 }

@@ -40,7 +40,7 @@ __all__ = [
 def apply_register_rpc_method(server: Server, m: mutations.RegisterRpcMethod) -> None:
     rec = server.lookup(m.identity)
     names = server.peer.methods.get(rec.sid, set())
-    if m.registered and m.method in names and sdk_of(rec) == "js":
+    if m.registered and m.method in names and sdk_of(server.sessions.get(rec.identity)) == "js":
         # JS refuses a second registration (rpc-and-streams §6); Python replaces silently
         raise IllegalState(
             f"RPC handler already registered for method {m.method}, unregisterRpcMethod "
@@ -62,7 +62,7 @@ def _visible(server: Server, viewer: ParticipantRecord, identity: str) -> Partic
 
 def apply_perform_rpc(server: Server, m: mutations.PerformRpc) -> PendingCall:
     caller = server.lookup(m.caller)
-    sdk = sdk_of(caller)
+    sdk = sdk_of(server.sessions.get(caller.identity))
     timeouts = rpc_timeouts(sdk, m.response_timeout, m.max_round_trip_latency)
     peer = server.peer
     known = _visible(server, caller, m.destination)
@@ -99,7 +99,9 @@ def apply_perform_rpc(server: Server, m: mutations.PerformRpc) -> PendingCall:
                 method=m.method,
             )
             call.invoked = True
-            call.deadline = callee_deadline(sdk_of(callee), now, invocation)
+            call.deadline = callee_deadline(
+                sdk_of(server.sessions.get(callee.identity)), now, invocation
+            )
             if call.deadline is not None:
                 server.schedule(call.deadline, TimerKind.RPC, request_id)
             server.append(

@@ -244,3 +244,25 @@ def test_a_room_with_rpc_and_streams_replays_from_its_log() -> None:
     again = scenario.replay(sc)
     assert again.now == room.now
     assert [type(m) for m in again.log] == [type(m) for m in room.log]
+
+
+def test_js_profile_rules() -> None:
+    """§4, §6 (JS RpcServerManager.ts L45-52, RpcClientManager.ts L120-123, L254-268): a JS
+    client refuses a second registration; a JS caller's response timer runs from the call
+    (1502 at t = 2 with response_timeout=2 although acked); its callee leaving fails it 1503
+    at once."""
+    room = Room("r")
+    agent = room.connect("agent", sdk="js")
+    user = room.connect("user", sdk="js")
+    agent.register_rpc_method("m", lambda inv: DEFER)
+    with pytest.raises(IllegalState, match="already registered"):
+        agent.register_rpc_method("m", lambda inv: "x")
+    call = user.start_rpc("agent", "m", response_timeout=2)
+    with pytest.raises(RpcError) as info:
+        call.wait()
+    assert (info.value.code, call.settled_at) == (1502, 2.0)
+    call = user.start_rpc("agent", "m")
+    agent.disconnect()
+    with pytest.raises(RpcError) as info:
+        call.result()
+    assert (info.value.code, call.settled_at) == (1503, 2.0)
