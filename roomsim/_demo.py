@@ -56,6 +56,8 @@ class Demo:
         self._only = only
         #: each watched identity's events during the current action: (time, event)
         self._got: dict[str, list[tuple[float, Event]]] = {}
+        #: what the current action showed that is no event (an RPC's answer, a stream read)
+        self._notes: list[tuple[float, str, str]] = []
         self._steps = 0
 
     def watch(self, client: Client) -> Client:
@@ -77,6 +79,7 @@ class Demo:
         """One action: the block's events are printed under ``label`` when it ends."""
         for got in self._got.values():
             got.clear()
+        self._notes.clear()
         start = self.room.now
         yield
         self._steps += 1
@@ -92,8 +95,17 @@ class Demo:
                     self._emit(event_line(t, identity, e, step=self._steps, action=label))
                 else:
                     self._emit(format_event(t, identity, e))
+        for t, identity, text in self._notes:
+            if not self._as_json and self._only in (None, identity):
+                printed += 1
+                self._emit(f"{clock_time(t):>8.3f}  {identity:<8} {text}")
         if not printed and not self._as_json:
             self._emit("          (no events)")
+
+    def note(self, identity: str, text: str) -> None:
+        """Show, in the current action, something ``identity`` got that is no event (text
+        output only)."""
+        self._notes.append((self.room.now, identity, text))
 
 
 def run(
@@ -158,6 +170,18 @@ def run(
         alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (cam,)})
     with act("bob sends 'hi all' on the chat topic"):
         bob.send_data(b"hi all", topic="chat")
+    agent = room.clients["agent"]
+    agent.register_rpc_method("summary", lambda invocation: "4 people, 1 camera")
+    with act("bob calls the agent's 'summary' method over RPC: no event, a return value"):
+        answer = bob.perform_rpc("agent", "summary")
+        demo.note("bob", f"perform_rpc('agent', 'summary') -> {answer!r}")
+    readers: list[Any] = []
+    alice.register_text_stream_handler("lk.transcription", lambda r, who: readers.append(r))
+    with act("the agent streams a transcription in two writes; alice's stream handler reads it"):
+        with agent.stream_text(topic="lk.transcription") as writer:
+            writer.write("Welcome to ")
+            writer.write("the stand-up.")
+        demo.note("alice", f"text stream {readers[0].info.topic!r}: {readers[0].read_all()!r}")
     with act("the server takes carol's permission to publish"):
         room.update_participant("carol", permission=Permission(can_publish=False))
     with act("bob's laptop reconnects as a new session: the old one ends"):

@@ -303,3 +303,47 @@ class Data(Fact):
         self.topic = topic
         self.kind = kind
         self.destinations = destinations
+
+
+class RpcRequested(Fact):
+    """An RPC request reached ``callee`` (session ``callee_sid``) whose SDK has a handler for
+    its method: the callee's handler runs in dispatch (rpc-and-streams §6)."""
+
+    __slots__ = ("callee", "callee_sid", "caller_protocol", "invocation")
+
+    def __init__(
+        self, callee: str, callee_sid: str, invocation: object, caller_protocol: int, time: float
+    ) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.callee = callee
+        self.callee_sid = callee_sid
+        #: the ``roomsim.rpc.RpcInvocation`` the handler gets
+        self.invocation = invocation
+        #: what the callee's SDK knows of the caller's protocol (0 for a hidden caller)
+        self.caller_protocol = caller_protocol
+
+
+class StreamPackets(Fact):
+    """Data-stream packets from ``sender``, routed as data packets are (rpc-and-streams §1)."""
+
+    __slots__ = ("destinations", "hidden", "packets", "sender", "sender_sid")
+
+    def __init__(
+        self,
+        sender: ParticipantRecord,
+        packets: tuple[object, ...],
+        destinations: frozenset[str] | None,
+        time: float,
+    ) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.sender = sender.identity
+        self.sender_sid = sender.sid
+        self.hidden = sender.permission.hidden
+        self.packets = packets
+        self.destinations = destinations

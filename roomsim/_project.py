@@ -446,6 +446,10 @@ PROJECTORS: dict[type[facts.Fact], Callable[[View, facts.Fact], _Events]] = {
     facts.QualityUpdate: _quality,
     facts.RoomMetadata: _room_metadata,
     facts.Data: _data,
+    # RPC and streams reach no event of any SDK (rpc-and-streams §2): the client's own
+    # RPC and stream handlers take them (``_client_rpc``)
+    facts.RpcRequested: _none,
+    facts.StreamPackets: _none,
 }
 
 

@@ -21,6 +21,7 @@ from sortedcontainers import SortedDict
 from roomsim import _facts as facts
 from roomsim._audio import AudioLayer
 from roomsim._log import FactLog
+from roomsim._peer import PeerState
 from roomsim._quality import QualityBook
 from roomsim._records import (
     SPEAKING_THRESHOLD,
@@ -61,6 +62,8 @@ class TimerKind(enum.Enum):
     SPEAKERS = "speakers"
     #: the 5 s connection-quality update (server §8)
     QUALITY = "quality"
+    #: an RPC deadline: the caller's 1501/1502, or a Python callee's own (rpc-and-streams §4)
+    RPC = "rpc"
 
 
 #: a pending timer: (due, order of scheduling, kind, argument)
@@ -130,6 +133,8 @@ class Server:
         self.close_due: float | None = None
         self.speakers_due: float | None = None
         self.quality_due: float | None = None
+        #: RPC calls in flight, method names, open streams, client protocols
+        self.peer = PeerState()
         #: the ACTIVE participants' qualities, what the last update sent, and their history
         self.qualities = QualityBook()
 
@@ -247,6 +252,7 @@ class Server:
         final = gone.snapshot()
         self.departed.append(final)
         self.append(facts.Left(rec, self.now(), reason))
+        self.peer.session_ended(rec.sid, self.now())
         session = self.sessions.pop(identity, None)
         if session is not None:
             session.session_ended(reason)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from roomsim import _validate as checks
 from roomsim import mutations
+from roomsim._apply.peer import rpc_timer
 from roomsim._log import FactLog
 from roomsim._server import Server, TimerKind
 from roomsim.clock import MAX_TIME, ManualClock
@@ -127,6 +128,8 @@ def run_timer(server: Server) -> None:
     elif kind is TimerKind.SPEAKERS:
         server.speakers_due = None
         server.speaker_tick()
+    elif kind is TimerKind.RPC:
+        rpc_timer(server, arg)
     else:
         server.quality_due = None
         server.quality_tick()

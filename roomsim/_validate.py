@@ -265,6 +265,17 @@ def check_limit(size: int, limit: int, what: str, setting: str, code: str) -> No
         )
 
 
+def check_client_protocol(v: Any, what: str) -> int:
+    """A LiveKit client protocol an SDK advertises: 0 (legacy), 1 or 2 (current SDKs)."""
+    if type(v) is not int:
+        raise InvalidType(f"{what} takes an int (0, 1 or 2), got {show(v)} (type {typename(v)})")
+    if v not in (0, 1, 2):
+        raise InvalidArgument(
+            f"{what} must be 0 (a legacy SDK), 1 or 2 (current SDKs advertise 2), got {v!r}"
+        )
+    return v
+
+
 def check_finite_nonneg(v: Any, what: str) -> float:
     """A number of seconds: int or float (not bool), finite, >= 0; returned as a float."""
     if type(v) not in (int, float):

@@ -17,6 +17,7 @@ from roomsim import _facts as facts
 from roomsim import _fork, mutations
 from roomsim._apply.audio import open_tap, push_audio_mutation
 from roomsim._audio import AudioTap
+from roomsim._client_rpc import PeerVerbs
 from roomsim._log import Backlog, FactLog
 from roomsim._profiles import PROFILES
 from roomsim._project import View, project
@@ -95,7 +96,7 @@ class _EventsView(Sequence[Event]):
 
 
 @final
-class Client:
+class Client(PeerVerbs):
     """One participant session as its SDK sees the room.
 
     Made only by ``Room.connect``.  Reads (``events``, ``remote_participants``, ...) show the
@@ -175,6 +176,7 @@ class Client:
         self._taken = 0
         self._unread = deque()
         self._handlers = {}
+        self._peer = None
         self._seq = rec.seq
         self._room_metadata = server.metadata
         self.identity = rec.identity
@@ -249,6 +251,7 @@ class Client:
                         raise
                     except BaseException as exc:  # pytest.skip() too: every handler runs
                         failures.append(HandlerFailure(self.identity, e, exc))
+        self._receive_peer(f, failures)  # RPC invocations and streams (rpc-and-streams §6, §9)
         if self._view.ended:
             # its session is over: dispatch has nothing more for it
             self._facts.make_lazy(self)

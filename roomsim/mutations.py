@@ -32,6 +32,7 @@ from roomsim.model import (
     TrackKind,
     TrackSource,
 )
+from roomsim.streams import StreamChunk, StreamHeader, StreamTrailer
 
 __all__ = [
     "Mutation",
@@ -58,6 +59,10 @@ __all__ = [
     "PushAudio",
     "Advance",
     "DeleteRoom",
+    "RegisterRpcMethod",
+    "PerformRpc",
+    "RespondRpc",
+    "SendStreamPackets",
     "ALL_MUTATIONS",
 ]
 
@@ -182,6 +187,8 @@ class Connect(Mutation):
     keep_events: bool = attrs.field(default=True, metadata=BOOL)
     #: the SDK the client imitates (``roomsim._profiles``): "python" or "js"
     sdk: str = attrs.field(default=DEFAULT_SDK, metadata=_shape(check_sdk))
+    #: the protocol the SDK advertises (rpc-and-streams §5): 2 for current SDKs, 0 for legacy
+    client_protocol: int = attrs.field(default=2, metadata=_shape(checks.check_client_protocol))
 
 
 @final
@@ -464,6 +471,88 @@ class PushAudio(Mutation):
     num_channels: int = attrs.field(default=1, metadata=_shape(_check_channels))
 
 
+# --------------------------------------------------------------------------------------------
+# RPC and data streams (rpc-and-streams §1-§10): protocols the SDKs run over data packets
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RegisterRpcMethod(Mutation):
+    """A client registers (``registered=False``: unregisters) an RPC method name.
+
+    The handler is a function and stays on the client; the name is what the room needs to
+    decide, at a call's commit, between the handler and 1400 (so a replay decides the same).
+    """
+
+    path: ClassVar[str] = "client"
+    verb: ClassVar[str] = "register_rpc_method"
+    identity: str = attrs.field(metadata=IDENTITY)
+    method: str = attrs.field(metadata=STR)
+    registered: bool = attrs.field(default=True, metadata=BOOL)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class PerformRpc(Mutation):
+    """``caller`` calls ``method`` at ``destination``; the room numbers it ``RPC_1``, ...
+
+    The timeouts are checked per the caller's SDK (``roomsim.rpc.rpc_timeouts``).
+    """
+
+    path: ClassVar[str] = "client"
+    verb: ClassVar[str] = "perform_rpc"
+    caller: str = attrs.field(metadata=IDENTITY)
+    destination: str = attrs.field(metadata=STR)
+    method: str = attrs.field(metadata=STR)
+    payload: str = attrs.field(default="", metadata=STR)
+    response_timeout: float | None = attrs.field(default=None)
+    max_round_trip_latency: float | None = attrs.field(default=None)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RespondRpc(Mutation):
+    """The callee ``identity`` answers request ``request_id``: ``payload``, or an error with
+    ``error_code``/``error_message``/``error_data`` (then ``payload`` is None)."""
+
+    path: ClassVar[str] = "client"
+    verb: ClassVar[str] = "respond_rpc"
+    identity: str = attrs.field(metadata=IDENTITY)
+    request_id: str = attrs.field(metadata=STR)
+    payload: str | None = attrs.field(default=None, metadata=OPT_STR)
+    error_code: int | None = attrs.field(default=None)
+    error_message: str = attrs.field(default="", metadata=STR)
+    error_data: str | None = attrs.field(default=None, metadata=OPT_STR)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class SendStreamPackets(Mutation):
+    """A data stream's packets from ``sender``: a header, chunks, a trailer, or any run of
+    them (one ``send_text``, or one write of a ``stream_text`` writer)."""
+
+    path: ClassVar[str] = "client"
+    verb: ClassVar[str] = "send_stream_packets"
+    sender: str = attrs.field(metadata=IDENTITY)
+    packets: tuple[StreamHeader | StreamChunk | StreamTrailer, ...] = attrs.field(
+        metadata=_shape(lambda v, what: _check_packets(v, what))
+    )
+    destination_identities: tuple[str, ...] = attrs.field(
+        default=(), metadata=_shape(checks.check_identity_tuple)
+    )
+
+
+def _check_packets(v: Any, what: str) -> tuple[StreamHeader | StreamChunk | StreamTrailer, ...]:
+    if not isinstance(v, tuple | list) or not v:
+        raise checks.wrong_type(what, "a non-empty tuple of stream packets", v)
+    for p in v:
+        if not isinstance(p, StreamHeader | StreamChunk | StreamTrailer):
+            raise checks.wrong_type(
+                what, "stream packets (StreamHeader, StreamChunk, StreamTrailer)", p
+            )
+    return tuple(v)
+
+
 ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     Connect,
     Activate,
@@ -488,6 +577,10 @@ ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     PushAudio,
     Advance,
     DeleteRoom,
+    RegisterRpcMethod,
+    PerformRpc,
+    RespondRpc,
+    SendStreamPackets,
 )
 
 

@@ -194,8 +194,7 @@ class Room:
         return tuple(self._clients_ever())
 
     def is_subscribed(self, identity: str, track_sid: str) -> bool:
-        """Whether the server has ``identity`` subscribed to ``track_sid`` now (the server's
-        truth; a client learns it through its events)."""
+        """Whether the server has ``identity`` subscribed to ``track_sid`` (server's truth)."""
         server = self._server
         sub = server.lookup(checks.check_identity(identity, "is_subscribed(identity=...)"))
         pub, t = server.find_track(checks.check_str(track_sid, "is_subscribed(track_sid=...)"))
@@ -233,13 +232,14 @@ class Room:
         keep_events: bool = True,
         on: Mapping[str | type[Event], Any] | None = None,
         sdk: str = "python",
+        client_protocol: int = 2,
     ) -> Client:
         """A participant joins with these token claims and gets its ``Client``.
 
         A refused join (room full, closed room, bad identity) raises and changes nothing; an
         identity already in the room replaces that session (DUPLICATE_IDENTITY).  ``on``: handlers
         registered before the join's own events, as an app registering before ``connect()``.
-        ``sdk``: whose events the client gets, ``"python"`` (``livekit.rtc``) or ``"js"``.
+        ``sdk``: ``"python"`` (``livekit.rtc``) or ``"js"``; ``client_protocol``: 2, or 0 (legacy).
         """
         self._on = handler_pairs(on) if on is not None else []
         try:
@@ -255,6 +255,7 @@ class Room:
                     active=active,
                     auto_subscribe=auto_subscribe,
                     keep_events=keep_events,
+                    client_protocol=client_protocol,
                     sdk=sdk,
                 )
             )
@@ -328,19 +329,17 @@ class Room:
     def advance(self, dt: float) -> None:
         """Let ``dt`` virtual seconds pass: every timer that falls due runs, in time order.
 
-        Rooms sharing this room's clock advance too, their timers interleaved by (time, room
-        creation).  Works on a closed room (time passes; nothing else happens).
-        """
+        Rooms on this room's clock advance too, their timers interleaved by (time, room
+        creation).  Works on a closed room (time passes; nothing else happens)."""
         self.apply(mutations.Advance(dt=dt))
 
     def set_audio_levels(self, levels: Mapping[str, float]) -> None:
-        """The media layer's audio levels, linear in [0, 1] as the server's level is; sticky
-        until changed.  Speaker updates go out on the next 400 ms tick (server §7)."""
+        """The media layer's audio levels, linear in [0, 1]; sticky; sent on the next 400 ms
+        tick (server §7)."""
         self.apply(mutations.SetAudioLevels(levels=levels))
 
     def set_connection_quality(self, identity: str, quality: ConnectionQuality) -> None:
-        """The network's view of a participant's connection; clients hear of it on the next
-        quality update (``RoomConfig.quality_interval``, 5 s; 0 = at once; server §8)."""
+        """The network's view of a connection, sent on the next quality update (server §8)."""
         self.apply(mutations.SetConnectionQuality(identity=identity, quality=quality))
 
     def delete(self) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from roomsim import mutations
-from roomsim._apply import audio, media, participants, subscriptions, tracks
+from roomsim._apply import audio, media, participants, peer, subscriptions, tracks
 from roomsim._server import Server
 
 __all__ = ["APPLIERS"]
@@ -40,5 +40,9 @@ APPLIERS: dict[type[mutations.Mutation], Callable[[Server, Any], Any]] = {
     mutations.SendData: media.apply_send_data,
     mutations.SetAudioLevels: media.apply_set_audio_levels,
     mutations.SetConnectionQuality: media.apply_set_connection_quality,
+    mutations.RegisterRpcMethod: peer.apply_register_rpc_method,
+    mutations.PerformRpc: peer.apply_perform_rpc,
+    mutations.RespondRpc: peer.apply_respond_rpc,
+    mutations.SendStreamPackets: peer.apply_send_stream_packets,
     mutations.PushAudio: audio.apply_push_audio,
 }

@@ -90,6 +90,7 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
         auto_subscribe=cfg.auto_subscribe if m.auto_subscribe is None else m.auto_subscribe,
     )
     server.add_session(rec, hold=not m.active)
+    server.peer.protocols[rec.sid] = m.client_protocol
     client = server.open_session(rec, m.keep_events, m.sdk)
     server.sessions[identity] = client
     if m.active:

@@ -41,6 +41,7 @@ from roomsim.client import Client
 from roomsim.errors import HandlerError, RoomsimError
 from roomsim.livekit._convert import RoomInfo, enum_from_rtc, to_rtc
 from roomsim.livekit._ffi_audio import FfiAudio
+from roomsim.livekit._ffi_rpc import RpcRequests
 from roomsim.livekit._rtc_events import FED_EVENTS, Encoder, complete_room_event
 from roomsim.livekit._tokens import TokenRefused, verify_token
 from roomsim.model import DisconnectReason, TrackKind, TrackSource
@@ -73,8 +74,6 @@ _CALLBACK_FIELD: Final = {
 _IGNORED: Final = frozenset(
     {
         "ready_for_room_event",
-        "register_rpc_method",
-        "unregister_rpc_method",
         "set_remote_track_publication_quality",
         "update_remote_track_publication_dimension",
         "enable_remote_track_publication",
@@ -84,10 +83,9 @@ _IGNORED: Final = frozenset(
     }
 )
 
-#: the requests roomsim does not simulate yet (they get the SDK's error shape); RPC and data
-#: streams wait for roomsim's core to simulate them
+#: the requests roomsim does not simulate yet (they get the SDK's error shape); data streams
+#: wait for the facade (roomsim's core has them: ``client.send_text``, ...)
 NOT_SIMULATED_REQUESTS: Final = (
-    "perform_rpc",
     "send_text",
     "send_bytes",
     "send_file",
@@ -223,6 +221,8 @@ class InProcessFfi:
         self.rooms: weakref.WeakSet[rtc.Room] = weakref.WeakSet()
         #: events put on the queue so far
         self.sent = 0
+        #: the RPC requests (``_ffi_rpc``)
+        self.rpc = RpcRequests(self)
         self._answers: Final[dict[str, Callable[[Any], _ff.FfiResponse]]] = {
             "connect": self._connect,
             "disconnect": self._disconnect,
@@ -238,6 +238,7 @@ class InProcessFfi:
             "local_track_mute": self._local_track_mute,
             "set_subscribed": self._set_subscribed,
             "set_track_subscription_permissions": self._set_track_subscription_permissions,
+            **self.rpc.answers(),
         }
         #: audio frames in and out (``_ffi_audio``)
         self.audio = FfiAudio(self, NotSimulated)

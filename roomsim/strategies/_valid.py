@@ -25,6 +25,7 @@ from roomsim.model import (
 )
 from roomsim.room import Room
 from roomsim.snapshot import RoomSnapshot
+from roomsim.strategies._rpc import RPC_VALID
 from roomsim.strategies._scene import (
     Scene,
     Track,
@@ -347,6 +348,7 @@ VALID: Final[dict[type[M.Mutation], tuple[Check, Drawer]]] = {
     M.Advance: (always, _draw_advance),
     M.DeleteRoom: (always, _draw_delete),
 }
+VALID.update(RPC_VALID)  # RPC and data streams: their own module
 
 
 def families() -> tuple[type[M.Mutation], ...]:

@@ -22,6 +22,8 @@ through a synchronous :class:`TextStreamReader` or :class:`ByteStreamReader`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping as _Mapping
+
 from roomsim._exports import publish as _publish
 from roomsim.streams._handlers import StreamHandler as StreamHandler
 from roomsim.streams._handlers import StreamHandlers as StreamHandlers
@@ -90,3 +92,5 @@ __all__ = [
 ]
 
 _publish(globals())
+#: the published classes' annotations name it: ``typing.get_type_hints`` resolves them here
+Mapping = _Mapping

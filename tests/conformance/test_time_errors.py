@@ -27,6 +27,7 @@ from roomsim import (
 )
 from roomsim import events as E
 from roomsim import mutations as M
+from roomsim.streams import StreamChunk
 
 
 @pytest.mark.parametrize("dt", [-1, -0.5, -1e-9, math.nan, math.inf, -math.inf])
@@ -173,6 +174,12 @@ def _one_of_each() -> list[M.Mutation]:
         M.SetConnectionQuality(identity="alice", quality=ConnectionQuality.POOR),
         M.PushAudio(identity="alice", track_sid="TR_1", samples=b"\x00\x00"),
         M.DeleteRoom(),
+        M.RegisterRpcMethod(identity="alice", method="m"),
+        M.PerformRpc(caller="alice", destination="bob", method="m"),
+        M.RespondRpc(identity="alice", request_id="RPC_1", payload="x"),
+        M.SendStreamPackets(
+            sender="alice", packets=(StreamChunk(stream_id="ST_1", chunk_index=0, content=b"x"),)
+        ),
         # even a malformed mutation meets the closed room first
         M.Connect(identity=""),
     ]

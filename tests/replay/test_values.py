@@ -23,8 +23,23 @@ from roomsim.scenario import (
     mutation_from_json,
     mutation_to_json,
 )
+from roomsim.streams import StreamChunk, StreamHeader, StreamTrailer, byte_header, text_header
 
 TEXT = st.text(max_size=8)
+
+
+#: data-stream packets validate their fields together (rpc-and-streams §7): drawn whole
+STREAM_PACKETS: dict[type, st.SearchStrategy[Any]] = {
+    StreamHeader: st.builds(text_header, stream_id=TEXT, topic=TEXT, timestamp=st.floats(0, 1e6))
+    | st.builds(byte_header, stream_id=TEXT, topic=TEXT, timestamp=st.floats(0, 1e6), name=TEXT),
+    StreamChunk: st.builds(
+        StreamChunk,
+        stream_id=TEXT,
+        chunk_index=st.integers(0, 1000),
+        content=st.binary(max_size=8),
+    ),
+    StreamTrailer: st.builds(StreamTrailer, stream_id=TEXT, reason=TEXT),
+}
 
 
 def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
@@ -46,6 +61,8 @@ def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
     if origin is Sequence:
         return st.lists(strategy_for(args[0]), max_size=3).map(tuple)
     assert isinstance(tp, type), tp
+    if tp in STREAM_PACKETS:
+        return STREAM_PACKETS[tp]
     if issubclass(tp, enum.Enum):
         return st.sampled_from(list(tp))
     if tp is bool:

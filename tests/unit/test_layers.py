@@ -30,6 +30,8 @@ CORE = {
     "roomsim._apply.audio",
     "roomsim._audio",
     "roomsim._apply.media",
+    "roomsim._apply.peer",
+    "roomsim._peer",
     "roomsim._apply.participants",
     "roomsim._apply.subscriptions",
     "roomsim._apply.tracks",
@@ -60,7 +62,7 @@ CORE_PACKAGES = ("roomsim.rpc", "roomsim.streams")
 #: export helpers and event formatting (each imports only the core)
 GLUE = {"roomsim", "roomsim.__main__", "roomsim._docgen", "roomsim._exports", "roomsim._format"}
 #: the facade: the two classes users hold
-FACADE = {"roomsim.room", "roomsim.client"}
+FACADE = {"roomsim.room", "roomsim.client", "roomsim._client_rpc"}
 #: what the core and the facade never import
 TOOLS_PREFIXES = (
     "roomsim.scenario",

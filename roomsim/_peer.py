@@ -1,0 +1,99 @@
+"""RPC and data streams as the room holds them: calls in flight, registered method names, open
+streams and each session's client protocol (rpc-and-streams §1, §4, §5).
+
+Both are protocols the SDKs run over data packets; the server only routes them.  roomsim keeps
+the caller's side of each call (a :class:`roomsim.rpc.PendingCall`) here, so a call settles on
+the virtual clock whether or not anyone reads the caller's events.  The appliers and the timer
+are in ``_apply/peer``; a callee's handler runs in dispatch (``_client_rpc``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roomsim.rpc import PendingCall
+
+__all__ = ["Call", "PeerState", "sdk_of"]
+
+
+def sdk_of(session: Any) -> str:
+    """The SDK profile of a session's client (``Client.sdk``; "python" if it has none)."""
+    sdk = getattr(session, "sdk", "python")
+    return sdk if sdk in ("python", "js") else "python"
+
+
+class Call:
+    """One RPC in flight: the caller's ``pending`` call and the callee's side of it."""
+
+    __slots__ = (
+        "answered",
+        "callee_sid",
+        "caller_protocol",
+        "caller_sid",
+        "deadline",
+        "invoked",
+        "pending",
+        "reply",
+    )
+
+    def __init__(self, pending: PendingCall, caller_sid: str, callee_sid: str | None) -> None:
+        self.pending = pending
+        self.caller_sid = caller_sid
+        self.callee_sid = callee_sid
+        #: the callee's handler was given the request (its answer is awaited)
+        self.invoked = False
+        #: the callee has answered (or can no longer answer)
+        self.answered = False
+        #: whether the callee's answer can reach the caller (callee may publish data, caller
+        #: not hidden: an answer to identity "" reaches nobody, rpc-and-streams §1)
+        self.reply = False
+        #: a Python callee's own deadline (it answers 1502 then), or None
+        self.deadline: float | None = None
+        #: what the callee's SDK knows of the caller's protocol (0 for a hidden caller)
+        self.caller_protocol = 0
+
+    @property
+    def request_id(self) -> str:
+        return self.pending.request_id
+
+    def done(self) -> bool:
+        return self.pending.settled and (self.answered or not self.invoked)
+
+
+class PeerState:
+    """A room's RPC and stream bookkeeping (one per ``Server``)."""
+
+    __slots__ = ("calls", "methods", "next_request", "next_stream", "open_streams", "protocols")
+
+    def __init__(self) -> None:
+        self.next_request = 1
+        self.next_stream = 1
+        #: request id -> the call, while either side still waits
+        self.calls: dict[str, Call] = {}
+        #: session sid -> its registered RPC method names
+        self.methods: dict[str, set[str]] = {}
+        #: session sid -> the client protocol its SDK advertises
+        self.protocols: dict[str, int] = {}
+        #: session sid -> the ids of the streams it has open; every id it ever used
+        self.open_streams: dict[str, dict[str, bool]] = {}
+
+    def protocol(self, sid: str) -> int:
+        return self.protocols.get(sid, 0)
+
+    def session_ended(self, sid: str, now: float) -> None:
+        """A session left: its calls end (1503 for a caller; a JS caller's callee left: 1503),
+        its methods and open streams go."""
+        for call in tuple(self.calls.values()):
+            if call.caller_sid == sid:
+                call.pending.on_caller_left(now)
+            if call.callee_sid == sid:
+                call.pending.on_callee_left(now)
+                call.answered = True
+            self.prune(call)
+        self.methods.pop(sid, None)
+        self.open_streams.pop(sid, None)
+        self.protocols.pop(sid, None)
+
+    def prune(self, call: Call) -> None:
+        if call.done():
+            self.calls.pop(call.request_id, None)
