@@ -58,6 +58,11 @@ class TimerKind(enum.Enum):
     SPEAKERS = "speakers"
     #: the 5 s connection-quality update (server §8)
     QUALITY = "quality"
+    #: faults (``_faults.run_timer``; faults §2, §4): an interrupted client resumes, the
+    #: server closes a session whose transport failed, a client stops reconnecting
+    RESUME = "resume"
+    CONNECTION_TIMEOUT = "connection_timeout"
+    GIVE_UP = "give_up"
 
 
 #: a pending timer: (due, order of scheduling, kind, argument)
@@ -124,6 +129,8 @@ class Server:
         self.quality_due: float | None = None
         #: the qualities of the last quality update: identity -> quality
         self.quality_sent: dict[str, ConnectionQuality] = {}
+        #: clients cut off by ``Interrupt``, by session sid (``_faults.Interruption``)
+        self.interrupted: dict[str, Any] = {}
 
     # ----------------------------------------------------------------------------------------
     # reads and lookups (a lookup raises: appliers call them before committing)
@@ -551,7 +558,9 @@ class Server:
         for identity in list(self.records):
             self.end_session(identity, reason)
         self.closed = True
-        self.timers.clear()
+        # a client cut off when the room closed still gives up on its own clock (faults §6)
+        self.timers = [t for t in self.timers if t[2] is TimerKind.GIVE_UP]
+        heapq.heapify(self.timers)
         self.close_due = None
         self.webhook("room_finished")
 

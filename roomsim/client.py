@@ -187,10 +187,15 @@ class Client:
 
     def _fold(self, f: facts.Fact) -> Iterator[Event]:
         """Start folding the fact at the cursor: the events, one at a time, as they are taken."""
+        if type(f) is facts.Interrupted and f.rec.sid == self.sid:
+            self._view.frozen = self._cursor  # its state waits for the resume (faults §10)
         self._cursor += 1
         if type(f) is facts.RoomMetadata:
             self._room_metadata = f.new
         elif isinstance(f, facts.Left) and f.rec.sid == self.sid:
+            if self._view.held is None or f.reason is DisconnectReason.CLIENT_INITIATED:
+                self._reason = f.reason  # a reconnecting client misses the server's leave
+        elif type(f) is facts.GaveUp and f.sid == self.sid and self._view.held is not None:
             self._reason = f.reason
         return project(self._view, f)
 
@@ -210,7 +215,10 @@ class Client:
         if self._gone and not self._handlers:
             # a session that ended: fold it up to its own end, so it pins nothing
             self._sync()
-        return None if self._ended else self._cursor
+        if self._ended:
+            return None
+        # a reconnecting client still reads the records at the cut (faults §10)
+        return self._cursor if self._view.held is None else self._view.frozen
 
     def deliver(self, f: facts.Fact, failures: list[HandlerFailure]) -> None:
         if self._ended:
@@ -335,7 +343,11 @@ class Client:
     @property
     def connection_state(self) -> ConnectionState:
         self._sync()
-        return ConnectionState.DISCONNECTED if self._ended else ConnectionState.CONNECTED
+        if self._ended:
+            return ConnectionState.DISCONNECTED
+        return (
+            ConnectionState.CONNECTED if self._view.held is None else ConnectionState.RECONNECTING
+        )
 
     @property
     def disconnect_reason(self) -> DisconnectReason | None:
@@ -367,8 +379,11 @@ class Client:
         self._sync()
         if self._ended:
             return EMPTY_MAP
-        records = self._facts.records_at(self._cursor, self._server.records)
-        me = self._view.me
+        v = self._view
+        records = self._facts.records_at(
+            self._cursor if v.held is None else v.frozen, self._server.records
+        )
+        me = v.me
         visible = {k: r for k, r in records.items() if r.sid != me.sid and not r.permission.hidden}
         return SnapshotMap(visible, self._remote_snapshot, f"known to {self.identity!r}")
 
@@ -480,6 +495,8 @@ class Client:
             if self._server.sessions.get(self.identity) is self:
                 broken("an ended client is still the current session", client=self.identity)
             return
+        if self._view.held is not None:
+            return  # reconnecting: its state waits for the resume or the give-up (faults §10)
         records = self._server.records
         me = records.get(self.identity)
         if me is None or me.sid != self.sid:

@@ -22,6 +22,7 @@ from roomsim.model import (
     DEFAULT_PERMISSION,
     EMPTY_MAP,
     ConnectionQuality,
+    InterruptKind,
     KindDetail,
     ParticipantKind,
     Permission,
@@ -54,6 +55,9 @@ __all__ = [
     "SetConnectionQuality",
     "Advance",
     "DeleteRoom",
+    "Interrupt",
+    "Resume",
+    "ShutdownServer",
     "ALL_MUTATIONS",
 ]
 
@@ -397,6 +401,50 @@ class DeleteRoom(Mutation):
     verb: ClassVar[str] = "delete"
 
 
+def _check_opt_seconds(v: Any, what: str) -> float | None:
+    return None if v is None else checks.check_finite_nonneg(v, what)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Interrupt(Mutation):
+    """The network cuts a participant off (faults §2, §10): its client starts reconnecting.
+
+    ``kind`` SIGNAL cuts only the WebSocket (media and data flow on), NETWORK cuts everything
+    (the server closes the session with CONNECTION_TIMEOUT 20 s later).  With
+    ``resume_after`` the client resumes that many seconds later; without it, it resumes on
+    ``Resume`` or gives up (44.3 s, faults §4.2).
+    """
+
+    path: ClassVar[str] = "media"
+    verb: ClassVar[str] = "interrupt"
+    identity: str = attrs.field(metadata=IDENTITY)
+    kind: InterruptKind = attrs.field(
+        default=InterruptKind.SIGNAL, metadata=_shape(checks.check_enum_of(InterruptKind))
+    )
+    resume_after: float | None = attrs.field(default=None, metadata=_shape(_check_opt_seconds))
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Resume(Mutation):
+    """An interrupted participant's client gets through again and resumes its session."""
+
+    path: ClassVar[str] = "media"
+    verb: ClassVar[str] = "resume"
+    identity: str = attrs.field(metadata=IDENTITY)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ShutdownServer(Mutation):
+    """The server node stops (a forced stop): everyone leaves with SERVER_SHUTDOWN and the
+    room closes (faults §6)."""
+
+    path: ClassVar[str] = "server"
+    verb: ClassVar[str] = "shutdown"
+
+
 ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     Connect,
     Activate,
@@ -420,6 +468,9 @@ ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     SetConnectionQuality,
     Advance,
     DeleteRoom,
+    Interrupt,
+    Resume,
+    ShutdownServer,
 )
 
 

@@ -18,6 +18,7 @@ from roomsim import _validate as checks
 from roomsim._apply import APPLIERS
 from roomsim._log import FactLog
 from roomsim._records import ParticipantRecord, is_subscribed
+from roomsim._room_faults import FaultVerbs
 from roomsim._server import Server
 from roomsim._views import ReadOnlySeq, SnapshotMap
 from roomsim.client import Client, handler_pairs
@@ -51,7 +52,7 @@ log = logging.getLogger("roomsim")
 
 
 @final
-class Room:
+class Room(FaultVerbs):
     """One LiveKit room: the server's truth, and the clients connected to it.
 
     >>> from roomsim import Room

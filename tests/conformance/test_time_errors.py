@@ -172,6 +172,9 @@ def _one_of_each() -> list[M.Mutation]:
         M.SetAudioLevels(levels={"alice": 0.5}),
         M.SetConnectionQuality(identity="alice", quality=ConnectionQuality.POOR),
         M.DeleteRoom(),
+        M.Interrupt(identity="alice"),
+        M.Resume(identity="alice"),
+        M.ShutdownServer(),
         # even a malformed mutation meets the closed room first
         M.Connect(identity=""),
     ]

@@ -27,11 +27,13 @@ REPO = ROOT.parent
 CORE = {
     "roomsim._apply",
     "roomsim._apply._dropped",
+    "roomsim._apply.faults",
     "roomsim._apply.media",
     "roomsim._apply.participants",
     "roomsim._apply.subscriptions",
     "roomsim._apply.tracks",
     "roomsim._facts",
+    "roomsim._faults",
     "roomsim._fork",
     "roomsim._log",
     "roomsim._project",
@@ -55,7 +57,7 @@ CORE_PACKAGES = ("roomsim.rpc", "roomsim.streams")
 #: export helpers and event formatting (each imports only the core)
 GLUE = {"roomsim", "roomsim.__main__", "roomsim._docgen", "roomsim._exports", "roomsim._format"}
 #: the facade: the two classes users hold
-FACADE = {"roomsim.room", "roomsim.client"}
+FACADE = {"roomsim.room", "roomsim.client", "roomsim._room_faults"}
 #: what the core and the facade never import
 TOOLS_PREFIXES = (
     "roomsim.scenario",
