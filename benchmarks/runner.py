@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -192,6 +192,10 @@ class Progress:
 # one workload
 
 
+#: the clocks ``--timer`` chooses from
+TIMERS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
 def _gc(freeze: bool) -> None:
     gc.collect()
     if freeze:
@@ -209,8 +213,13 @@ def measure(
     sdk: bool = True,
     freeze: bool = True,
     progress: Progress | None = None,
+    timer: str = "wall",
 ) -> list[Figures]:
-    """Measure one workload at every size (see the module docstring); one Figures per size."""
+    """Measure one workload at every size (see the module docstring); one Figures per size.
+
+    ``timer`` is ``"wall"`` (``time.perf_counter``) or ``"cpu"`` (``time.process_time``: the
+    process's CPU time, which leaves out the time it waits for a core on a busy machine)."""
+    clock = TIMERS[timer]
     if repeat < 1:
         raise ValueError("repeat must be >= 1")
     sizes = sorted(set(sizes))
@@ -224,9 +233,9 @@ def measure(
     for n in sizes:
         for _ in range(repeat):
             _gc(False)
-            t0 = time.perf_counter()
+            t0 = clock()
             room = build_room(gens[n], builds[n])
-            figs[n].build.append(time.perf_counter() - t0)
+            figs[n].build.append(clock() - t0)
             del room
             prog.step(f"{workload} N={n} build")
         # the timed sides: the room with its observers' handlers, the floor, the SDK peer
@@ -248,9 +257,9 @@ def measure(
                 before = [c[0] for c in s.cells]
                 c0 = s.count(v)
                 _gc(freeze)
-                t0 = time.perf_counter()
+                t0 = clock()
                 run()
-                times[v] = time.perf_counter() - t0
+                times[v] = clock() - t0
                 if v == "roomsim":
                     counts[v] = sum(c[0] for c in s.cells) - sum(before)
                     counts["fed"] = s.cells[0][0] - before[0]
@@ -487,6 +496,13 @@ def _parser() -> argparse.ArgumentParser:
         help="also measure peak memory (one fresh process per workload and size)",
     )
     p.add_argument("--no-freeze", action="store_true", help="don't gc.freeze() the built rooms")
+    p.add_argument(
+        "--timer",
+        choices=list(TIMERS),
+        default="wall",
+        help="wall: time.perf_counter (default); cpu: time.process_time, the process's own "
+        "CPU time (steadier on a shared, loaded machine)",
+    )
     p.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     p.add_argument("--name", help="results file name, without extension (default: a timestamp)")
     p.add_argument("--note", default="", help="a note stored with the results")
@@ -531,6 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sdk=use_sdk,
                 freeze=not a.no_freeze,
                 progress=prog,
+                timer=a.timer,
             )
             if a.memory:
                 for f in figs:
@@ -551,6 +568,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "steps": a.steps,
             "observers": a.observers,
             "gc_freeze": not a.no_freeze,
+            "timer": a.timer,
             "sdk": use_sdk,
             "sdk_skipped": skipped,
             "memory": a.memory,

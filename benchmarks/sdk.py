@@ -32,7 +32,7 @@ from roomsim import mutations as M
 __all__ = ["SdkPeer", "unavailable", "sdk_version", "FED_EVENT_NAMES"]
 
 #: the events livekit.rtc emits (the ones the bridge feeds); both sides handle exactly these
-FED_EVENT_NAMES: tuple[str, ...] = tuple(c.name for c in E.ALL_EVENTS if c.sdk == "python")
+FED_EVENT_NAMES: tuple[str, ...] = tuple(c.name for c in E.ALL_EVENTS if "python" in c.sdks)
 
 
 def _bridge_module() -> Any:

@@ -2,6 +2,7 @@
 mutation must not drift.
 
     python -m benchmarks.soak [--mutations N] [--clients N] [--drain-every N] [--windows N]
+                              [--defaults] [--tracemalloc]
 
 A ``Room(keep_log=False)`` with ``--clients`` clients connected with ``keep_events=False``
 takes a deterministic mix of mutations (attributes, targeted data, audio levels and the
@@ -12,6 +13,11 @@ over the window's mutations) in CPU time (``time.process_time``: the machine may
 the resident set size (``/proc/self/statm``; no tracemalloc,
 which would distort both), and the sizes of what the room keeps: its fact log, ``departed``
 and ``webhooks``.
+
+With ``--defaults`` the room and clients use the default settings instead (``Room(name)``,
+``connect(identity)``: the room keeps its log and every client its whole history), as a user who
+changes nothing would.  ``--tracemalloc`` adds the traced heap per window (``tracemalloc``'s
+current size; it slows the run down several times, so compare its times only with each other).
 
 With ``--no-churn`` no participant leaves or unpublishes, so ``departed`` and ``webhooks``
 (kept for reading, by design) do not grow either.
@@ -27,6 +33,7 @@ import random
 import resource
 import sys
 import time
+import tracemalloc
 from collections.abc import Sequence
 
 from roomsim import (
@@ -60,13 +67,15 @@ def peak_mb() -> float:
 class Soak:
     """The room, its clients and the deterministic mutation mix."""
 
-    def __init__(self, clients: int, *, churn: bool, seed: int = 1) -> None:
+    def __init__(self, clients: int, *, churn: bool, seed: int = 1, defaults: bool = False) -> None:
         self.rng = random.Random(seed)
         self.churn = churn
-        self.room = Room("soak", keep_log=False)
+        # the soak settings: no mutation log, no client history; --defaults: both kept
+        self.keep = defaults
+        self.room = Room("soak", keep_log=defaults)
         self.ids = [f"p{i}" for i in range(clients)]
         for identity in self.ids:
-            self.room.connect(identity, permission=_GRANT, keep_events=False)
+            self.room.connect(identity, permission=_GRANT, keep_events=defaults)
         # a tenth of the participants publish a microphone and a camera
         self.speakers = self.ids[: max(1, clients // 10)]
         self.mics: dict[str, str] = {}
@@ -128,19 +137,31 @@ class Soak:
             if who in self.mics:
                 return
             self.client(who).disconnect()
-            room.connect(who, permission=_GRANT, keep_events=False)
+            room.connect(who, permission=_GRANT, keep_events=self.keep)
             self.unsubscribed = {k for k in self.unsubscribed if k[0] != who}
 
 
-def run(mutations: int, clients: int, drain_every: int, windows: int, churn: bool) -> None:
+def run(
+    mutations: int,
+    clients: int,
+    drain_every: int,
+    windows: int,
+    churn: bool,
+    *,
+    defaults: bool = False,
+    traced: bool = False,
+) -> None:
     t0 = time.perf_counter()
-    soak = Soak(clients, churn=churn)
+    if traced:
+        tracemalloc.start()
+    soak = Soak(clients, churn=churn, defaults=defaults)
     room = soak.room
     setup = time.perf_counter() - t0
     window = max(drain_every, mutations // windows // drain_every * drain_every)
+    settings = "default settings" if defaults else "keep_events=False, Room(keep_log=False)"
     print(
-        f"roomsim soak: {mutations:,} mutations, {clients:,} clients (keep_events=False), "
-        f"Room(keep_log=False), drained every {drain_every:,}, churn={'on' if churn else 'off'}"
+        f"roomsim soak: {mutations:,} mutations, {clients:,} clients ({settings}), "
+        f"drained every {drain_every:,}, churn={'on' if churn else 'off'}"
     )
     print(
         f"python {platform.python_version()} on {platform.machine()} {platform.system()}, "
@@ -158,6 +179,7 @@ def run(mutations: int, clients: int, drain_every: int, windows: int, churn: boo
         "total us",
         "events",
         "RSS MiB",
+        *(["traced MiB"] if traced else []),
         "facts",
         "departed",
         "webhooks",
@@ -168,15 +190,15 @@ def run(mutations: int, clients: int, drain_every: int, windows: int, churn: boo
         column.no_wrap = True
     gc.collect()
     base_rss = rss_mb()
-    table.add_row(
-        f"{0:,}", "", "", "", "", f"{base_rss:.1f}", f"{room.statistics().facts_kept:,}", "", ""
-    )
+    first = [f"{0:,}", "", "", "", "", f"{base_rss:.1f}"]
+    first += [f"{_traced_mb():.1f}"] if traced else []
+    table.add_row(*first, f"{room.statistics().facts_kept:,}", "", "")
     bar = Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
     task = bar.add_task("mutations", total=mutations)
     totals: list[float] = []
     rss: list[float] = []
     done = 0
-    console = Console(width=max(Console().width, 100))
+    console = Console(width=max(Console().width, 130))
     with Live(Group(table, bar), console=console, refresh_per_second=4):
         while done < mutations:
             n = min(window, mutations - done)
@@ -206,6 +228,7 @@ def run(mutations: int, clients: int, drain_every: int, windows: int, churn: boo
                 f"{totals[-1]:.1f}",
                 f"{events:,}",
                 f"{rss[-1]:.1f}",
+                *([f"{_traced_mb():.1f}"] if traced else []),
                 f"{room.statistics().facts_kept:,}",
                 f"{len(room.departed):,}",
                 f"{len(room.webhooks):,}",
@@ -217,6 +240,10 @@ def run(mutations: int, clients: int, drain_every: int, windows: int, churn: boo
         f"peak RSS {peak_mb():.1f} MiB; CPU {time.process_time():.1f} s; "
         f"wall {time.perf_counter() - t0:.1f} s"
     )
+
+
+def _traced_mb() -> float:
+    return tracemalloc.get_traced_memory()[0] / 2**20
 
 
 def _summary(totals: Sequence[float], rss: Sequence[float], base: float) -> None:
@@ -242,10 +269,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--drain-every", type=int, default=1_000, help="default 1,000")
     p.add_argument("--windows", type=int, default=10, help="rows in the table (default 10)")
     p.add_argument("--no-churn", dest="churn", action="store_false", help="nobody leaves")
+    p.add_argument("--defaults", action="store_true", help="default room and client settings")
+    p.add_argument("--tracemalloc", action="store_true", help="report the traced heap")
     a = p.parse_args(argv)
     if a.mutations < 1 or a.clients < 2 or a.drain_every < 1 or a.windows < 1:
         p.error("--mutations, --drain-every and --windows must be >= 1, --clients >= 2")
-    run(a.mutations, a.clients, a.drain_every, a.windows, a.churn)
+    run(
+        a.mutations,
+        a.clients,
+        a.drain_every,
+        a.windows,
+        a.churn,
+        defaults=a.defaults,
+        traced=a.tracemalloc,
+    )
 
 
 if __name__ == "__main__":

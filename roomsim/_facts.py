@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from roomsim._quality import JoinOrder, QualityView
 from roomsim._records import ParticipantRecord, SubChange, TrackRecord
-from roomsim.model import (
-    ConnectionQuality,
-    DataPacketKind,
-    DisconnectReason,
-    InterruptKind,
-    StreamState,
-)
+from roomsim.model import DataPacketKind, DisconnectReason, InterruptKind, StreamState
 
 # --------------------------------------------------------------------------------------------
 # facts
@@ -123,7 +118,11 @@ class AttributesChanged(ParticipantFact):
         time: float,
         changed: Mapping[str, str],
     ) -> None:
-        super().__init__(before, after, time)
+        # ParticipantFact.__init__ inlined: this is the hottest fact
+        self.subject = after.identity
+        self.before = before
+        self.after = after
+        self.time = time
         self.changed = changed
 
 
@@ -244,23 +243,21 @@ class SpeakersChanged(Fact):
 
 class QualityUpdate(Fact):
     """A connection-quality update (server §8): every ACTIVE participant's quality; each
-    ACTIVE client receives its own and those it subscribes to."""
+    ACTIVE client receives its own and those it subscribes to.  ``qualities`` is a view of the
+    server's quality history at this update (``_quality``): a lookup costs what changed."""
 
-    __slots__ = ("_order", "qualities")
+    __slots__ = ("qualities",)
 
-    def __init__(self, qualities: Mapping[str, ConnectionQuality], time: float) -> None:
+    def __init__(self, qualities: QualityView, time: float) -> None:
         self.subject = None
         self.before = None
         self.after = None
         self.time = time
         self.qualities = qualities
-        self._order: dict[str, int] | None = None
 
-    def order(self) -> dict[str, int]:
-        """identity -> position in join order (built once, shared by every client)."""
-        if self._order is None:
-            self._order = {identity: i for i, identity in enumerate(self.qualities)}
-        return self._order
+    def order(self) -> JoinOrder:
+        """identity -> a key that sorts this update's identities in join order."""
+        return self.qualities.order()
 
 
 class RoomMetadata(Fact):

@@ -102,7 +102,7 @@ def take(server: Server, tk: Timekeeper, clients: Sequence[ClientSnapshot]) -> R
         close_due=server.close_due,
         speakers_due=server.speakers_due,
         quality_due=server.quality_due,
-        quality_sent=tuple(server.quality_sent.items()),
+        quality_sent=server.qualities.sent(),
     )
 
 
@@ -139,14 +139,16 @@ def restore(server: Server, tk: Timekeeper, snap: RoomSnapshot) -> None:
             server.publishers[rec.seq] = rec.identity
         for sid in rec.tracks:
             server.track_owner[sid] = rec.identity
-    server.departed = list(snap.departed)
+    server.departed.clear()
+    server.departed.extend(snap.departed)
     tk.mutations = list(snap.log)
     server.seq = snap.sessions_joined
     server.next_pa = snap.next_participant_number
     server.next_tr = snap.next_track_number
     server.next_ev = snap.next_webhook_number
     server.timer_seq = snap.timers_scheduled
-    server.webhooks = list(snap.webhooks)
+    server.webhooks.clear()  # the fork's own room_started
+    server.webhooks.extend(snap.webhooks)
     server.levels = dict(snap.audio_levels)
     server.loud = {i: lv for i, lv in snap.audio_levels if lv >= SPEAKING_THRESHOLD}
     server.timers = [(t.due, t.order, TimerKind(t.kind), t.argument) for t in snap.timers]
@@ -157,4 +159,4 @@ def restore(server: Server, tk: Timekeeper, snap: RoomSnapshot) -> None:
     server.close_due = snap.close_due
     server.speakers_due = snap.speakers_due
     server.quality_due = snap.quality_due
-    server.quality_sent = dict(snap.quality_sent)
+    server.qualities.restore(server.active_qualities(), snap.quality_sent)

@@ -6,6 +6,10 @@ handlers are *eager*: ``dispatch`` delivers each new fact to them, in join order
 outermost commit (design §1).  Facts every reader has read are trimmed, so long runs stay flat.
 
 Positions are absolute: a fact's position never changes when older facts are trimmed.
+
+A reader whose session ended and that nobody has read to its end does not hold the trim back,
+and is not caught up inside the ``apply`` that trims: it takes a ``Backlog`` (the facts of its
+session it has not read, a slice of references) and folds them when it is read, if ever.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from roomsim._facts import Fact
 from roomsim._records import ParticipantRecord
 from roomsim.errors import HandlerFailure
 
-__all__ = ["FactLog", "Reader"]
+__all__ = ["Backlog", "FactLog", "Reader"]
 
 # facts kept before a trim is considered; a trim drops what every reader has read
 TRIM_AT = 4096
@@ -49,6 +53,23 @@ class Reader(Protocol):
         ...
 
 
+class Backlog:
+    """An ended reader's unread facts, detached from the log so that the log can trim them:
+    a list of references (no projection), read with the log's ``at``."""
+
+    __slots__ = ("_base", "_facts")
+
+    def __init__(self, facts: list[Fact], base: int) -> None:
+        self._facts = facts
+        self._base = base
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def at(self, pos: int) -> Fact:
+        return self._facts[pos - self._base]
+
+
 class FactLog:
     """The room's facts, its readers, and delivery to the eager ones."""
 
@@ -59,6 +80,7 @@ class FactLog:
         "_eager",
         "_facts",
         "_readers",
+        "_retired",
         "_trim_at",
         "failures",
     )
@@ -68,6 +90,8 @@ class FactLog:
         self._base = 0
         self._trim_at = TRIM_AT
         self._readers: list[Reader] = []
+        #: how many of ``_readers`` pin nothing (sessions that ended)
+        self._retired = 0
         self._eager: list[Reader] = []
         self._dispatch_pos = 0
         self._dispatching = False
@@ -95,6 +119,10 @@ class FactLog:
 
     def since(self, pos: int) -> list[Fact]:
         return self._facts[pos - self._base :]
+
+    def backlog(self, start: int, stop: int) -> Backlog:
+        """The facts at positions ``start`` to ``stop`` (exclusive), kept apart from the log."""
+        return Backlog(self._facts[start - self._base : stop - self._base], start)
 
     def records_at(
         self, pos: int, current: dict[str, ParticipantRecord]
@@ -132,6 +160,19 @@ class FactLog:
 
     def restore_readers(self, readers: list[Reader]) -> None:
         self._readers = list(readers)
+        self._retired = sum(1 for r in readers if r.pinned() is None)
+
+    def retire(self, keep: int) -> None:
+        """A reader's session ended: keep at most ``keep`` ended readers (0 keeps all),
+        dropping the earliest joined, so that a long run's readers stay bounded."""
+        self._retired += 1
+        if keep and self._retired > keep:
+            readers = self._readers
+            for i, r in enumerate(readers):
+                if r.pinned() is None:
+                    del readers[i]
+                    self._retired -= 1
+                    return
 
     def make_eager(self, reader: Reader) -> None:
         """``reader`` got its first handler: from now on dispatch delivers to it."""
@@ -153,10 +194,14 @@ class FactLog:
             self._dispatch_pos = self.end
             return
         self._dispatching = True
+        facts = self._facts
         try:
-            while self._dispatch_pos < self.end:
+            while True:
                 i = self._dispatch_pos
-                fact = self.at(i)
+                k = i - self._base
+                if k >= len(facts):
+                    break
+                fact = facts[k]
                 for reader in tuple(self._eager):
                     if reader.cursor == i:
                         reader.deliver(fact, self.failures)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from roomsim import _facts as facts
 from roomsim import events as E
+from roomsim._profiles import Profile
 from roomsim._records import ParticipantRecord, SubChange, is_subscribed, permission_state
 from roomsim.model import (
     ConnectionQuality,
@@ -43,6 +44,7 @@ class View:
         "identity",
         "me",
         "paused",
+        "profile",
         "pub_count",
         "quality",
         "sid",
@@ -50,7 +52,9 @@ class View:
         "subs",
     )
 
-    def __init__(self, me: ParticipantRecord) -> None:
+    def __init__(self, me: ParticipantRecord, profile: Profile) -> None:
+        #: the client's SDK: where the SDKs differ, its flags decide (``roomsim._profiles``)
+        self.profile = profile
         self.identity = me.identity
         self.sid = me.sid
         self.me = me
@@ -70,8 +74,34 @@ class View:
         self.held: list[facts.Fact] | None = None
         self.frozen = 0
 
+    # faults (faults §10): a reconnecting client's state waits at the cut
+
+    def note(self, f: facts.Fact, cursor: int) -> None:
+        """Called as the client folds the fact at ``cursor``: a cut freezes its records."""
+        if type(f) is facts.Interrupted and f.rec.sid == self.sid:
+            self.frozen = cursor
+
+    def at(self, cursor: int) -> int:
+        """The log position the client's records are read at."""
+        return cursor if self.held is None else self.frozen
+
+    def ends_with(self, f: facts.Left | facts.GaveUp) -> bool:
+        """Whether ``f`` tells this client why its session ended: a reconnecting client misses
+        the server's leave (but not its own), and learns its give-up's reason."""
+        if isinstance(f, facts.GaveUp):
+            return f.sid == self.sid and self.held is not None
+        return f.rec.sid == self.sid and (
+            self.held is None or f.reason is DisconnectReason.CLIENT_INITIATED
+        )
+
+    def connection_state(self, ended: bool) -> ConnectionState:
+        if ended:
+            return ConnectionState.DISCONNECTED
+        return ConnectionState.CONNECTED if self.held is None else ConnectionState.RECONNECTING
+
 
 _Events = Iterator[E.Event]
+_UNKNOWN = ConnectionQuality.UNKNOWN
 
 
 def _none(v: View, f: facts.Fact) -> _Events:
@@ -96,11 +126,10 @@ def _gain(v: View, pub: ParticipantRecord, sid: str) -> _Events:
     if pub.is_speaking:
         was = pub.identity in v.speakers
         v.speakers[pub.identity] = pub.audio_level
-        if not was:
+        if not was and v.profile.js_events:
             yield E.IsSpeakingChanged(participant=pub.identity, speaking=True)
-        yield E.ActiveSpeakersChanged(speakers=(pub.identity,))
-    v.quality[pub.identity] = pub.quality
-    yield E.ConnectionQualityChanged(participant=pub.identity, quality=pub.quality)
+        yield _speaker_list(v, (pub.identity,))
+    yield from _quality_of(v, pub.identity, pub.quality)
 
 
 def _lose(v: View, pub: str, sid: str) -> _Events:
@@ -115,16 +144,36 @@ def _lose(v: View, pub: str, sid: str) -> _Events:
     yield E.TrackUnsubscribed(participant=pub, track_sid=sid)
     if n <= 0 and pub in v.speakers:
         del v.speakers[pub]
-        yield E.IsSpeakingChanged(participant=pub, speaking=False)
-        yield E.ActiveSpeakersChanged(speakers=())
+        if v.profile.js_events:
+            yield E.IsSpeakingChanged(participant=pub, speaking=False)
+        yield _speaker_list(v, ())
 
 
-def _permission_event(v: View, pub: str, sid: str, allowed: bool) -> E.Event:
+def _speaker_list(v: View, delta: tuple[str, ...]) -> E.Event:
+    """``active_speakers_changed`` for an update whose active entries are ``delta`` (quietest
+    first): Python passes those, JS its merged list, loudest first (client §6)."""
+    if not v.profile.merged_speakers:
+        return E.ActiveSpeakersChanged(speakers=delta)
+    ranked = sorted(v.speakers.items(), key=lambda kv: -kv[1])  # stable: arrival order on ties
+    return E.ActiveSpeakersChanged(speakers=tuple(ident for ident, _ in ranked))
+
+
+def _quality_of(v: View, ident: str, quality: ConnectionQuality) -> _Events:
+    """A quality entry: Python emits each one, JS only a change (client §7)."""
+    if v.profile.quality_on_change_only and v.quality.get(ident, _UNKNOWN) is quality:
+        return
+    v.quality[ident] = quality
+    yield E.ConnectionQualityChanged(participant=ident, quality=quality)
+
+
+def _permission_event(v: View, pub: str, sid: str, allowed: bool) -> _Events:
+    """The client learns whether it may subscribe (JS reports it, client §9b)."""
     if allowed:
         v.denied.discard(sid)
     else:
         v.denied.add(sid)
-    return E.TrackSubscriptionPermissionChanged(participant=pub, track_sid=sid, allowed=allowed)
+    if v.profile.js_events:
+        yield E.TrackSubscriptionPermissionChanged(participant=pub, track_sid=sid, allowed=allowed)
 
 
 def _joined(v: View, f: facts.Fact) -> _Events:
@@ -221,7 +270,7 @@ def _track_added(v: View, f: facts.Fact) -> _Events:
     if is_subscribed(v.me, a, t):
         yield from _gain(v, a, t.sid)
     elif permission_state(v.me, a, t) is False:
-        yield _permission_event(v, a.identity, t.sid, False)
+        yield from _permission_event(v, a.identity, t.sid, False)
 
 
 def _track_closing(v: View, f: facts.Fact) -> _Events:
@@ -273,13 +322,13 @@ def _own_subscriptions(v: View, subs: tuple[SubChange, ...]) -> _Events:
         # the server's order (server §6): a revoked subscription ends, then the permission
         # update arrives; a re-granted one is announced, then subscribed
         if allowed is True:
-            yield _permission_event(v, pub, sid, True)
+            yield from _permission_event(v, pub, sid, True)
         if on is True:
             yield from _gain(v, prec, sid)
         elif on is False:
             yield from _lose(v, pub, sid)
         if allowed is False:
-            yield _permission_event(v, pub, sid, False)
+            yield from _permission_event(v, pub, sid, False)
 
 
 def _subscription(v: View, f: facts.Fact) -> _Events:
@@ -300,13 +349,13 @@ def _sub_permissions(v: View, f: facts.Fact) -> _Events:
         was_denied = t.sid in v.denied
         is_ok = permission_state(me, a, t)
         if is_ok is True and was_denied:
-            yield _permission_event(v, a.identity, t.sid, True)
+            yield from _permission_event(v, a.identity, t.sid, True)
         if is_on and not was_on:
             yield from _gain(v, a, t.sid)
         elif was_on and not is_on:
             yield from _lose(v, a.identity, t.sid)
         if is_ok is False and not was_denied:
-            yield _permission_event(v, a.identity, t.sid, False)
+            yield from _permission_event(v, a.identity, t.sid, False)
 
 
 def _stream_state(v: View, f: facts.Fact) -> _Events:
@@ -321,7 +370,8 @@ def _stream_state(v: View, f: facts.Fact) -> _Events:
         v.paused.add(sid)
     else:
         v.paused.discard(sid)
-    yield E.TrackStreamStateChanged(participant=f.publisher, track_sid=sid, state=f.state)
+    if v.profile.js_events:
+        yield E.TrackStreamStateChanged(participant=f.publisher, track_sid=sid, state=f.state)
 
 
 def _speakers(v: View, f: facts.Fact) -> _Events:
@@ -332,16 +382,17 @@ def _speakers(v: View, f: facts.Fact) -> _Events:
     entries = [c for c in f.changes if c[0] == me or counts.get(c[0], 0) > 0]
     if not entries:
         return
+    js = v.profile.js_events
     for ident, level, active in entries:
         was = ident in speakers
         if active:
             speakers[ident] = level
         else:
             speakers.pop(ident, None)
-        if was != active:
+        if was != active and js:
             yield E.IsSpeakingChanged(participant=ident, speaking=active)
     ranked = sorted((level, i, ident) for i, (ident, level, active) in enumerate(entries) if active)
-    yield E.ActiveSpeakersChanged(speakers=tuple(ident for _, _, ident in ranked))
+    yield _speaker_list(v, tuple(ident for _, _, ident in ranked))
 
 
 def _quality(v: View, f: facts.Fact) -> _Events:
@@ -353,8 +404,7 @@ def _quality(v: View, f: facts.Fact) -> _Events:
     q = f.qualities
     mine = q.get(v.identity)
     if mine is not None:
-        v.quality[v.identity] = mine
-        yield E.ConnectionQualityChanged(participant=v.identity, quality=mine)
+        yield from _quality_of(v, v.identity, mine)
     counts = v.pub_count
     if len(counts) * 8 < len(q):
         # few subscriptions in a big room: look them up, in join order, instead of a scan
@@ -363,9 +413,7 @@ def _quality(v: View, f: facts.Fact) -> _Events:
     else:
         idents = [i for i in q if i != v.identity and counts.get(i, 0) > 0]
     for ident in idents:
-        quality = q[ident]
-        v.quality[ident] = quality
-        yield E.ConnectionQualityChanged(participant=ident, quality=quality)
+        yield from _quality_of(v, ident, q[ident])
 
 
 def _room_metadata(v: View, f: facts.Fact) -> _Events:
@@ -380,7 +428,10 @@ def _data(v: View, f: facts.Fact) -> _Events:
     if f.destinations is not None and v.identity not in f.destinations:
         return
     yield E.DataReceived(
-        participant=None if f.hidden else f.sender, data=f.data, topic=f.topic, kind=f.kind
+        participant=None if f.hidden else f.sender,
+        data=f.data,
+        topic=v.profile.no_topic if f.topic is None else f.topic,
+        kind=f.kind,
     )
 
 

@@ -1,5 +1,6 @@
-"""``Room``'s fault verbs: simulation controls for lost connections, and the server's own
-shutdown (faults §2, §4, §6).  ``Room`` inherits them, so ``room.py`` stays a thin facade."""
+"""``Room``'s fault and closing verbs: simulation controls for lost connections, the server's
+own shutdown, and ``DeleteRoom`` (faults §2, §4, §6).  ``Room`` inherits them, so ``room.py``
+stays a thin facade."""
 
 from __future__ import annotations
 
@@ -59,6 +60,10 @@ class FaultVerbs:
         """The interrupted client gets through again and resumes its session (same sid): it
         receives what it missed, a fresh token, then ``reconnected`` (faults §2)."""
         self.apply(mutations.Resume(identity=identity))
+
+    def delete(self) -> None:
+        """Server API ``DeleteRoom``: everyone leaves with ROOM_DELETED and the room closes."""
+        self.apply(mutations.DeleteRoom())
 
     def shutdown(self) -> None:
         """The server node stops (a forced stop): everyone leaves with SERVER_SHUTDOWN and the

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import heapq
 import math
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -18,7 +19,9 @@ from typing import Any, Protocol
 from sortedcontainers import SortedDict
 
 from roomsim import _facts as facts
+from roomsim._audio import AudioLayer
 from roomsim._log import FactLog
+from roomsim._quality import QualityBook
 from roomsim._records import (
     SPEAKING_THRESHOLD,
     ParticipantRecord,
@@ -86,10 +89,11 @@ class Server:
         config: RoomConfig,
         clock: ManualClock,
         log: FactLog,
-        open_session: Callable[[ParticipantRecord, bool], Session],
+        open_session: Callable[[ParticipantRecord, bool, str], Session],
     ) -> None:
         self.name = name
-        #: makes the client of a new session (its cursor: the log's end), given keep_events
+        #: makes the client of a new session (its cursor: the log's end), given keep_events and
+        #: its SDK profile's name
         self.open_session = open_session
         self.sid = "RM_1"
         self.config = config
@@ -106,11 +110,15 @@ class Server:
         self.loud: dict[str, float] = {}
         #: the media layer's raw audio levels (sticky)
         self.levels: dict[str, float] = {}
+        #: pushed audio's tracks (``_audio``), made by the first push
+        self.audio: AudioLayer | None = None
         #: participants with at least one track, by join order: seq -> identity
         self.publishers: SortedDict = SortedDict()
         self.track_owner: dict[str, str] = {}
-        self.departed: list[ParticipantSnapshot] = []
-        self.webhooks: list[Webhook] = []
+        #: the newest final snapshots and webhooks (``RoomConfig.keep_departed`` and
+        #: ``keep_webhooks`` bound them)
+        self.departed: deque[ParticipantSnapshot] = deque(maxlen=config.keep_departed or None)
+        self.webhooks: deque[Webhook] = deque(maxlen=config.keep_webhooks or None)
         #: the current session of each identity
         self.sessions: dict[str, Session] = {}
         # counters: sessions joined, next sids, webhooks, timers
@@ -127,8 +135,8 @@ class Server:
         self.close_due: float | None = None
         self.speakers_due: float | None = None
         self.quality_due: float | None = None
-        #: the qualities of the last quality update: identity -> quality
-        self.quality_sent: dict[str, ConnectionQuality] = {}
+        #: the ACTIVE participants' qualities, what the last update sent, and their history
+        self.qualities = QualityBook()
         #: clients cut off by ``Interrupt``, by session sid (``_faults.Interruption``)
         self.interrupted: dict[str, Any] = {}
 
@@ -222,6 +230,7 @@ class Server:
         after = evolve(before, state=ParticipantState.ACTIVE)
         subs = self.subscriber_changes(before, after)
         self.set(after)
+        self.qualities.set(identity, after.seq, after.quality)
         self.append(facts.Activated(before, after, self.now(), tuple(subs)))
         self.webhook("participant_joined", after, full=after.snapshot())
         self.after_subscriber_change(subs, after)
@@ -229,10 +238,12 @@ class Server:
 
     def end_session(self, identity: str, reason: DisconnectReason) -> None:
         """Remove a session: its tracks, then the session itself (client §10)."""
+        self.play_audio()
         rec = self.records[identity]
         for sid in list(rec.tracks):
             self.remove_track(identity, sid, silent=True)
         rec = self.records.pop(identity)
+        self.qualities.remove(identity)
         self.levels.pop(identity, None)
         gone = evolve(rec, state=ParticipantState.DISCONNECTED, disconnect_reason=reason)
         final = gone.snapshot()
@@ -275,24 +286,27 @@ class Server:
     def commit_attributes(
         self, rec: ParticipantRecord, update: Mapping[str, str]
     ) -> ParticipantRecord:
-        if not update:
-            return rec
         old = rec.attributes
-        new = dict(old)
         changed: dict[str, str] = {}
         for k, v in update.items():
             if v == "":
-                if k in new:
-                    del new[k]
+                if k in old:
                     changed[k] = ""
-            elif new.get(k) != v:
-                new[k] = v
+            elif old.get(k) != v:
                 changed[k] = v
         if not changed:
             return rec
+        new = dict(old)
+        for k, v in changed.items():
+            if v:
+                new[k] = v
+            else:
+                del new[k]
         after = evolve(rec, attributes=MappingProxyType(new))
-        self.set(after)
-        self.append(facts.AttributesChanged(rec, after, self.now(), MappingProxyType(changed)))
+        self.records[rec.identity] = after
+        self.log.append(
+            facts.AttributesChanged(rec, after, self.clock.now, MappingProxyType(changed))
+        )
         return after
 
     def commit_permission(self, before: ParticipantRecord, perm: Permission) -> None:
@@ -327,6 +341,7 @@ class Server:
         self.first_subscribed(after, (t.sid,))
 
     def remove_track(self, identity: str, track_sid: str, *, silent: bool) -> None:
+        self.play_audio()
         before = self.records[identity]
         t = before.tracks[track_sid]
         closing = evolve(t, closing=True)
@@ -347,6 +362,7 @@ class Server:
     def commit_mute(self, rec: ParticipantRecord, t: TrackRecord, muted: bool) -> None:
         if t.muted == muted:
             return
+        self.play_audio()
         t2 = evolve(t, muted=muted)
         after = evolve(rec, tracks=replaced(rec.tracks, t.sid, t2))
         self.set(after)
@@ -388,8 +404,10 @@ class Server:
     ) -> list[SubChange]:
         """What changes for ``before``->``after`` as a subscriber, over the room's tracks.
 
-        ``only`` limits the scan to these track sids (sid -> publisher identity).
+        ``only`` limits the scan to these track sids (sid -> publisher identity).  Pushed audio
+        plays up to now first: what was played before the change reaches who received it.
         """
+        self.play_audio()
         out: list[SubChange] = []
         if only is None and not (wants_any(before) or wants_any(after)):
             return out  # no wish, no subscription, no permission status (server §6)
@@ -446,6 +464,7 @@ class Server:
         after = evolve(rec, sub_all=all_participants, sub_allowed=MappingProxyType(dict(allowed)))
         if after == rec:
             return
+        self.play_audio()
         self.set(after)
         self.append(facts.SubPermissionsChanged(rec, after, self.now()))
         self.first_subscribed(after)
@@ -482,7 +501,7 @@ class Server:
     def speaker_tick(self) -> None:
         """``audioUpdateWorker``: who speaks now, and the changes since the last update."""
         active: list[tuple[float, int, str]] = []
-        for identity, level in self.loud.items():
+        for identity, level in self.loud_now().items():
             rec = self.records.get(identity)
             if rec is None:
                 continue
@@ -508,24 +527,46 @@ class Server:
         self.speaking = {i: self.records[i].seq for _, _, i in active}
         if changes:
             self.append(facts.SpeakersChanged(tuple(changes), self.now()))
+        if self.audio is not None and self.config.speaker_interval and self.audio.live():
+            self.mark_speakers()  # pushed audio still plays: tick again (audio §9.5)
 
     def quality_tick(self) -> None:
-        """``connectionQualityWorker``: every ACTIVE participant's quality, to every client."""
-        current = {
-            identity: rec.quality
-            for identity, rec in self.records.items()
-            if rec.state is ParticipantState.ACTIVE
-        }
-        sent = self.quality_sent
-        # LiveKit sends only when an ACTIVE participant is new or its level changed (§8)
-        if any(sent.get(identity) is not q for identity, q in current.items()):
-            self.append(facts.QualityUpdate(MappingProxyType(dict(current)), self.now()))
-        self.quality_sent = current
+        """``connectionQualityWorker``: every ACTIVE participant's quality, to every client,
+        sent only when one of them is new or changed (§8); costs what changed (``_quality``)."""
+        update = self.qualities.tick()
+        if update is not None:
+            self.append(facts.QualityUpdate(update, self.now()))
 
     def set_media(self, rec: ParticipantRecord, **changes: Any) -> None:
         after = evolve(rec, **changes)
         self.set(after)
+        if "quality" in changes and after.state is ParticipantState.ACTIVE:
+            self.qualities.set(after.identity, after.seq, after.quality)
         self.append(facts.MediaChanged(rec, after, self.now()))
+
+    def active_qualities(self) -> dict[str, tuple[int, ConnectionQuality]]:
+        """identity -> (join order, quality) of every ACTIVE participant, from the records."""
+        return {
+            identity: (rec.seq, rec.quality)
+            for identity, rec in self.records.items()
+            if rec.state is ParticipantState.ACTIVE
+        }
+
+    def play_audio(self) -> None:
+        """Play pushed audio up to now (audio §9), before anything changes what it sends."""
+        if self.audio is not None:
+            self.audio.play(self.now(), self.records)
+
+    def loud_now(self) -> Mapping[str, float]:
+        """Who is loud enough to speak: per identity the louder of its ``set_audio_levels``
+        level and its pushed audio's level (audio §9.4)."""
+        if self.audio is None:
+            return self.loud
+        self.play_audio()
+        merged = dict(self.loud)
+        for identity, level in self.audio.levels(self.now(), self.records).items():
+            merged[identity] = max(level, merged.get(identity, 0.0))
+        return merged
 
     def set_levels(self, levels: Mapping[str, float]) -> None:
         for identity, level in levels.items():
@@ -592,6 +633,8 @@ class Server:
         counted = sum(1 for r in self.records.values() if not r.dependent)
         if counted != self.counted:
             broken("the count of counted sessions is wrong", counted=counted, kept=self.counted)
+        if not self.qualities.check(self.active_qualities()):
+            broken("the quality book disagrees with the records", book=self.qualities.current)
         for identity, client in self.sessions.items():
             if client.identity != identity:
                 broken("a current client is filed under another identity", identity=identity)

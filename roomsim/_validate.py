@@ -19,6 +19,7 @@ from roomsim.errors import InvalidArgument, InvalidType, LimitExceeded, RoomsimE
 
 _E = TypeVar("_E", bound=enum.Enum)
 _T = TypeVar("_T")
+_C = TypeVar("_C", bound=Callable[..., Any])
 
 
 def nbytes(s: str) -> int:
@@ -175,16 +176,18 @@ def check_instance(cls: type[_T]) -> Callable[[Any, str], _T]:
             raise wrong_type(what, f"a {cls.__name__}", v)
         return v
 
-    return check
+    return _with_fast(check, "type(v) is {T}", cls)
 
 
 def check_opt_instance(cls: type[_T]) -> Callable[[Any, str], _T | None]:
     check = check_instance(cls)
-    return lambda v, what: None if v is None else check(v, what)
+    return _with_fast(
+        lambda v, what: None if v is None else check(v, what), "v is None or type(v) is {T}", cls
+    )
 
 
 def check_enum_of(cls: type[_E]) -> Callable[[Any, str], _E]:
-    return lambda v, what: check_enum(v, cls, what)
+    return _with_fast(lambda v, what: check_enum(v, cls, what), "type(v) is {T}", cls)
 
 
 def check_enum_tuple(cls: type[_E]) -> Callable[[Any, str], tuple[_E, ...]]:
@@ -280,3 +283,27 @@ def check_finite_nonneg(v: Any, what: str) -> float:
             "moves forward"
         )
     return f
+
+
+# --------------------------------------------------------------------------------------------
+# fast paths: a condition under which a check would return its value unchanged
+
+
+#: check -> (a Python condition on ``v``, the class it names as ``{T}`` or None); when the
+#: condition holds, the check would return ``v`` itself, so a generated checker
+#: (``mutations.Mutation.checked``) skips the call; otherwise it calls the check
+FAST_PATHS: dict[Callable[..., Any], tuple[str, type | None]] = {
+    check_str: ("type(v) is str and v.isascii()", None),
+    check_opt_str: ("v is None or (type(v) is str and v.isascii())", None),
+    check_identity: ("type(v) is str and v != '' and v.isascii()", None),
+    check_bool: ("type(v) is bool", None),
+    check_opt_bool: ("v is None or type(v) is bool", None),
+    check_data: ("type(v) is bytes", None),
+    # a float is returned as itself (float(f) is f); NaN fails ``v >= 0.0``
+    check_finite_nonneg: ("type(v) is float and 0.0 <= v < math.inf", None),
+}
+
+
+def _with_fast(check: _C, condition: str, cls: type) -> _C:
+    FAST_PATHS[check] = (condition, cls)
+    return check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -58,10 +59,12 @@ class ReadOnlySeq(Sequence[Any]):
 
     __slots__ = ("_items",)
 
-    def __init__(self, items: list[Any]) -> None:
+    def __init__(self, items: list[Any] | deque[Any]) -> None:
         self._items = items
 
     def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice) and not isinstance(self._items, list):
+            return list(self._items)[i]  # a deque (room.departed, room.webhooks)
         return self._items[i]
 
     def __len__(self) -> int:

@@ -150,7 +150,7 @@ def _events(*, as_json: bool) -> int:
     rows = [
         {
             "event": cls.name,
-            "sdk": cls.sdk,
+            "sdks": list(cls.sdks),
             "fields": [f.name for f in attrs.fields(cls)],
             "summary": " ".join((cls.__doc__ or "").split()),
         }
@@ -164,13 +164,18 @@ def _events(*, as_json: bool) -> int:
         return OK
     width = max(len(r["event"]) for r in rows)
     for r in rows:
-        sdk = "python" if r["sdk"] == "python" else "js only"
-        print(f"{r['event']:<{width}}  {sdk:<7}  {', '.join(r['fields'])}")
+        sdk = _sdks_label(r["sdks"])
+        print(f"{r['event']:<{width}}  {sdk:<9}  {', '.join(r['fields'])}")
     print()
     print("not simulated (livekit.rtc events roomsim does not emit):")
     for name, why in events.NOT_SIMULATED.items():
         print(f"  {name:<{width}}  {why}")
     return OK
+
+
+def _sdks_label(sdks: Sequence[str]) -> str:
+    """Which SDK profiles receive an event: ``python+js``, or ``js only``."""
+    return f"{sdks[0]} only" if len(sdks) == 1 else "+".join(sdks)
 
 
 def _events_rich(rows: Sequence[dict[str, Any]]) -> None:
@@ -184,11 +189,10 @@ def _events_rich(rows: Sequence[dict[str, Any]]) -> None:
     console = Console()
     t = Table(title="events roomsim emits", box=box.SIMPLE_HEAD, title_justify="left")
     t.add_column("event", no_wrap=True)
-    t.add_column("sdk", no_wrap=True)
+    t.add_column("sdks", no_wrap=True)
     t.add_column("fields")
     for r in rows:
-        sdk = "python" if r["sdk"] == "python" else "js only"
-        t.add_row(r["event"], sdk, ", ".join(r["fields"]))
+        t.add_row(r["event"], _sdks_label(r["sdks"]), ", ".join(r["fields"]))
     console.print(t)
     t = Table(
         title="not simulated (livekit.rtc events roomsim does not emit)",

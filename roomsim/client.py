@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from roomsim import _facts as facts
 from roomsim import _fork, mutations
-from roomsim._log import FactLog
+from roomsim._apply.audio import open_tap, push_audio_mutation
+from roomsim._audio import AudioTap
+from roomsim._log import Backlog, FactLog
+from roomsim._profiles import PROFILES
 from roomsim._project import View, project
 from roomsim._records import ParticipantRecord, is_subscribed, permission_state
 from roomsim._server import Server
@@ -101,6 +104,7 @@ class Client:
 
     __slots__ = (
         "__weakref__",
+        "_backlog",
         "_cursor",
         "_events",
         "_facts",
@@ -116,11 +120,14 @@ class Client:
         "_unread",
         "_view",
         "identity",
+        "sdk",
         "sid",
     )
 
     identity: str
     sid: str
+    #: the SDK this client imitates, ``"python"`` or ``"js"`` (``Room.connect(sdk=...)``)
+    sdk: str
     _room: Room
     _server: Server
     _facts: FactLog
@@ -129,6 +136,8 @@ class Client:
     #: the server ended the session (verbs are refused); the client learns it when it folds
     #: its ``Left`` fact (``_view.ended``)
     _gone: bool
+    #: an ended session's unread facts, taken from the log so that the log can trim them
+    _backlog: Backlog | None
     _reason: DisconnectReason | None
     _keep: bool
     _events: list[Event]
@@ -149,14 +158,17 @@ class Client:
         log: FactLog,
         rec: ParticipantRecord,
         keep_events: bool,
+        sdk: str,
     ) -> Client:
         self = object.__new__(cls)
         self._room = room
         self._server = server
         self._facts = log
-        self._view = View(rec)
+        self._view = View(rec, PROFILES[sdk])
+        self.sdk = sdk
         self._cursor = log.end
         self._gone = False
+        self._backlog = None
         self._reason = None
         self._keep = keep_events
         self._events = []
@@ -187,24 +199,22 @@ class Client:
 
     def _fold(self, f: facts.Fact) -> Iterator[Event]:
         """Start folding the fact at the cursor: the events, one at a time, as they are taken."""
-        if type(f) is facts.Interrupted and f.rec.sid == self.sid:
-            self._view.frozen = self._cursor  # its state waits for the resume (faults §10)
+        self._view.note(f, self._cursor)
         self._cursor += 1
         if type(f) is facts.RoomMetadata:
             self._room_metadata = f.new
-        elif isinstance(f, facts.Left) and f.rec.sid == self.sid:
-            if self._view.held is None or f.reason is DisconnectReason.CLIENT_INITIATED:
-                self._reason = f.reason  # a reconnecting client misses the server's leave
-        elif type(f) is facts.GaveUp and f.sid == self.sid and self._view.held is not None:
+        elif isinstance(f, facts.Left | facts.GaveUp) and self._view.ends_with(f):
             self._reason = f.reason
         return project(self._view, f)
 
     def catch_up(self, upto: int) -> None:
         """Fold facts up to ``upto`` (exclusive) without calling handlers."""
-        log = self._facts
+        log: FactLog | Backlog = self._facts if self._backlog is None else self._backlog
         store = self._events if self._keep else self._unread
         while self._cursor < upto and not self._view.ended:
             store.extend(self._fold(log.at(self._cursor)))
+        if self._backlog is not None and self._view.ended:
+            self._backlog = None  # read to its end: nothing more to keep
 
     def _sync(self) -> None:
         if not self._handlers and not self._view.ended and self._cursor < self._facts.end:
@@ -212,13 +222,15 @@ class Client:
             self.catch_up(self._facts.end)
 
     def pinned(self) -> int | None:
-        if self._gone and not self._handlers:
-            # a session that ended: fold it up to its own end, so it pins nothing
-            self._sync()
-        if self._ended:
-            return None
-        # a reconnecting client still reads the records at the cut (faults §10)
-        return self._cursor if self._view.held is None else self._view.frozen
+        if self._gone and not self._handlers and self._backlog is None:
+            self._detach()
+        return None if self._ended or self._backlog is not None else self._view.at(self._cursor)
+
+    def _detach(self) -> None:
+        """A session that ended: keep its unread facts apart (references, not events), so it
+        pins nothing and is never caught up inside another verb; it folds them when read."""
+        if not self._view.ended and self.sid not in self._server.interrupted:
+            self._backlog = self._facts.backlog(self._cursor, self._facts.end)
 
     def deliver(self, f: facts.Fact, failures: list[HandlerFailure]) -> None:
         if self._ended:
@@ -244,6 +256,9 @@ class Client:
 
     def session_ended(self, reason: DisconnectReason) -> None:
         self._gone = True
+        if not self._handlers:
+            self._detach()
+        self._facts.retire(self._server.config.keep_ended_clients)
 
     def _check_live(self, verb: str) -> None:
         if self._gone:
@@ -343,11 +358,7 @@ class Client:
     @property
     def connection_state(self) -> ConnectionState:
         self._sync()
-        if self._ended:
-            return ConnectionState.DISCONNECTED
-        return (
-            ConnectionState.CONNECTED if self._view.held is None else ConnectionState.RECONNECTING
-        )
+        return self._view.connection_state(self._ended)
 
     @property
     def disconnect_reason(self) -> DisconnectReason | None:
@@ -379,11 +390,8 @@ class Client:
         self._sync()
         if self._ended:
             return EMPTY_MAP
-        v = self._view
-        records = self._facts.records_at(
-            self._cursor if v.held is None else v.frozen, self._server.records
-        )
-        me = v.me
+        records = self._facts.records_at(self._view.at(self._cursor), self._server.records)
+        me = self._view.me
         visible = {k: r for k, r in records.items() if r.sid != me.sid and not r.permission.hidden}
         return SnapshotMap(visible, self._remote_snapshot, f"known to {self.identity!r}")
 
@@ -439,6 +447,7 @@ class Client:
             identity=self.identity,
             sid=self.sid,
             keep_events=self._keep,
+            sdk=self.sdk,
             connection_state=self.connection_state,
             disconnect_reason=self._reason,
             events=tuple(self._events),
@@ -469,7 +478,7 @@ class Client:
     def _restore(cls, room: Room, server: Server, log: FactLog, snap: ClientSnapshot) -> Client:
         """The client a snapshot describes, caught up with its room (``Room.from_snapshot``)."""
         cv = snap.view
-        self = cls._create(room, server, log, _fork.record_of(cv.me), snap.keep_events)
+        self = cls._create(room, server, log, _fork.record_of(cv.me), snap.keep_events, snap.sdk)
         v = self._view
         v.ended = cv.ended
         v.subs, v.denied, v.paused = set(cv.subscribed), set(cv.denied), set(cv.paused)
@@ -524,7 +533,7 @@ class Client:
 
     def __repr__(self) -> str:
         state = "disconnected" if self._gone else "connected"
-        return f"<Client {self.identity!r} {self.sid} {state}>"
+        return f"<Client {self.identity!r} {self.sid} {self.sdk} {state}>"
 
     # ----------------------------------------------------------------------------------------
     # actions (each builds a mutation and applies it to the room)
@@ -634,6 +643,19 @@ class Client:
                 self.identity, data, topic, reliable, destination_identities
             ),
         )
+
+    def push_audio(
+        self, track_sid: str, samples: Any, sample_rate: int = 48000, num_channels: int = 1
+    ) -> None:
+        """Queue int16 PCM (bytes, ``array('h')``, memoryview, numpy) on one of this
+        participant's audio tracks; virtual time plays it and speaking follows (audio §9)."""
+        m = push_audio_mutation(self.identity, track_sid, samples, sample_rate, num_channels)
+        self._apply("push_audio", m)
+
+    def receive_audio(self, track_sid: str) -> AudioTap:
+        """The audio this client receives from a subscribed remote audio track (audio §9)."""
+        self._check_live("receive_audio")
+        return open_tap(self._server, self.identity, track_sid)
 
 
 def _check_handler(name: str, handler: Any) -> None:

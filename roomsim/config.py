@@ -69,7 +69,8 @@ class RoomConfig:
 
     Sizes are UTF-8 bytes and inclusive; a limit of 0 means unlimited, as in LiveKit.
     Counts, sizes and timeouts go up to 2**32 - 1 (LiveKit's uint32 fields); the media
-    update intervals are 0 (at once) or between 1 ms and 2**32 - 1 seconds.
+    update intervals are 0 (at once) or between 1 ms and 2**32 - 1 seconds.  The ``keep_*``
+    settings are roomsim's own: they bound what a long run keeps (docs/howto/long-runs.md).
     """
 
     #: 0 means unlimited; agents and egress are not counted (server §4)
@@ -96,6 +97,14 @@ class RoomConfig:
     speaker_interval: float = attrs.field(default=0.4, validator=_interval)
     #: seconds between connection-quality updates; 0 sends them at once
     quality_interval: float = attrs.field(default=5.0, validator=_interval)
+    #: final snapshots ``room.departed`` keeps, the newest (0 keeps every one): long runs
+    keep_departed: int = attrs.field(default=10_000, validator=_nonneg_int)
+    #: webhooks ``room.webhooks`` keeps, the newest (0, the default, keeps every one: readers
+    #: such as ``serve(http=True)`` follow it by position)
+    keep_webhooks: int = attrs.field(default=0, validator=_nonneg_int)
+    #: ended clients ``room.all_clients`` and snapshots keep, the latest joined (0 keeps every
+    #: one); a dropped client you still hold stays readable
+    keep_ended_clients: int = attrs.field(default=1_000, validator=_nonneg_int)
     #: "raise": a verb whose handlers raised raises HandlerError; "log": log, as livekit.rtc does
     handler_errors: str = attrs.field(default="raise", validator=_handler_errors)
     #: warn ``SilentlyDropped`` for each action LiveKit drops silently (off: fidelity first)

@@ -2,8 +2,8 @@
 
 Each concrete class has a ``name`` equal to the SDK's event string.  Fields name participants by
 identity and tracks by sid.  When an event fires, in which order and with which arguments
-follows the Python SDK (``livekit.rtc``); the events marked ``sdk = "js"`` exist only in the
-JavaScript SDK and follow it.
+follows the SDK of the client's profile (``Room.connect(sdk=...)``, ``roomsim._profiles``);
+``sdks`` names the SDKs that have the event, and a client never receives an event its SDK lacks.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ class Event:
 
     #: the SDK's event string (``"participant_connected"``, ...); only concrete classes have one
     name: ClassVar[str]
-    #: ``"python"`` when ``livekit.rtc`` emits it, ``"js"`` when only the JavaScript SDK does
-    sdk: ClassVar[str] = "python"
+    #: the SDKs that emit it: ``"python"`` (``livekit.rtc``), ``"js"`` (client-sdk-js)
+    sdks: ClassVar[tuple[str, ...]] = ("python", "js")
 
 
 @final
@@ -253,7 +253,7 @@ class IsSpeakingChanged(Event):
     """A participant started or stopped speaking (JS ``ParticipantEvent.IsSpeakingChanged``)."""
 
     name: ClassVar[str] = "is_speaking_changed"
-    sdk: ClassVar[str] = "js"
+    sdks: ClassVar[tuple[str, ...]] = ("js",)
     participant: str
     speaking: bool
 
@@ -274,7 +274,7 @@ class TrackStreamStateChanged(Event):
     """A subscribed video track paused or resumed (JS only)."""
 
     name: ClassVar[str] = "track_stream_state_changed"
-    sdk: ClassVar[str] = "js"
+    sdks: ClassVar[tuple[str, ...]] = ("js",)
     participant: str
     track_sid: str
     state: StreamState
@@ -286,7 +286,7 @@ class TrackSubscriptionPermissionChanged(Event):
     """The publisher allowed or denied this client a track it wants (JS only)."""
 
     name: ClassVar[str] = "track_subscription_permission_changed"
-    sdk: ClassVar[str] = "js"
+    sdks: ClassVar[tuple[str, ...]] = ("js",)
     participant: str
     track_sid: str
     allowed: bool

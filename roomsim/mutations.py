@@ -12,12 +12,15 @@ A mutation can still be *built* with any values (strategies build invalid ones o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final, Self, final
 
 import attrs
 
 from roomsim import _validate as checks
+from roomsim._profiles import DEFAULT_SDK, check_sdk
+from roomsim.errors import InvalidArgument
 from roomsim.model import (
     DEFAULT_PERMISSION,
     EMPTY_MAP,
@@ -53,6 +56,7 @@ __all__ = [
     "SetStreamState",
     "SetAudioLevels",
     "SetConnectionQuality",
+    "PushAudio",
     "Advance",
     "DeleteRoom",
     "Interrupt",
@@ -92,15 +96,15 @@ class Mutation:
 
     def checked(self) -> Self:
         """This mutation, every field's shape checked and its maps and sequences replaced by
-        equal frozen copies; raises ``InvalidType`` or ``InvalidArgument`` naming the field."""
-        for name, label, check in _shapes(type(self)):
-            value = getattr(self, name)
-            kept = check(value, label)
-            if kept is not value:
-                # an equal, frozen copy in place of the caller's map or list: the value stays
-                # equal, and what the room checks, commits and logs is this copy
-                _set(self, name, kept)
-        return self
+        equal frozen copies; raises ``InvalidType`` or ``InvalidArgument`` naming the field.
+
+        The first call on a class generates the class's own checker (``_checker``) and
+        installs it as the class's ``checked``, so later calls run one flat function.
+        """
+        cls = type(self)
+        check = _checker(cls)
+        cls.checked = check  # type: ignore[method-assign]
+        return check(self)  # type: ignore[no-any-return]
 
 
 _set = object.__setattr__
@@ -128,6 +132,37 @@ def _shapes(cls: type[Mutation]) -> tuple[tuple[str, str, Any], ...]:
     return found
 
 
+def _checker(cls: type[Mutation]) -> Any:
+    """The ``checked`` of ``cls``, generated from its fields' checks (as attrs generates an
+    ``__init__``): one function that reads each field once, skips a check's call when the
+    value passes the check's fast path (``_validate.FAST_PATHS``), and writes back only the
+    frozen copies a check returns."""
+    namespace: dict[str, Any] = {"_set": _set, "math": math}
+    lines = ["def checked(self):"]
+    for i, (name, label, check) in enumerate(_shapes(cls)):
+        namespace[f"check_{i}"] = check
+        namespace[f"label_{i}"] = label
+        call = [f"kept = check_{i}(v, label_{i})", f"if kept is not v: _set(self, {name!r}, kept)"]
+        lines.append(f"    v = self.{name}")
+        fast = checks.FAST_PATHS.get(check)
+        if fast is None:
+            lines.extend("    " + line for line in call)
+            continue
+        condition, named = fast
+        if named is not None:
+            namespace[f"type_{i}"] = named
+            condition = condition.replace("{T}", f"type_{i}")
+        lines.append(f"    if not ({condition}):")
+        lines.extend("        " + line for line in call)
+    lines.append("    return self")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<roomsim checker {cls.__name__}>", "exec"), namespace)
+    checked = namespace["checked"]
+    checked.__doc__ = Mutation.checked.__doc__
+    checked.__qualname__ = f"{cls.__name__}.checked"
+    return checked
+
+
 @final
 @attrs.frozen(kw_only=True)
 class Connect(Mutation):
@@ -149,6 +184,8 @@ class Connect(Mutation):
     active: bool = attrs.field(default=True, metadata=BOOL)
     auto_subscribe: bool | None = attrs.field(default=None, metadata=OPT_BOOL)
     keep_events: bool = attrs.field(default=True, metadata=BOOL)
+    #: the SDK the client imitates (``roomsim._profiles``): "python" or "js"
+    sdk: str = attrs.field(default=DEFAULT_SDK, metadata=_shape(check_sdk))
 
 
 @final
@@ -405,6 +442,21 @@ def _check_opt_seconds(v: Any, what: str) -> float | None:
     return None if v is None else checks.check_finite_nonneg(v, what)
 
 
+def _check_rate(v: Any, what: str) -> int:
+    if type(v) is not int or v <= 0 or v % 100:
+        raise InvalidArgument(
+            f"{what} must be a positive int of whole 10 ms frames (a multiple of 100: 8000, "
+            f"16000, 24000, 44100, 48000), got {v!r}"
+        )
+    return v
+
+
+def _check_channels(v: Any, what: str) -> int:
+    if type(v) is not int or not 1 <= v <= 8:
+        raise InvalidArgument(f"{what} must be an int in 1..8, got {v!r}")
+    return v
+
+
 @final
 @attrs.frozen(kw_only=True)
 class Interrupt(Mutation):
@@ -445,6 +497,21 @@ class ShutdownServer(Mutation):
     verb: ClassVar[str] = "shutdown"
 
 
+@final
+@attrs.frozen(kw_only=True)
+class PushAudio(Mutation):
+    """A participant's audio track plays these int16 PCM samples (interleaved, little-endian),
+    queued behind what it has not played yet; virtual time plays them (audio §9)."""
+
+    path: ClassVar[str] = "client"
+    verb: ClassVar[str] = "push_audio"
+    identity: str = attrs.field(metadata=IDENTITY)
+    track_sid: str = attrs.field(metadata=STR)
+    samples: bytes = attrs.field(metadata=DATA, repr=lambda b: f"<{len(b)} bytes>")
+    sample_rate: int = attrs.field(default=48000, metadata=_shape(_check_rate))
+    num_channels: int = attrs.field(default=1, metadata=_shape(_check_channels))
+
+
 ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     Connect,
     Activate,
@@ -466,6 +533,7 @@ ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     SetStreamState,
     SetAudioLevels,
     SetConnectionQuality,
+    PushAudio,
     Advance,
     DeleteRoom,
     Interrupt,

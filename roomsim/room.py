@@ -111,8 +111,8 @@ class Room(FaultVerbs):
         self._server.webhook("room_started")
         self._server.schedule_close_check(self._server.created_at + config.empty_timeout)
 
-    def _open_session(self, rec: ParticipantRecord, keep_events: bool) -> Client:
-        client = Client._create(self, self._server, self._facts, rec, keep_events)
+    def _open_session(self, rec: ParticipantRecord, keep_events: bool, sdk: str) -> Client:
+        client = Client._create(self, self._server, self._facts, rec, keep_events, sdk)
         self._facts.add_reader(client)
         on, self._on = self._on, []
         for name, handler in on:  # before the join's own facts: they reach these handlers
@@ -233,15 +233,15 @@ class Room(FaultVerbs):
         auto_subscribe: bool | None = None,
         keep_events: bool = True,
         on: Mapping[str | type[Event], Any] | None = None,
+        sdk: str = "python",
     ) -> Client:
         """A participant joins with these token claims and gets its ``Client``.
 
-        A refused join (room full, closed room, bad identity) raises and changes nothing.
-        An identity already in the room replaces that session (DUPLICATE_IDENTITY).
-        ``on`` maps event names (or classes) to a handler or a list of handlers, registered
-        before the join's own events, so handlers see them (``track_subscribed`` for tracks
-        already published, the first quality update), as an SDK app registering before
-        ``connect()`` does.
+        A refused join (room full, closed room, bad identity) raises and changes nothing; an
+        identity already in the room replaces that session (DUPLICATE_IDENTITY).  ``on`` maps
+        event names (or classes) to handlers, registered before the join's own events (as an
+        app registering before ``connect()``).  ``sdk``: the SDK whose events the client
+        gets, ``"python"`` (``livekit.rtc``) or ``"js"`` (docs/design.md, python vs js).
         """
         self._on = handler_pairs(on) if on is not None else []
         try:
@@ -257,6 +257,7 @@ class Room(FaultVerbs):
                     active=active,
                     auto_subscribe=auto_subscribe,
                     keep_events=keep_events,
+                    sdk=sdk,
                 )
             )
         finally:
@@ -344,10 +345,6 @@ class Room(FaultVerbs):
         quality update (``RoomConfig.quality_interval``, 5 s; 0 = at once; server §8)."""
         self.apply(mutations.SetConnectionQuality(identity=identity, quality=quality))
 
-    def delete(self) -> None:
-        """Server API ``DeleteRoom``: everyone leaves with ROOM_DELETED and the room closes."""
-        self.apply(mutations.DeleteRoom())
-
     def set_stream_state(self, identity: str, track_sid: str, state: StreamState) -> None:
         """The network pauses or resumes a video track ``identity`` is subscribed to."""
         self.apply(mutations.SetStreamState(identity=identity, track_sid=track_sid, state=state))
@@ -395,7 +392,8 @@ class Room(FaultVerbs):
         if self._depth == 0 and not facts.dispatching:
             # the outermost verb delivers and reports; a verb a handler calls only commits
             facts.dispatch()
-            self._raise_failures()
+            if facts.failures:
+                self._raise_failures()
             facts.maybe_trim()
         return result
 

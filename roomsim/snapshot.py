@@ -85,6 +85,8 @@ class ClientSnapshot:
     identity: str
     sid: str
     keep_events: bool
+    #: the SDK the client imitates (``Room.connect(sdk=...)``); older snapshots: python
+    sdk: str = "python"
     connection_state: ConnectionState
     disconnect_reason: DisconnectReason | None
     events: tuple[Event, ...]

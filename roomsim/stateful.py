@@ -1,10 +1,11 @@
 """``RoomStateMachine``: a Hypothesis state machine over a room, to subclass (needs ``hypothesis``).
 
 Each run builds a fresh room (:meth:`RoomStateMachine.make_room`), connects a few participants
-(:meth:`~RoomStateMachine.populate`), then applies a random sequence of steps: valid mutations
-of the run's mutation families (the rule ``mutate``), an *invalid* mutation that must raise and
-change nothing (``refused_mutation``), an action of a client whose session ended, which it must
-refuse (``ended_client_refuses``), and the rules of your subclass.  After every step the
+(:meth:`~RoomStateMachine.populate`), then applies a random sequence of steps: the rules of
+your subclass, and roomsim's one rule ``mutate``, which applies a valid mutation of one of the
+run's mutation families, an *invalid* mutation that must raise and change nothing
+(``Refusal``), or an action of a client whose session ended, which it must refuse
+(:class:`EndedClientAction`).  After every step the
 invariant :meth:`RoomStateMachine.roomsim_invariants` runs
 :func:`roomsim.testing.check_invariants`.
 
@@ -14,10 +15,11 @@ invariant of this class is inherited.  Handlers raise (``handler_errors="raise"`
 exception in your handler fails the run with a ``HandlerError`` naming the client and event.
 
 The machine is built to find bugs fast and report them small (see
-``docs/howto/property-testing.md``): each run enables a random subset of the mutation families
-(swarm testing), so your own rules get a good share of the steps; every step's choices are
-rule arguments that shrink towards the simplest (the first participant, the first family, a
-plain join); and the reported history starts with just the participants it needs.
+``docs/howto/property-testing.md``): every rule runs in every run, and roomsim has one, so your
+own rules get at least half the steps; each run enables a random half of the mutation families
+(swarm testing, one ``swarm`` number per run); every step's choices are rule arguments that
+shrink towards the simplest (the first participant, the first family, a plain join); and the
+reported history starts with just the participants it needs.
 
 >>> from hypothesis import settings
 >>> from hypothesis.stateful import invariant, run_state_machine_as_test
@@ -42,19 +44,15 @@ Use it from pytest as ``TestCountingBot = CountingBot.TestCase``.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, ClassVar, Final
 
+import attrs
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    precondition,
-    rule,
-)
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from roomsim import mutations as M
 from roomsim.client import Client
@@ -69,7 +67,13 @@ from roomsim.strategies._scene import Scene, pick, read_scene
 from roomsim.strategies._valid import VALID, possible
 from roomsim.testing import check_invariants
 
-__all__ = ["RoomStateMachine", "participants", "register_profiles", "rule_name"]
+__all__ = [
+    "EndedClientAction",
+    "RoomStateMachine",
+    "participants",
+    "register_profiles",
+    "rule_name",
+]
 
 _GRANT: Final = Permission(can_update_metadata=True)
 
@@ -86,39 +90,62 @@ def rule_name(cls: type[M.Mutation]) -> str:
 _RUNNING: ContextVar[RoomStateMachine] = ContextVar("roomsim_running_machine")
 
 
-@st.composite
-def _mutation_now(draw: st.DrawFn) -> M.Mutation | None:
-    """A valid mutation for the running machine's room, of one of the run's families.
+@attrs.frozen
+class EndedClientAction:
+    """A step of ``mutate``: the ``action`` of an ended client, which it must refuse (design §2).
 
-    The family is drawn as an index into the run's families (fixed for the run), so deleting
-    an earlier step leaves a later step's family alone; when that family can't apply now, the
-    next one that can does.  ``None`` when none can (the step does nothing).
+    ``client`` indexes the machine's ``clients`` (connect order)."""
+
+    client: int
+    action: str
+
+
+#: what one ``mutate`` step does: a valid mutation, a refusal, an ended client's action, or
+#: nothing (``None``: nothing of the run's could apply)
+Step = M.Mutation | Refusal | EndedClientAction | None
+
+
+def _extra_possible(machine: RoomStateMachine, name: str, scene: Scene) -> bool:
+    if name == _ENDED:
+        return bool(machine._ended_clients())
+    return refusal_possible(scene, machine._allowed)
+
+
+def _draw_extra(draw: st.DrawFn, machine: RoomStateMachine, name: str, scene: Scene) -> Step:
+    if name == _ENDED:
+        client = pick(draw, machine._ended_clients())
+        return EndedClientAction(machine.clients.index(client), pick(draw, _ENDED_ACTIONS))
+    return draw_refusal(draw, scene, machine._allowed, machine.identities)
+
+
+@st.composite
+def _step_now(draw: st.DrawFn) -> Step:
+    """One step of the running machine: a valid mutation of one of the run's families, or one
+    of the run's checking steps (a refusal, an ended client's action).
+
+    What to do is drawn as an index into the machine's families and checks (fixed for the
+    class), so deleting an earlier step leaves a later step's choice alone.  When that choice
+    can't apply now, or the run's swarm left it out, the next one that can does.  Whether the
+    swarm leaves a family out is drawn the first time a step would apply it (one choice per
+    family the run meets, rather than one per family up front: a short history carries a few
+    choices for the shrinker, not two dozen).  ``None`` when nothing can apply.
     """
     machine = _RUNNING.get()
     scene = machine._scene_now()
-    order = machine.run_families
-    weighted = [c for c in order for _ in range(machine.weights.get(c, 1))]
-    start = order.index(pick(draw, weighted)) if weighted else 0
+    order = machine._order
+    start = order.index(pick(draw, machine._weighted))
     for i in range(len(order)):
-        cls = order[(start + i) % len(order)]
-        if possible(scene, cls):
-            return VALID[cls][1](draw, scene, machine.identities)
-    # stuck (say, an empty or closed room and no join or time among the run's families)
+        chosen = order[(start + i) % len(order)]
+        if isinstance(chosen, str):
+            if chosen not in machine._out and _extra_possible(machine, chosen, scene):
+                return _draw_extra(draw, machine, chosen, scene)
+        elif chosen not in machine._out and possible(scene, chosen):
+            return VALID[chosen][1](draw, scene, machine.identities)
+    # stuck (say, an empty or closed room and no join or time in the run's swarm)
     for cls in (M.Connect, M.Advance):
         if cls in machine._allowed and possible(scene, cls):
             return VALID[cls][1](draw, scene, machine.identities)
     return None
-
-
-@st.composite
-def _refusal_now(draw: st.DrawFn) -> Refusal | None:
-    """An invalid mutation for the running machine's room, with its error (a rule argument);
-    ``None`` when none can be drawn for this state."""
-    machine = _RUNNING.get()
-    scene = machine._scene_now()
-    if not refusal_possible(scene, machine._allowed):
-        return None
-    return draw_refusal(draw, scene, machine._allowed, machine.identities)
 
 
 def _running() -> RoomStateMachine:
@@ -154,25 +181,45 @@ def participants() -> st.SearchStrategy[str | None]:
     return _participant_now()
 
 
-#: the rules a run's swarm can enable besides the families' mutations
+#: the checking steps a run's swarm can enable besides the families' mutations
 _EXTRA_RULES: Final = ("refused_mutation", "ended_client_refuses")
-#: every name a run's ``families`` can list, in a fixed order
-_SWARM_NAMES: Final = (*(rule_name(c) for c in families()), *_EXTRA_RULES)
-_BY_NAME: Final = {rule_name(c): c for c in families()}
+_ENDED: Final = "ended_client_refuses"
 
-
-@st.composite
-def _swarm(draw: st.DrawFn) -> list[str]:
-    """A run's families (and checking rules): each one in or out with even odds.
-
-    Even odds give runs of about half the families: enough for most interactions, few enough
-    that each run stresses its own mix (swarm testing).  Each choice shrinks to "out", so a
-    reported history names just the families it needs.
-    """
-    return [name for name in _SWARM_NAMES if draw(st.booleans())]
+#: a run's swarm, drawn as one number rather than a choice per family: the families a run
+#: leaves out are a pseudo-random function of it (0: none).  A choice per family made two
+#: dozen choices in every history for the shrinker to try (most of the time to a report),
+#: and choices drawn at a family's first use made histories whose steps could not be deleted
+#: (deleting the step that drew a family's choice shifted every later choice)
+_SWARMS: Final = st.integers(0, 2**16 - 1)
 
 
 _ENDED_ACTIONS: Final = ("set_metadata", "publish_track", "send_data", "activate", "disconnect")
+
+
+class _AllEnabled:
+    """Feature flags that enable every rule (the shape Hypothesis' rule strategy reads)."""
+
+    def is_enabled(self, name: object) -> bool:
+        return True
+
+
+_ALL_ENABLED: Final = st.just(_AllEnabled())
+
+
+def _enable_every_rule(machine: RuleBasedStateMachine) -> None:
+    """Run every rule in every run: turn off Hypothesis' swarm over a machine's rules.
+
+    Hypothesis disables a random share of a machine's rules in each run (``FeatureFlags``); for
+    a ``RoomStateMachine`` that left an app's own rule out of about half the runs, which then
+    could not find the app's bug (the planted ``forgot_on_left`` took a median of 31 examples,
+    at most 94, to be found; see ``docs/howto/property-testing.md``).  roomsim's swarm is the
+    run's families instead.  This sets an attribute of Hypothesis' rule strategy
+    (``enabled_rules_strategy``, Hypothesis 6.100 to 6.170 at least); with a Hypothesis
+    without it, the machine runs with Hypothesis' own rule swarm.
+    """
+    strategy = getattr(machine, "_rules_strategy", None)
+    if strategy is not None and hasattr(strategy, "enabled_rules_strategy"):
+        strategy.enabled_rules_strategy = _ALL_ENABLED
 
 
 class RoomStateMachine(RuleBasedStateMachine):
@@ -185,15 +232,15 @@ class RoomStateMachine(RuleBasedStateMachine):
     - ``families``: the mutation classes the rules may apply; by default every family but
       ``DeleteRoom``, which ends the history (a closed room refuses everything but
       ``Advance``): add it, or set ``None`` for all, to test closing;
-    - ``swarm``: whether each run enables only a random subset of those families and of the
-      two checking rules (swarm testing, the default); ``False`` enables all in every run;
+    - ``swarm``: whether each run enables only a random half of those families and of the
+      two checking steps (swarm testing, the default); ``False`` enables all in every run;
     - ``weights``: how often ``mutate`` picks a family among the run's, relative to the others
       (default 1): joins and leaves, where apps most often go wrong, weigh more by default.
 
     The first step, :meth:`populate`, connects the first ``participants`` identities of the
     pool (0 to 3; it shrinks towards 2, an actor and an observer, so that a reported history
-    gets its cast in one step rather than in ``connect`` steps) and names the run's families
-    (``families=[...]``, which shrinks to just those the history needs).
+    gets its cast in one step rather than in ``connect`` steps) and draws the run's swarm
+    (``swarm=0``, every family, when the history needs no family left out).
 
     Attributes while running: ``room``, the ``Room``; ``clients``, every ``Client`` made so far
     (sessions that ended included), in connect order; ``run_families``, the run's families.
@@ -220,9 +267,13 @@ class RoomStateMachine(RuleBasedStateMachine):
         self._scene: Scene | None = None
         self._allowed: tuple[type[M.Mutation], ...] = self._chosen()
         #: the mutation families this run applies (``populate`` picks them when ``swarm`` is on)
-        self.run_families: tuple[type[M.Mutation], ...] = self._allowed
-        self._extras: frozenset[str] = frozenset(_EXTRA_RULES)
+        self._order: tuple[type[M.Mutation] | str, ...] = (*self._allowed, *_EXTRA_RULES)
+        weights: Mapping[Any, int] = self.weights
+        self._weighted = [c for c in self._order for _ in range(weights.get(c, 1))]
+        #: the families and checking steps the run's swarm leaves out (``populate`` draws it)
+        self._out: frozenset[type[M.Mutation] | str] = frozenset()
         _RUNNING.set(self)
+        _enable_every_rule(self)
 
     # -------------------------------------------------------------------------------------------
     # hooks
@@ -292,6 +343,12 @@ class RoomStateMachine(RuleBasedStateMachine):
             chosen = tuple(c for c in chosen if c in self.families)
         return chosen
 
+    @property
+    def run_families(self) -> tuple[type[M.Mutation], ...]:
+        """The families of the run's swarm, in ``families()`` order (every allowed family when
+        ``swarm`` is off)."""
+        return tuple(c for c in self._allowed if c not in self._out)
+
     def _ended_clients(self) -> list[Client]:
         current = {id(c) for c in self.room.clients.values()}
         return [c for c in self.clients if id(c) not in current]
@@ -299,49 +356,40 @@ class RoomStateMachine(RuleBasedStateMachine):
     # -------------------------------------------------------------------------------------------
     # rules
 
-    @initialize(participants=st.sampled_from([2, 3, 1, 0]), families=_swarm())
-    def populate(self, participants: int, families: list[str]) -> None:
+    @initialize(participants=st.sampled_from([2, 3, 1, 0]), swarm=_SWARMS)
+    def populate(self, participants: int, swarm: int) -> None:
         """Connect the pool's first ``participants`` identities (plain joins, allowed to set
-        their own attributes), and enable the run's families and checking rules: those named in
-        ``families`` (all allowed ones when ``swarm`` is off).  With none of them, the run
-        joins, or lets time pass, when its own rules can't run."""
-        if self.swarm:
-            named = {_BY_NAME[n] for n in families if n in _BY_NAME}
-            enabled = tuple(c for c in self._allowed if c in named)
-            extras = frozenset(n for n in families if n in _EXTRA_RULES)
-            self.run_families, self._extras = enabled, extras
+        their own attributes), and pick the run's swarm: ``swarm=0`` takes every family and
+        checking step in; any other value leaves a pseudo-random half of them out (each with
+        even odds; ignored when ``swarm`` is off)."""
+        if self.swarm and swarm:
+            bits = random.Random(swarm).getrandbits(len(self._order))
+            self._out = frozenset(c for i, c in enumerate(self._order) if bits >> i & 1)
         if M.Connect in self._allowed:
             for identity in self.identities[:participants]:
                 self.apply(M.Connect(identity=identity, permission=_GRANT))
 
-    @rule(mutation=_mutation_now())
-    def mutate(self, mutation: M.Mutation | None) -> None:
-        """Apply a valid mutation of one of the run's families (``None``: none could apply)."""
-        if mutation is not None:
+    @rule(mutation=_step_now())
+    def mutate(self, mutation: Step) -> None:
+        """One step of roomsim's own: a valid mutation of one of the run's families, or, when
+        the run's swarm enabled them, an invalid mutation that must raise and change nothing
+        (design §1) or an action of an ended client, which it must refuse (design §2).
+        ``None``: nothing could apply."""
+        if isinstance(mutation, Refusal):
+            self.refuse(mutation)
+        elif isinstance(mutation, EndedClientAction):
+            self.ended_client_refuses(self.clients[mutation.client], mutation.action)
+        elif mutation is not None:
             self.apply(mutation)
 
-    # the two checking rules have preconditions fixed for the run (its swarm), and do nothing
-    # when the state offers nothing to check, so that which rules can run never depends on
-    # the state: deleting a step then leaves the choice of the later steps' rules alone
+    # roomsim's checks are steps of ``mutate`` rather than rules of their own: Hypothesis picks
+    # among a machine's rules evenly (and disables a random share of them in each run), so the
+    # fewer rules of roomsim's, the larger your rules' share of the steps; and no rule has a
+    # precondition, so the rules that can run never depend on the state, and no draw of a rule
+    # is rejected
 
-    @precondition(lambda self: "refused_mutation" in self._extras)
-    @rule(refusal=_refusal_now())
-    def refused_mutation(self, refusal: Refusal | None) -> None:
-        """An invalid mutation raises the error it must, and changes nothing (design §1)."""
-        if refusal is not None:
-            self.refuse(refusal)
-
-    @precondition(lambda self: "ended_client_refuses" in self._extras)
-    @rule(which=st.integers(0, 255), action=st.sampled_from(_ENDED_ACTIONS))
-    def ended_client_refuses(self, which: int, action: str) -> None:
-        """A client whose session ended refuses every action and changes nothing (design §2).
-
-        ``which`` picks the ended client (modulo their number: 0 is the first that ended).
-        """
-        ended = self._ended_clients()
-        if not ended:
-            return
-        client = ended[which % len(ended)]
+    def ended_client_refuses(self, client: Client, action: str) -> None:
+        """``client``, whose session ended, refuses ``action`` and changes nothing."""
         actions: dict[str, Callable[[], object]] = {
             "set_metadata": lambda: client.set_metadata("m"),
             "publish_track": lambda: client.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE),

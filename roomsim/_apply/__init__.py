@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from roomsim import mutations
-from roomsim._apply import faults, media, participants, subscriptions, tracks
+from roomsim._apply import audio, faults, media, participants, subscriptions, tracks
 from roomsim._server import Server
 
 __all__ = ["APPLIERS"]
@@ -43,4 +43,5 @@ APPLIERS: dict[type[mutations.Mutation], Callable[[Server, Any], Any]] = {
     mutations.Interrupt: faults.apply_interrupt,
     mutations.Resume: faults.apply_resume,
     mutations.ShutdownServer: faults.apply_shutdown,
+    mutations.PushAudio: audio.apply_push_audio,
 }

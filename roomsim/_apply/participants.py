@@ -90,7 +90,7 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
         auto_subscribe=cfg.auto_subscribe if m.auto_subscribe is None else m.auto_subscribe,
     )
     server.add_session(rec, hold=not m.active)
-    client = server.open_session(rec, m.keep_events)
+    client = server.open_session(rec, m.keep_events, m.sdk)
     server.sessions[identity] = client
     if m.active:
         server.activate(identity)
@@ -147,14 +147,18 @@ def apply_set_metadata(server: Server, m: mutations.SetMetadata) -> None:
 
 
 def apply_set_attributes(server: Server, m: mutations.SetAttributes) -> None:
-    rec = check_self_update(server, m.identity, "set its attributes")
-    checks.check_limit(
-        checks.attributes_size(m.attributes),
-        server.config.max_attributes_size,
-        "the attribute update",
-        "max_attributes_size",
-        _CLIENT,
-    )
+    rec = server.records.get(m.identity)
+    if rec is None or not rec.permission.can_update_metadata:  # the hot verb: one lookup
+        rec = check_self_update(server, m.identity, "set its attributes")
+    limit = server.config.max_attributes_size
+    if limit:
+        checks.check_limit(
+            checks.attributes_size(m.attributes),
+            limit,
+            "the attribute update",
+            "max_attributes_size",
+            _CLIENT,
+        )
     server.commit_attributes(rec, m.attributes)
 
 

@@ -1,7 +1,8 @@
 """Interop with LiveKit's Python packages (the extra ``roomsim[livekit]``).
 
 - :func:`serve`: an in-process LiveKit for unchanged ``livekit.rtc`` code (tokens, connect,
-  the local participant's verbs, every event), backed by roomsim rooms;
+  the local participant's verbs, every event), backed by roomsim rooms, that also answers
+  ``livekit.api.LiveKitAPI`` over HTTP (RoomService) and POSTs signed webhooks;
 - :func:`rtc_room`: a real ``livekit.rtc.Room`` set up as ``connect()`` sets one up and fed
   each later event of a roomsim client, so ``livekit.rtc`` handlers can be tested unchanged;
 - :func:`to_proto` / :func:`from_proto`: roomsim values <-> ``livekit.protocol`` messages;
@@ -41,6 +42,7 @@ from roomsim.livekit._convert import (
 from roomsim.livekit._ffi import NOT_SIMULATED_REQUESTS, InProcessFfi, NotSimulated
 from roomsim.livekit._serve import LiveKitServer, NativeFfiActive, NotSettled, serve
 from roomsim.livekit._versions import TESTED_VERSIONS, UnsupportedVersion, check_versions
+from roomsim.livekit._webhooks import WebhookFailure
 
 __all__ = [
     # the SDK facade
@@ -51,6 +53,7 @@ __all__ = [
     "NotSettled",
     "NotSimulated",
     "NOT_SIMULATED_REQUESTS",
+    "WebhookFailure",
     # the bridge
     "rtc_room",
     "bridge_of",

@@ -33,7 +33,7 @@ from livekit.rtc._proto import track_pb2 as _ft
 
 from roomsim import events as E
 from roomsim.client import Client
-from roomsim.errors import ClientDisconnected, InvalidType, RoomsimError
+from roomsim.errors import ClientDisconnected, InvalidArgument, InvalidType, RoomsimError
 from roomsim.livekit._convert import RoomInfo, rtc_track_info, to_rtc
 from roomsim.livekit._rtc_events import (
     FED_EVENTS,
@@ -117,6 +117,12 @@ class Bridge:
                 f"(type {type(client).__name__})"
             )
         check_versions()
+        if client.sdk != "python":
+            raise InvalidArgument(
+                f"rtc_room({client.identity!r}): the client imitates the {client.sdk!r} SDK, "
+                "and livekit.rtc emits the python SDK's events; connect it with "
+                "room.connect(..., sdk='python') (the default) to mirror it in livekit.rtc"
+            )
         if client.connection_state is ConnectionState.DISCONNECTED:
             raise ClientDisconnected(
                 f"rtc_room({client.identity!r}): the client's session has ended; a bridge "

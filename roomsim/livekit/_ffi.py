@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from livekit import rtc
 from livekit.rtc._ffi_client import FfiQueue
-from livekit.rtc._proto import audio_frame_pb2 as _fa
 from livekit.rtc._proto import ffi_pb2 as _ff
 from livekit.rtc._proto import handle_pb2 as _fh
 from livekit.rtc._proto import participant_pb2 as _fp
@@ -41,6 +40,7 @@ from roomsim import events as E
 from roomsim.client import Client
 from roomsim.errors import HandlerError, RoomsimError
 from roomsim.livekit._convert import RoomInfo, enum_from_rtc, to_rtc
+from roomsim.livekit._ffi_audio import FfiAudio
 from roomsim.livekit._rtc_events import FED_EVENTS, Encoder, complete_room_event
 from roomsim.livekit._tokens import TokenRefused, verify_token
 from roomsim.model import DisconnectReason, TrackKind, TrackSource
@@ -123,6 +123,8 @@ class _LocalTrack:
     muted: bool = False
     session: Session | None = None
     sid: str | None = None
+    #: the handle of the source it was made from
+    source: int = 0
 
 
 @attrs.frozen
@@ -150,7 +152,7 @@ class Session:
     def _owned(self, what: str, identity: str, sid: str) -> _fh.FfiOwnedHandle:
         if what == "publication":
             return self.ffi.owned(_Publication(self, identity, sid))
-        return self.ffi.owned((what, identity, sid))
+        return self.ffi.owned((what, identity, sid, self))
 
     def on_event(self, event: E.Event) -> None:
         if self.ended:
@@ -175,6 +177,7 @@ class Session:
         self.ended = True
         for cls in FED_EVENTS:
             self.client.off(cls.name, self.on_event)
+        self.ffi.audio.session_ended(self)
         self.emit(self.room_event({"eos": _fr.RoomEOS()}))
 
     @contextmanager
@@ -227,17 +230,18 @@ class InProcessFfi:
             "set_local_name": self._set_local_name,
             "set_local_attributes": self._set_local_attributes,
             "publish_data": self._publish_data,
-            "new_audio_source": self._new_audio_source,
             "new_video_source": self._new_video_source,
             "create_audio_track": self._create_audio_track,
             "create_video_track": self._create_video_track,
-            "capture_audio_frame": self._capture_audio_frame,
             "publish_track": self._publish_track,
             "unpublish_track": self._unpublish_track,
             "local_track_mute": self._local_track_mute,
             "set_subscribed": self._set_subscribed,
             "set_track_subscription_permissions": self._set_track_subscription_permissions,
         }
+        #: audio frames in and out (``_ffi_audio``)
+        self.audio = FfiAudio(self, NotSimulated)
+        self._answers.update(self.audio.answers())
 
     @property
     def answered(self) -> frozenset[str]:
@@ -276,6 +280,7 @@ class InProcessFfi:
 
     def drop(self, handle: int) -> None:
         self._handles.pop(handle, None)
+        self.audio.dropped(handle)
 
     def buffer(self, data: bytes) -> _fr.OwnedBuffer:
         # the SDK copies the bytes from this pointer, then disposes of the handle (drop)
@@ -502,12 +507,6 @@ class InProcessFfi:
 
     # -- tracks --------------------------------------------------------------------------------
 
-    def _new_audio_source(self, req: _fa.NewAudioSourceRequest) -> _ff.FfiResponse:
-        source = _fa.OwnedAudioSource(
-            handle=self.owned(TrackKind.AUDIO), info=_fa.AudioSourceInfo(type=req.type)
-        )
-        return _ff.FfiResponse(new_audio_source=_fa.NewAudioSourceResponse(source=source))
-
     def _new_video_source(self, req: _fv.NewVideoSourceRequest) -> _ff.FfiResponse:
         source = _fv.OwnedVideoSource(
             handle=self.owned(TrackKind.VIDEO), info=_fv.VideoSourceInfo(type=req.type)
@@ -515,12 +514,13 @@ class InProcessFfi:
         return _ff.FfiResponse(new_video_source=_fv.NewVideoSourceResponse(source=source))
 
     def _local_track(self, name: str, source_handle: int, kind: TrackKind) -> _ft.OwnedTrack:
-        if self._handles.get(source_handle) is not kind:
+        source = self._handles.get(source_handle)
+        if getattr(source, "kind", source) is not kind:
             raise NotSimulated(
                 f"create_{kind.name.lower()}_track: the source is not an rtc."
                 f"{'Audio' if kind is TrackKind.AUDIO else 'Video'}Source made under serve()"
             )
-        rec = _LocalTrack(kind=kind, name=name)
+        rec = _LocalTrack(kind=kind, name=name, source=source_handle)
         info = _ft.TrackInfo(
             sid="",
             name=name,
@@ -539,11 +539,17 @@ class InProcessFfi:
         track = self._local_track(req.name, req.source_handle, TrackKind.VIDEO)
         return _ff.FfiResponse(create_video_track=_ft.CreateVideoTrackResponse(track=track))
 
-    def _capture_audio_frame(self, req: _fa.CaptureAudioFrameRequest) -> _ff.FfiResponse:
-        # media is not simulated: the frame is accepted and dropped
-        aid = self._async_id()
-        self.put(_ff.FfiEvent(capture_audio_frame=_fa.CaptureAudioFrameCallback(async_id=aid)))
-        return _ff.FfiResponse(capture_audio_frame=_fa.CaptureAudioFrameResponse(async_id=aid))
+    def local_tracks_of(self, source: int | None) -> list[Any]:
+        """Published local tracks made from ``source`` (any source: None), live sessions."""
+        return [
+            t
+            for t in self._handles.values()
+            if isinstance(t, _LocalTrack)
+            and t.sid is not None
+            and t.session is not None
+            and not t.session.ended
+            and (source is None or t.source == source)
+        ]
 
     def _publish_track(self, req: _fr.PublishTrackRequest) -> _ff.FfiResponse:
         s = self._session(req.local_participant_handle)

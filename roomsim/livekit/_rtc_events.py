@@ -26,11 +26,11 @@ __all__ = ["FED_EVENTS", "ROOMSIM_ONLY_EVENTS", "Encoder", "participant_of"]
 
 #: the roomsim events fed to livekit.rtc (every event livekit.rtc emits)
 FED_EVENTS: Final[tuple[type[E.Event], ...]] = tuple(
-    cls for cls in E.ALL_EVENTS if cls.sdk == "python"
+    cls for cls in E.ALL_EVENTS if "python" in cls.sdks
 )
 #: the JS-only roomsim events: livekit.rtc has no such event, so they are not fed
 ROOMSIM_ONLY_EVENTS: Final[tuple[type[E.Event], ...]] = tuple(
-    cls for cls in E.ALL_EVENTS if cls.sdk != "python"
+    cls for cls in E.ALL_EVENTS if "python" not in cls.sdks
 )
 
 #: what makes an owned handle: (what it is for: "participant", "publication", "track"; the

@@ -21,21 +21,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import metadata
 from types import MappingProxyType
 from typing import Any, Final
 
+from livekit.protocol.webhook import WebhookEvent
 from livekit.rtc._ffi_client import FfiClient
 
 from roomsim.clock import ManualClock
 from roomsim.config import RoomConfig
 from roomsim.errors import HandlerError, IllegalState, InvalidArgument, RoomsimError
 from roomsim.livekit._ffi import InProcessFfi
+from roomsim.livekit._http import HttpServer
 from roomsim.livekit._sdk_errors import SdkHandlerErrors, capturing
 from roomsim.livekit._tokens import make_token
 from roomsim.livekit._versions import UnsupportedVersion, _release, check_versions
+from roomsim.livekit._webhooks import WebhookFailure, WebhookSender
 from roomsim.model import DisconnectReason
 from roomsim.room import Room
 
@@ -89,6 +92,9 @@ class LiveKitServer:
         self.sdk_errors = SdkHandlerErrors()
         self.sessions_by_client: dict[int, Any] = {}
         self.ffi = InProcessFfi(self)
+        #: the HTTP side (``serve(http=True)``): RoomService over Twirp, and webhooks
+        self.http: HttpServer | None = None
+        self._webhooks = WebhookSender(self, ())
 
     # -- rooms and time ------------------------------------------------------------------------
 
@@ -103,9 +109,20 @@ class LiveKitServer:
             raise InvalidArgument(f"lk.room(name) takes a non-empty room name, got {name!r}")
         room = self._rooms.get(name)
         if room is None or room.closed:
-            config = self._room_configs.get(name, self._room_config)
-            room = Room(name, config=config, clock=self.clock)
-            self._rooms[name] = room
+            room = self.create_room(name, self.config_for(name))
+        return room
+
+    def config_for(self, name: str) -> RoomConfig:
+        """The config a room of this name gets when it is created (``serve(rooms=...)``)."""
+        return self._room_configs.get(name, self._room_config)
+
+    def create_room(self, name: str, config: RoomConfig, *, metadata: str = "") -> Room:
+        """A new open room ``name`` (what ``CreateRoom`` and a first join make)."""
+        room = Room(name, config=config, clock=self.clock)
+        if metadata:
+            room.update_room_metadata(metadata)
+        self._rooms[name] = room
+        self._webhooks.watch(room)
         return room
 
     def room_for_join(self, name: str) -> Room:
@@ -118,8 +135,10 @@ class LiveKitServer:
         return self.epoch + self.clock.now
 
     def advance(self, dt: float) -> None:
-        """Let ``dt`` virtual seconds pass in every room (the timers run; events are queued)."""
+        """Let ``dt`` virtual seconds pass in every room (the timers run; events are queued,
+        and so are the audio frames the time played to each ``rtc.AudioStream``)."""
         self.clock.advance(dt)
+        self.ffi.audio.pump()
 
     # -- tokens --------------------------------------------------------------------------------
 
@@ -156,6 +175,32 @@ class LiveKitServer:
             **grants,
         )
 
+    # -- the HTTP side -------------------------------------------------------------------------
+
+    @property
+    def webhooks(self) -> Sequence[WebhookEvent]:
+        """Every webhook the rooms sent, as the ``WebhookEvent`` POSTed, in order.
+
+        Kept whether or not ``serve(webhook_urls=...)`` names receivers.
+        """
+        self._webhooks.collect()
+        return tuple(self._webhooks.events)
+
+    @property
+    def webhook_failures(self) -> Sequence[WebhookFailure]:
+        """The webhooks a receiver never accepted (after the retries), in order."""
+        return tuple(self._webhooks.failures)
+
+    def after_api_call(self) -> None:
+        """A server API call ran: send the webhooks it caused."""
+        self._webhooks.collect()
+
+    async def _deliver(self) -> bool:
+        """POST the webhooks emitted since the last call; True if there were any."""
+        new = self._webhooks.collect()
+        await self._webhooks.drain()  # and those collected before (after API calls)
+        return new > 0
+
     # -- the SDK side --------------------------------------------------------------------------
 
     @property
@@ -166,12 +211,31 @@ class LiveKitServer:
     async def settle(self) -> None:
         """Run the event loop until every queued SDK event is delivered and handled.
 
+        Audio frames that virtual time has played are queued to the ``AudioStream`` s first.
         Returns when no ready callback is left but this one: every SDK Room's listen task has
         applied what was queued, the handlers ran, and the work they scheduled (tasks, further
         SDK calls and their events) has run too.  Timers (``asyncio.sleep``, timeouts) are not
-        waited for.  Raises the first ``HandlerError`` a roomsim handler raised meanwhile, then
+        waited for.  Webhooks the rooms emitted meanwhile are POSTed to every
+        ``webhook_urls`` receiver before it returns.  Raises the first ``HandlerError`` a
+        roomsim handler raised meanwhile, then
         a ``HandlerError`` for what ``livekit.rtc`` handlers raised (the SDK only logs those).
+        Audio frames virtual time has played are queued to the ``AudioStream`` s first.
         """
+        self.ffi.audio.pump()
+        while True:
+            await self._spin()
+            # handlers may have caused webhooks; settled once none is left to send
+            if not await self._deliver():
+                break
+        if self.handler_errors:
+            first = self.handler_errors.pop(0)
+            self.handler_errors.clear()
+            raise first
+        failed = self.sdk_errors.take("livekit.rtc")
+        if failed is not None and self._room_config.handler_errors == "raise":
+            raise failed
+
+    async def _spin(self) -> None:
         loop = asyncio.get_running_loop()
         ready = getattr(loop, "_ready", None)
         quiet = 0
@@ -190,13 +254,6 @@ class LiveKitServer:
                 f"lk.settle(): the event loop was still busy after {_MAX_ROUNDS} rounds; a "
                 "task keeps scheduling work (a loop without await on something external?)"
             )
-        if self.handler_errors:
-            first = self.handler_errors.pop(0)
-            self.handler_errors.clear()
-            raise first
-        failed = self.sdk_errors.take("livekit.rtc")
-        if failed is not None and self._room_config.handler_errors == "raise":
-            raise failed
 
 
 def _check_api_version() -> None:
@@ -216,13 +273,16 @@ def _check_api_version() -> None:
 @asynccontextmanager
 async def serve(
     *,
-    url: str = "ws://roomsim.invalid",
+    url: str | None = None,
     api_key: str = "roomsim-api-key",
     api_secret: str = "roomsim-api-secret-that-is-32-bytes-long",
     room_config: RoomConfig | None = None,
     rooms: Mapping[str, RoomConfig] | None = None,
     clock: ManualClock | None = None,
     epoch: float | None = None,
+    http: bool = True,
+    port: int = 0,
+    webhook_urls: Sequence[str] = (),
 ) -> AsyncIterator[LiveKitServer]:
     """Run ``livekit.rtc`` against roomsim, in this process, for the ``async with`` block.
 
@@ -230,6 +290,12 @@ async def serve(
     ``rooms`` maps a room name to its own config.  ``clock`` is shared by every room (a new
     ``ManualClock`` by default).  ``epoch`` is the Unix time of virtual time 0, against which
     token times are checked (default: the wall clock, read once, here).
+
+    ``http`` (default True) serves LiveKit's server API (RoomService over Twirp) on
+    127.0.0.1, on ``port`` (0: a free one), and ``lk.url`` is ``ws://127.0.0.1:<port>``: the
+    URL ``rtc.Room.connect`` and ``livekit.api.LiveKitAPI`` both take.  With ``http=False``
+    nothing listens and ``lk.url`` is ``url`` (default ``ws://roomsim.invalid``), never
+    contacted.  ``webhook_urls`` are POSTed every webhook, signed as LiveKit signs them.
 
     Refuses (:class:`UnsupportedVersion`) an untested ``livekit`` / ``livekit-protocol`` /
     ``livekit-api``, and (:class:`NativeFfiActive`) a process where ``livekit.rtc`` already
@@ -252,8 +318,9 @@ async def serve(
         )
     if room_config is not None and not isinstance(room_config, RoomConfig):
         raise InvalidArgument(f"serve(room_config=...) takes a RoomConfig, got {room_config!r}")
+    urls = _check_http_options(url, http, port, webhook_urls)
     server = LiveKitServer(
-        url=url,
+        url=url or "ws://roomsim.invalid",
         api_key=api_key,
         api_secret=api_secret,
         room_config=room_config if room_config is not None else RoomConfig(),
@@ -261,6 +328,17 @@ async def serve(
         clock=clock if clock is not None else ManualClock(),
         epoch=float(int(time.time())) if epoch is None else float(epoch),
     )
+    server._webhooks = WebhookSender(server, urls)
+    if http:
+        server.http = HttpServer(server)
+        try:
+            server.url = f"ws://127.0.0.1:{await server.http.start(port=port)}"
+        except OSError as error:
+            await server.http.stop()
+            raise InvalidArgument(
+                f"serve(port={port}) could not listen on 127.0.0.1:{port} ({error}); pass "
+                "port=0 (the default) for a free port"
+            ) from None
     FfiClient._instance = server.ffi  # type: ignore[assignment]
     try:
         with capturing() as server.sdk_errors:
@@ -270,6 +348,38 @@ async def serve(
             await _shutdown(server)
         finally:
             FfiClient._instance = current
+            await server._webhooks.close()
+            if server.http is not None:
+                await server.http.stop()
+
+
+def _check_http_options(
+    url: str | None, http: bool, port: int, webhook_urls: Sequence[str]
+) -> tuple[str, ...]:
+    if not isinstance(http, bool):
+        raise InvalidArgument(f"serve(http=...) takes True or False, got {http!r}")
+    if url is not None and http:
+        raise InvalidArgument(
+            f"serve(url={url!r}): with http=True (the default) lk.url is the address serve() "
+            "listens on (choose its port with port=...); pass http=False to use a URL that "
+            "is never contacted"
+        )
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise InvalidArgument(f"serve(port=...) takes a port number 0..65535, got {port!r}")
+    if isinstance(webhook_urls, str):
+        raise InvalidArgument(
+            f"serve(webhook_urls=...) takes a list of URLs, got the str {webhook_urls!r}; "
+            "wrap it: webhook_urls=[url]"
+        )
+    urls = tuple(webhook_urls)
+    for u in urls:
+        if not isinstance(u, str) or not u.startswith(("http://", "https://")):
+            raise InvalidArgument(
+                f"serve(webhook_urls=...) takes http:// or https:// URLs, got {u!r}"
+            )
+    if urls and not http:
+        raise InvalidArgument("serve(webhook_urls=...) needs http=True (the default)")
+    return urls
 
 
 async def _shutdown(server: LiveKitServer) -> None:
@@ -288,3 +398,4 @@ async def _shutdown(server: LiveKitServer) -> None:
     # native library when garbage-collected (Room.__del__), so each one lets go of it
     for sdk_room in list(ffi.rooms):
         sdk_room._ffi_handle = None
+    ffi.audio.shutdown()

@@ -21,10 +21,11 @@ from typing import Any, Final
 import attrs
 import jwt
 from livekit import api
+from livekit.api.access_token import Claims
 
 from roomsim.model import ParticipantKind, Permission, TrackSource
 
-__all__ = ["JoinClaims", "TokenRefused", "make_token", "verify_token", "LEEWAY"]
+__all__ = ["JoinClaims", "TokenRefused", "make_token", "verify_signed", "verify_token", "LEEWAY"]
 
 #: the leeway LiveKit's token check allows on nbf/exp (go-jose's DefaultLeeway)
 LEEWAY: Final = 60.0
@@ -126,8 +127,15 @@ def make_token(
     return jwt.encode(claims, api_secret, algorithm="HS256")
 
 
-def verify_token(token: str, *, api_key: str, api_secret: str, now: float) -> JoinClaims:
-    """The join claims of ``token``, or :class:`TokenRefused` with LiveKit's status and text."""
+def verify_signed(
+    token: str, *, api_key: str, api_secret: str, now: float
+) -> tuple[dict[str, Any], Claims]:
+    """The raw claims and livekit-api's ``Claims`` of a token the server accepts as signed.
+
+    Checks what LiveKit's auth middleware checks for every request (join or server API): the
+    JWT parses, is issued by ``api_key``, is signed HS256 with ``api_secret`` and is within its
+    ``nbf``/``exp`` (one minute of leeway) at ``now``.  Raises a bare 401 :class:`TokenRefused`.
+    """
     try:
         unverified = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
@@ -151,7 +159,12 @@ def verify_token(token: str, *, api_key: str, api_secret: str, now: float) -> Jo
     if nbf is not None and (not _number(nbf) or now < nbf - LEEWAY):
         raise _unauthorized()
     # the signature and issuer are verified; livekit-api parses the grants
-    claims = api.TokenVerifier(api_key, api_secret).verify(token, verify_signature=False)
+    return raw, api.TokenVerifier(api_key, api_secret).verify(token, verify_signature=False)
+
+
+def verify_token(token: str, *, api_key: str, api_secret: str, now: float) -> JoinClaims:
+    """The join claims of ``token``, or :class:`TokenRefused` with LiveKit's status and text."""
+    raw, claims = verify_signed(token, api_key=api_key, api_secret=api_secret, now=now)
     video = claims.video
     raw_video = raw.get("video") or {}
     if video is None or not video.room_join:

@@ -16,13 +16,13 @@ from roomsim.errors import (
     InvalidType,
     LimitExceeded,
     PermissionDenied,
-    RoomClosed,
     RoomFull,
     RoomsimError,
     UnknownParticipant,
     UnknownTrack,
 )
 from roomsim.model import ConnectionQuality, Permission, StreamState, TrackKind, TrackSource
+from roomsim.raise_sites import RAISE_SITES, SITES_BY_ID, RaiseSite
 from roomsim.room import Room
 from roomsim.snapshot import RoomSnapshot
 from roomsim.strategies._scene import (
@@ -457,12 +457,84 @@ _REFUSALS: Final[tuple[_Case, ...]] = (
 )
 
 
+#: the raise site (``roomsim.raise_sites``, docs/reference/errors.md) each refusal reaches
+_SITE_OF: Final[dict[str, str]] = {
+    "server update over the limit, for nobody": "update_participant.limit",
+    "the room is full": "connect.full",
+    "empty identity": "connect.identity",
+    "identity not a str": "connect.identity",
+    "room metadata not a str": "update_room_metadata.type",
+    "negative dt": "advance.range",
+    "NaN dt": "advance.range",
+    "dt not a number": "advance.type",
+    "levels not a mapping": "set_audio_levels.type",
+    "identity over the limit": "connect.limit",
+    "name claim over the limit": "connect.limit",
+    "metadata claim over the limit": "connect.limit",
+    "attribute claims over the limit": "connect.limit",
+    "room metadata over the limit": "update_room_metadata.limit",
+    "remote unmute is off": "mute_published_track.unmute",
+    "activate nobody": "identity.unknown",
+    "disconnect nobody": "identity.unknown",
+    "remove nobody": "identity.unknown",
+    "metadata of nobody": "identity.unknown",
+    "server update of nobody": "identity.unknown",
+    "nobody publishes": "identity.unknown",
+    "nobody sends data": "identity.unknown",
+    "audio level of nobody": "identity.unknown",
+    "quality of nobody": "identity.unknown",
+    "attribute value not a str": "set_attributes.type",
+    "track kind not a TrackKind": "publish_track.type",
+    "data not bytes": "send_data.type",
+    "quality UNKNOWN": "set_connection_quality.unknown",
+    "audio level out of [0, 1]": "set_audio_levels.range",
+    "stream state UNKNOWN": "set_stream_state.state",
+    "unpublish an unknown track": "unpublish_track.unknown",
+    "mute an unknown track": "set_track_muted.unknown",
+    "subscribe to an unknown track": "update_subscriptions.track",
+    "stream state of an unknown track": "set_stream_state.track",
+    "subscribe to nobody's track": "set_subscribed.publisher",
+    "rename without the grant": "set_name.permission",
+    "metadata without the grant": "set_metadata.permission",
+    "attributes without the grant": "set_attributes.permission",
+    "own name over the limit": "set_name.limit",
+    "own attributes over the limit": "set_attributes.limit",
+    "publish a source not granted": "publish_track.source",
+    "toggle hidden": "update_participant.hidden",
+    "subscribe to itself": "set_subscribed.own",
+    "subscribe to a hidden publisher": "set_subscribed.publisher",
+    "server-subscribe to its own track": "update_subscriptions.own",
+    "stream state of an audio track": "set_stream_state.audio",
+    "stream state of a video track not subscribed": "set_stream_state.not_subscribed",
+}
+
+
+def _by_site() -> tuple[tuple[RaiseSite, _Case], ...]:
+    """The refusals in the order of the raise-site table, each with its documented site; a
+    refusal the table lacks, or whose error the table does not list, is a bug here."""
+    out = []
+    for site in RAISE_SITES:
+        for case in _REFUSALS:
+            if _SITE_OF[case[0]] == site.id:
+                if case[3] not in site.errors:
+                    raise AssertionError(f"{case[0]!r} raises {case[3]}, not what {site.id} says")
+                out.append((site, case))
+    if len(out) != len(_REFUSALS):
+        raise AssertionError("a refusal reaches no documented raise site")
+    return tuple(out)
+
+
+#: what invalid_mutations draws from: the documented raise sites it can reach
+_DRAWN: Final = _by_site()
+_CLOSED: Final = SITES_BY_ID["apply.closed"].errors[0]
+
+
 def refusal_possible(sc: Scene, chosen: tuple[type[M.Mutation], ...]) -> bool:
     """Whether :func:`draw_refusal` can draw a refusal for this scene."""
     if sc.closed:
         opened = attrs.evolve(sc, closed=False)
         return any(c is not M.Advance and VALID[c][0](opened) for c in chosen)
-    return any(case[1] in chosen and case[2](sc) for case in _REFUSALS)
+    return any(case[1] in chosen and case[2](sc) for _site, case in _DRAWN)
 
 
 def draw_refusal(
@@ -476,8 +548,8 @@ def draw_refusal(
         if not options:
             return draw(st.nothing())
         cls = pick(draw, options)
-        return Refusal(mutation=VALID[cls][1](draw, opened, pool), error=RoomClosed)
-    cases = [case for case in _REFUSALS if case[1] in chosen and case[2](sc)]
+        return Refusal(mutation=VALID[cls][1](draw, opened, pool), error=_CLOSED)
+    cases = [case for _site, case in _DRAWN if case[1] in chosen and case[2](sc)]
     if not cases:
         return draw(st.nothing())
     _what, _cls, _when, error, make = pick(draw, cases)

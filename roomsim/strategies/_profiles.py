@@ -21,14 +21,15 @@ CI: Final = "roomsim-ci"
 #: shared by both:
 #: - no per-example deadline: a run's time depends on how much the app does, and a deadline
 #:   flakes on a loaded machine;
-#: - Hypothesis' 50 steps per run: with 30, the planted "forgot on_left" bug went unfound in
-#:   some runs of 100 examples;
+#: - 20 steps per run rather than Hypothesis' 50: the planted bugs need 2 or 3 steps, a step
+#:   costs about 1 ms, and a failure found in a shorter run has less to shrink (with 10, the
+#:   planted "forgot on_left" bug took three times as many examples to find);
 #: - no ``explain`` phase: after shrinking it replays the failing history hundreds of times
 #:   to mark the steps that could vary, which took most of the time to a report (11 of 12 s
 #:   of CPU for the planted duplicate-identity bug) and tells little about a room's history.
 _COMMON: Final = {
     "deadline": None,
-    "stateful_step_count": 50,
+    "stateful_step_count": 20,
     "suppress_health_check": [HealthCheck.too_slow],
     "phases": [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
 }

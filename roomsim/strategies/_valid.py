@@ -285,6 +285,19 @@ def _draw_quality(draw: st.DrawFn, sc: Scene, pool: tuple[str, ...]) -> M.Mutati
     return M.SetConnectionQuality(identity=anyone(draw, sc), quality=pick(draw, _QUALITIES))
 
 
+def _audio_tracks(sc: Scene) -> list[Any]:
+    return [t for t in sc.tracks if t.kind is TrackKind.AUDIO]
+
+
+def _draw_push_audio(draw: st.DrawFn, sc: Scene, pool: tuple[str, ...]) -> M.Mutation:
+    # pushed audio (audio §9): loud, quiet or silent 20 ms blocks at 48 kHz mono
+    t = pick(draw, _audio_tracks(sc))
+    amplitude = draw(st.sampled_from([0, 100, 16000]))
+    blocks = draw(st.integers(0, 30))
+    block = (amplitude.to_bytes(2, "little", signed=True) * 960) if amplitude else bytes(1920)
+    return M.PushAudio(identity=t.owner, track_sid=t.sid, samples=block * blocks)
+
+
 def _draw_advance(draw: st.DrawFn, sc: Scene, pool: tuple[str, ...]) -> M.Mutation:
     # mostly short steps (speaker and quality ticks); one in ten reaches a timeout, which may
     # end sessions or close the room (and a closed room refuses everything but time)
@@ -330,6 +343,7 @@ VALID: Final[dict[type[M.Mutation], tuple[Check, Drawer]]] = {
     M.SetStreamState: (lambda sc: bool(_streams(sc)), _draw_stream),
     M.SetAudioLevels: (someone, _draw_levels),
     M.SetConnectionQuality: (someone, _draw_quality),
+    M.PushAudio: (lambda sc: bool(_audio_tracks(sc)), _draw_push_audio),
     M.Advance: (always, _draw_advance),
     M.DeleteRoom: (always, _draw_delete),
 }

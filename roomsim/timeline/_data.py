@@ -12,6 +12,7 @@ from roomsim.client import Client
 from roomsim.clock import ManualClock
 from roomsim.errors import IllegalState, InvalidArgument
 from roomsim.model import ParticipantKind, ParticipantSnapshot
+from roomsim.mutations import Connect
 from roomsim.room import Room
 
 #: lanes drawn one by one; a bigger room shows its busiest participants and one summary lane
@@ -230,6 +231,10 @@ class _Replay:
         again = self.room
         self.step = i
         before = again.now
+        if isinstance(m, Connect) and m.sdk != "js":
+            # the replay watches each client as the JS SDK sees it: only JS reports who
+            # starts and stops speaking (is_speaking_changed); the room's own facts are the same
+            m = attrs.evolve(m, sdk="js")
         result = again.apply(m)
         self.steps.append((before, again.now))
         if isinstance(result, Client):

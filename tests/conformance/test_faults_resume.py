@@ -113,8 +113,8 @@ def test_data_to_a_signal_cut_client_still_flows() -> None:
     bob.send_data(b"r")
     bob.send_data(b"l", reliable=False)
     assert alice.drain() == (
-        E.DataReceived(participant="bob", data=b"r", topic=None, kind=DataPacketKind.RELIABLE),
-        E.DataReceived(participant="bob", data=b"l", topic=None, kind=DataPacketKind.LOSSY),
+        E.DataReceived(participant="bob", data=b"r", topic="", kind=DataPacketKind.RELIABLE),
+        E.DataReceived(participant="bob", data=b"l", topic="", kind=DataPacketKind.LOSSY),
     )
 
 
@@ -129,7 +129,7 @@ def test_data_to_a_network_cut_client_reliable_waits_lossy_is_lost() -> None:
     assert alice.drain() == ()
     room.resume("alice")
     assert alice.drain() == (
-        E.DataReceived(participant="bob", data=b"r", topic=None, kind=DataPacketKind.RELIABLE),
+        E.DataReceived(participant="bob", data=b"r", topic="", kind=DataPacketKind.RELIABLE),
         *RECONNECTED,
     )
 
@@ -144,7 +144,7 @@ def test_data_sent_while_reconnecting_waits_for_the_resume(reliable: bool) -> No
     assert bob.drain() == ()
     room.resume("alice")
     kind = DataPacketKind.RELIABLE if reliable else DataPacketKind.LOSSY
-    assert bob.drain() == (E.DataReceived(participant="alice", data=b"x", topic=None, kind=kind),)
+    assert bob.drain() == (E.DataReceived(participant="alice", data=b"x", topic="", kind=kind),)
 
 
 def test_handlers_run_when_the_events_are_emitted() -> None:

@@ -132,10 +132,7 @@ def test_a_level_alone_does_not_speak_without_an_unmuted_microphone() -> None:
     alice.set_track_muted(muted, False)
     assert bob.drain() == (ev.TrackUnmuted(participant="alice", track_sid=muted),)
     room.advance(TICK)
-    assert bob.drain() == (
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
-        ev.ActiveSpeakersChanged(speakers=("alice",)),
-    )
+    assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=("alice",)),)
     assert _speakers(bob) == ("alice",)
     assert (cam, ssa) == ("TR_1", "TR_2")
 
@@ -147,17 +144,11 @@ def test_threshold_is_minus_35_dbov_inclusive() -> None:
     assert _speakers(bob) == ()
     room.set_audio_levels({"alice": THRESHOLD})
     room.advance(TICK)
-    assert bob.drain() == (
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
-        ev.ActiveSpeakersChanged(speakers=("alice",)),
-    )
+    assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=("alice",)),)
     assert bob.remote_participants["alice"].audio_level == 0.125
     room.set_audio_levels({"alice": THRESHOLD * 0.999})
     room.advance(TICK)
-    assert bob.drain() == (
-        ev.IsSpeakingChanged(participant="alice", speaking=False),
-        ev.ActiveSpeakersChanged(speakers=()),
-    )
+    assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=()),)
 
 
 @pytest.mark.parametrize(
@@ -249,20 +240,9 @@ def test_each_client_hears_what_it_subscribes_to_plus_itself() -> None:
     room.set_audio_levels({"alice": 0.5, "carol": 0.9})
     room.advance(TICK)
     # the delta is loudest first (carol, alice); each copy filtered
-    assert alice.drain() == (
-        ev.IsSpeakingChanged(participant="carol", speaking=True),
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
-        ev.ActiveSpeakersChanged(speakers=("alice", "carol")),
-    )
-    assert bob.drain() == (
-        ev.IsSpeakingChanged(participant="carol", speaking=True),
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
-        ev.ActiveSpeakersChanged(speakers=("alice", "carol")),
-    )
-    assert carol.drain() == (
-        ev.IsSpeakingChanged(participant="carol", speaking=True),
-        ev.ActiveSpeakersChanged(speakers=("carol",)),
-    )
+    assert alice.drain() == (ev.ActiveSpeakersChanged(speakers=("alice", "carol")),)
+    assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=("alice", "carol")),)
+    assert carol.drain() == (ev.ActiveSpeakersChanged(speakers=("carol",)),)
     assert _speakers(carol) == ("carol",)
     assert carol.remote_participants["alice"].is_speaking is False
     assert carol.local_participant.is_speaking is True
@@ -284,7 +264,6 @@ def test_a_new_subscription_learns_the_current_speaker() -> None:
     carol.set_subscribed("alice", cam, True)
     assert carol.drain() == (
         ev.TrackSubscribed(participant="alice", track_sid=cam),
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
         ev.ActiveSpeakersChanged(speakers=("alice",)),
         ConnectionQualityChanged(participant="alice", quality=EXCELLENT),
     )
@@ -307,11 +286,9 @@ def test_a_late_joiner_learns_the_current_speakers() -> None:
     dave = room.connect("dave")
     assert dave.drain() == (
         ev.TrackSubscribed(participant="alice", track_sid=a_mic),
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
         ev.ActiveSpeakersChanged(speakers=("alice",)),
         ConnectionQualityChanged(participant="alice", quality=EXCELLENT),
         ev.TrackSubscribed(participant="bob", track_sid=b_mic),
-        ev.IsSpeakingChanged(participant="bob", speaking=True),
         ev.ActiveSpeakersChanged(speakers=("bob",)),
         ConnectionQualityChanged(participant="bob", quality=EXCELLENT),
     )
@@ -333,25 +310,16 @@ def test_the_python_list_is_the_delta_and_the_merged_list_is_loudest_first() -> 
     carol.drain()
     room.set_audio_levels({"bob": 0.3})
     room.advance(TICK)
-    assert carol.drain() == (
-        ev.IsSpeakingChanged(participant="bob", speaking=True),
-        ev.ActiveSpeakersChanged(speakers=("bob",)),
-    )
+    assert carol.drain() == (ev.ActiveSpeakersChanged(speakers=("bob",)),)
     assert _speakers(carol) == ("alice", "bob")
     room.set_audio_levels({"alice": 0.0, "bob": 0.6})
     room.advance(TICK)
     # new/changed speakers first (loudest first), then those that stopped
-    assert carol.drain() == (
-        ev.IsSpeakingChanged(participant="alice", speaking=False),
-        ev.ActiveSpeakersChanged(speakers=("bob",)),
-    )
+    assert carol.drain() == (ev.ActiveSpeakersChanged(speakers=("bob",)),)
     assert _speakers(carol) == ("bob",)
     room.set_audio_levels({"alice": 0.4, "bob": 0.2})
     room.advance(TICK)
-    assert carol.drain() == (
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
-        ev.ActiveSpeakersChanged(speakers=("bob", "alice")),
-    )
+    assert carol.drain() == (ev.ActiveSpeakersChanged(speakers=("bob", "alice")),)
     assert _speakers(carol) == ("alice", "bob")
     snap = carol.remote_participants
     assert (snap["alice"].audio_level, snap["bob"].audio_level) == (0.5, 0.25)
@@ -362,10 +330,7 @@ def test_a_speaker_that_stops_gives_an_empty_python_list() -> None:
     room, _, bob = _speaking("alice", level=0.5)
     room.set_audio_levels({"alice": 0.0})
     room.advance(TICK)
-    assert bob.drain() == (
-        ev.IsSpeakingChanged(participant="alice", speaking=False),
-        ev.ActiveSpeakersChanged(speakers=()),
-    )
+    assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=()),)
     assert _speakers(bob) == ()
     assert bob.remote_participants["alice"].audio_level == 0.0
 
@@ -382,15 +347,11 @@ def test_mute_stops_speaking_at_the_next_update_and_unmute_resumes() -> None:
     assert bob.drain() == (ev.TrackMuted(participant="alice", track_sid=mic),)
     assert _speakers(bob) == ("alice",)
     room.advance(TICK)
-    assert bob.drain() == (
-        ev.IsSpeakingChanged(participant="alice", speaking=False),
-        ev.ActiveSpeakersChanged(speakers=()),
-    )
+    assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=()),)
     alice.set_track_muted(mic, False)
     room.advance(TICK)
     assert bob.drain() == (
         ev.TrackUnmuted(participant="alice", track_sid=mic),
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
         ev.ActiveSpeakersChanged(speakers=("alice",)),
     )
 
@@ -402,7 +363,6 @@ def test_server_mute_stops_speaking_too() -> None:
     room.advance(TICK)
     assert bob.drain() == (
         ev.TrackMuted(participant="alice", track_sid=mic),
-        ev.IsSpeakingChanged(participant="alice", speaking=False),
         ev.ActiveSpeakersChanged(speakers=()),
     )
     assert room.participants["alice"].is_speaking is False
@@ -426,10 +386,7 @@ def test_unpublishing_the_microphone_stops_speaking_at_the_next_update() -> None
     )
     assert _speakers(bob) == ("alice",)
     room.advance(TICK)
-    assert bob.drain() == (
-        ev.IsSpeakingChanged(participant="alice", speaking=False),
-        ev.ActiveSpeakersChanged(speakers=()),
-    )
+    assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=()),)
     assert bob.remote_participants["alice"].track_publications[cam].subscribed is True
 
 
@@ -440,7 +397,6 @@ def test_the_last_unsubscription_from_a_speaker_stops_it_at_once() -> None:
     bob.set_subscribed("alice", mic, False)
     assert bob.drain() == (
         ev.TrackUnsubscribed(participant="alice", track_sid=mic),
-        ev.IsSpeakingChanged(participant="alice", speaking=False),
         ev.ActiveSpeakersChanged(speakers=()),
     )
     assert _speakers(bob) == ()
@@ -457,7 +413,6 @@ def test_a_departing_speaker_is_dropped() -> None:
     room.clients["alice"].disconnect()
     assert bob.drain() == (
         ev.TrackUnsubscribed(participant="alice", track_sid=mic),
-        ev.IsSpeakingChanged(participant="alice", speaking=False),
         ev.ActiveSpeakersChanged(speakers=()),
         ev.TrackUnpublished(participant="alice", track_sid=mic),
         ev.ParticipantDisconnected(participant="alice", reason=DisconnectReason.CLIENT_INITIATED),
@@ -501,10 +456,7 @@ def test_speaker_interval_zero_updates_at_once() -> None:
     alice.publish_track(AUDIO, MIC)
     bob.drain()
     room.set_audio_levels({"alice": 0.5})
-    assert bob.drain() == (
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
-        ev.ActiveSpeakersChanged(speakers=("alice",)),
-    )
+    assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=("alice",)),)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -522,10 +474,7 @@ def test_advancing_exactly_to_a_grid_point_runs_its_update() -> None:
     room.set_audio_levels({"alice": 0.5})
     room.advance(0.4)
     assert room.now == 2.4
-    assert bob.drain() == (
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
-        ev.ActiveSpeakersChanged(speakers=("alice",)),
-    )
+    assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=("alice",)),)
 
 
 def test_the_last_unsubscription_from_a_silent_publisher_sends_no_speaker_update() -> None:
@@ -555,7 +504,6 @@ def test_first_subscription_sends_speaker_info_before_quality() -> None:
     dave = room.connect("dave")
     assert dave.drain() == (
         ev.TrackSubscribed(participant="alice", track_sid=mic),
-        ev.IsSpeakingChanged(participant="alice", speaking=True),
         ev.ActiveSpeakersChanged(speakers=("alice",)),
         ConnectionQualityChanged(participant="alice", quality=EXCELLENT),
     )

@@ -171,6 +171,7 @@ def _one_of_each() -> list[M.Mutation]:
         M.SetStreamState(identity="alice", track_sid="TR_1", state=StreamState.PAUSED),
         M.SetAudioLevels(levels={"alice": 0.5}),
         M.SetConnectionQuality(identity="alice", quality=ConnectionQuality.POOR),
+        M.PushAudio(identity="alice", track_sid="TR_1", samples=b"\x00\x00"),
         M.DeleteRoom(),
         M.Interrupt(identity="alice"),
         M.Resume(identity="alice"),

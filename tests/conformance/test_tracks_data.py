@@ -28,8 +28,9 @@ RELIABLE, LOSSY = DataPacketKind.RELIABLE, DataPacketKind.LOSSY
 
 
 def _data(
-    sender: str | None, data: bytes, topic: str | None = None, kind: DataPacketKind = RELIABLE
+    sender: str | None, data: bytes, topic: str | None = "", kind: DataPacketKind = RELIABLE
 ) -> ev.DataReceived:
+    """A python client's ``data_received``: no topic reads ``""`` (client §16.8)."""
     return ev.DataReceived(participant=sender, data=data, topic=topic, kind=kind)
 
 
@@ -58,7 +59,7 @@ def test_str_payload_is_utf8_and_lossy_kind() -> None:
     room = _setup()
     alice, bob = room.clients["alice"], room.clients["bob"]
     alice.send_data("héllo", reliable=False)
-    assert bob.drain() == (_data("alice", "héllo".encode(), None, LOSSY),)
+    assert bob.drain() == (_data("alice", "héllo".encode(), "", LOSSY),)
 
 
 def test_destinations_filter_receivers() -> None:
@@ -101,7 +102,7 @@ def test_server_data_has_no_sender() -> None:
     for c in room.clients.values():
         assert c.drain() == (_data(None, b"notice", "sys"),)
     room.send_data("only carol", reliable=False, destination_identities=["carol"])
-    assert room.clients["carol"].drain() == (_data(None, b"only carol", None, LOSSY),)
+    assert room.clients["carol"].drain() == (_data(None, b"only carol", "", LOSSY),)
     assert room.clients["alice"].drain() == ()
 
 

@@ -94,9 +94,7 @@ def test_script_transcript_for_carol() -> None:
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackSubscribed(participant="alice", track_sid="TR_2"),
         ev.TrackUnsubscribed(participant="alice", track_sid="TR_1"),
-        ev.TrackSubscriptionPermissionChanged(participant="alice", track_sid="TR_1", allowed=False),
         ev.TrackUnsubscribed(participant="alice", track_sid="TR_2"),
-        ev.TrackSubscriptionPermissionChanged(participant="alice", track_sid="TR_2", allowed=False),
         ev.TrackMuted(participant="alice", track_sid="TR_2"),
         ev.ParticipantPermissionsChanged(
             participant="bob",
@@ -111,10 +109,8 @@ def test_script_transcript_for_carol() -> None:
             old_permissions=Permission(can_subscribe=False),
             permissions=Permission(),
         ),
-        ev.TrackSubscriptionPermissionChanged(participant="alice", track_sid="TR_1", allowed=True),
         ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
-        ev.TrackSubscriptionPermissionChanged(participant="alice", track_sid="TR_2", allowed=True),
         ev.TrackSubscribed(participant="alice", track_sid="TR_2"),
         ev.ParticipantPermissionsChanged(
             participant="alice",

@@ -254,5 +254,5 @@ def test_regranting_can_publish_data_lets_data_through() -> None:
     bob.drain()
     alice.send_data(b"two")
     assert bob.drain() == (
-        ev.DataReceived(participant="alice", data=b"two", topic=None, kind=DataPacketKind.RELIABLE),
+        ev.DataReceived(participant="alice", data=b"two", topic="", kind=DataPacketKind.RELIABLE),
     )

@@ -30,9 +30,9 @@ PAUSED, ACTIVE = StreamState.PAUSED, StreamState.ACTIVE
 
 def _setup() -> tuple[Room, str, str]:
     room = Room("r")
-    alice = room.connect("alice")
-    room.connect("bob")
-    room.connect("carol")
+    alice = room.connect("alice", sdk="js")
+    room.connect("bob", sdk="js")
+    room.connect("carol", sdk="js")
     mic = alice.publish_track(AUDIO, MIC)
     cam = alice.publish_track(VIDEO, CAM)
     for c in room.clients.values():

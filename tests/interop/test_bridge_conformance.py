@@ -1,9 +1,11 @@
 """Bridge consistency: every conformance transcript, every client fed through the bridge.
 
-Each conformance test runs again with a real ``livekit.rtc.Room`` attached to every client
-the moment it connects.  The SDK must accept every event (nothing raised, nothing logged as an
-error) and end in the state of the client's roomsim snapshot.  This checks that roomsim's
-streams are complete and well-formed as the Python SDK understands them.
+Each conformance test runs again with a real ``livekit.rtc.Room`` attached to every python
+client (``sdk="python"``, the default) the moment it connects; a js client has no
+``livekit.rtc`` to mirror it and is left alone.  The SDK must accept every event (nothing
+raised, nothing logged as an error) and end in the state of the client's roomsim snapshot.
+This checks that roomsim's streams are complete and well-formed as the Python SDK
+understands them.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _bridge_every_client(
 
     def apply(self: Room, mutation: Any) -> Any:
         result = original(self, mutation)
-        if isinstance(result, Client) and not harness.has(result):
+        if isinstance(result, Client) and result.sdk == "python" and not harness.has(result):
             # a handler may end the session inside connect(): then there is nothing to mirror
             with contextlib.suppress(ClientDisconnected):
                 harness.attach(result)

@@ -540,6 +540,41 @@ def test_rpc_data_streams_and_stats_answer_with_the_sdks_errors() -> None:
     run(body)
 
 
+def test_audio_streams_receive_captured_frames() -> None:
+    """audio §9.6: a track's frames reach an AudioStream on the track and one opened from the
+    participant, once virtual time plays them; the stream ends when the publisher leaves."""
+
+    async def body(lk: LiveKitServer) -> None:
+        agent = await join(lk, "agent")
+        user = await join(lk, "user")
+        source = rtc.AudioSource(48000, 1)
+        track = rtc.LocalAudioTrack.create_audio_track("voice", source)
+        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+        await agent.local_participant.publish_track(track, options)
+        await lk.settle()
+        remote = user.remote_participants["agent"]
+        (pub,) = remote.track_publications.values()
+        assert pub.track is not None
+        by_track = rtc.AudioStream(pub.track)
+        by_source = rtc.AudioStream.from_participant(
+            participant=remote, track_source=rtc.TrackSource.SOURCE_MICROPHONE
+        )
+        frame = rtc.AudioFrame(bytes(range(256)) * 15, 48000, 1, 1920)  # 40 ms
+        await source.capture_frame(frame)
+        lk.advance(0.04)
+        await lk.settle()
+        for stream in (by_track, by_source):
+            got = [await stream.__anext__() for _ in range(4)]
+            assert b"".join(bytes(e.frame.data) for e in got) == bytes(frame.data)
+        await agent.disconnect()
+        await lk.settle()
+        for stream in (by_track, by_source):
+            with pytest.raises(StopAsyncIteration):
+                await stream.__anext__()
+
+    run(body)
+
+
 def test_every_answered_request_type_is_exercised_here() -> None:
     # the request types InProcessFfi answers (not its errors) are the ones the tests above
     # drive through the SDK; a new answer needs a test
@@ -567,6 +602,8 @@ def test_every_answered_request_type_is_exercised_here() -> None:
         "local_track_mute": "track.mute()",
         "set_subscribed": "set_subscribed(",
         "set_track_subscription_permissions": "set_track_subscription_permissions(",
+        "new_audio_stream": "rtc.AudioStream(",
+        "audio_stream_from_participant": "AudioStream.from_participant(",
     }
     assert answered == set(sdk_calls)
     for name, call in sdk_calls.items():

@@ -41,6 +41,7 @@ from roomsim import (
 )
 from roomsim import mutations as M
 from roomsim.events import Event
+from roomsim.raise_sites import SITES_BY_ID
 from roomsim.testing import check_invariants
 from tests.reliability._world import (
     CONFIG,
@@ -1261,3 +1262,16 @@ def test_every_documented_raise_site_has_a_case_and_back() -> None:
     tested = {c.id for c in CASES} | SPECIAL_IDS
     assert set(documented) - tested == set(), "documented raise sites without a test case"
     assert tested - set(documented) == set(), "test cases for raise sites errors.md lacks"
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_the_table_documents_each_case(case: Case) -> None:
+    """Each case raises a class the raise-site table lists for its id, with the table's code
+    (a site whose code depends on the path documents none)."""
+    site = SITES_BY_ID[case.id]
+    if not site.errors:  # not a RoomsimError (scenario.EventsMismatch): the note names it
+        assert f"`scenario.{case.cls.__name__}`" in site.note
+        return
+    assert case.cls in site.errors, f"{case.cls.__name__} is not listed for {site.id}"
+    if site.code is not None:
+        assert case.code == site.code, f"{case.id}/{case.label}: code {case.code!r}"

@@ -229,6 +229,15 @@ def _know(p: _Person) -> _Known:
     )
 
 
+class _PythonEvents(list[E.Event]):
+    """A python client's events (every client the model makes is one): an event only the JS
+    SDK has (``sdks``) never reaches it (client §1)."""
+
+    def append(self, e: E.Event) -> None:
+        if "python" in e.sdks:
+            super().append(e)
+
+
 @attrs.define
 class _Client:
     identity: str
@@ -237,7 +246,7 @@ class _Client:
     me: _Known
     remotes: dict[str, _Known]
     room_metadata: str
-    events: list[E.Event] = attrs.Factory(list)
+    events: list[E.Event] = attrs.Factory(_PythonEvents)
     ended: bool = False
     reason: DisconnectReason | None = None
 
@@ -761,7 +770,9 @@ class ReferenceRoom:
                 continue
             if m.destination_identities and c.identity not in m.destination_identities:
                 continue
-            c.events.append(E.DataReceived(participant=who, data=m.data, topic=m.topic, kind=kind))
+            c.events.append(
+                E.DataReceived(participant=who, data=m.data, topic=m.topic or "", kind=kind)
+            )
 
     def _do_set_stream_state(self, m: M.SetStreamState) -> None:
         _need(isinstance(m.state, StreamState), "state")

@@ -105,7 +105,7 @@ def test_speaking_and_quality_are_stamped_when_the_original_room_delivered_them(
     room = Room("call")
     alice = room.connect("alice")
     seen: list[tuple[float, Event]] = []
-    watcher = room.connect("watcher", permission=Permission(hidden=True))
+    watcher = room.connect("watcher", permission=Permission(hidden=True), sdk="js")
     for name in ("is_speaking_changed", "connection_quality_changed"):
         watcher.on(name, lambda e: seen.append((room.now, e)))
     alice.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE, name="mic")

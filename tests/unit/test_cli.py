@@ -30,7 +30,7 @@ def test_events_json_is_the_catalogue(capsys: pytest.CaptureFixture[str]) -> Non
     data = json.loads(capsys.readouterr().out)
     assert [e["event"] for e in data["events"]] == [cls.name for cls in events.ALL_EVENTS]
     speakers = next(e for e in data["events"] if e["event"] == "is_speaking_changed")
-    assert speakers["sdk"] == "js"
+    assert speakers["sdks"] == ["js"]
     assert speakers["fields"] == ["participant", "speaking"]
     assert data["not_simulated"] == dict(events.NOT_SIMULATED)
 

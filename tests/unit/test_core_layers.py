@@ -13,6 +13,7 @@ from roomsim import mutations as M
 from roomsim._apply import APPLIERS
 from roomsim._fork import record_of, session_of
 from roomsim._log import FactLog
+from roomsim._profiles import PYTHON
 from roomsim._project import View, project
 from roomsim._records import ParticipantRecord, TrackRecord, evolve, is_subscribed
 from roomsim._server import Server, TimerKind
@@ -61,7 +62,7 @@ class _Session:
 
 def _server() -> Server:
     return Server(
-        "r", RoomConfig(), ManualClock(), FactLog(), lambda rec, keep: _Session(rec.identity)
+        "r", RoomConfig(), ManualClock(), FactLog(), lambda rec, keep, sdk: _Session(rec.identity)
     )
 
 
@@ -265,7 +266,7 @@ def test_a_projection_changes_the_view_before_each_event_it_yields() -> None:
     )
     after = evolve(pub, tracks=MappingProxyType({"TR_1": track}))
     assert is_subscribed(me, after, track)
-    view = View(me)
+    view = View(me, PYTHON)
     events = project(view, facts.TrackAdded(pub, after, 0.0, track))
     assert next(events).name == "track_published"
     assert "TR_1" not in view.subs
@@ -280,7 +281,7 @@ def test_a_hidden_participants_attributes_reach_only_itself() -> None:
     hidden = _record("ghost", 1, permission=Permission(hidden=True))
     after = evolve(hidden, attributes=MappingProxyType({"a": "1"}))
     fact = facts.AttributesChanged(hidden, after, 0.0, MappingProxyType({"a": "1"}))
-    assert list(project(View(_record("bob", 2)), fact)) == []
-    assert list(project(View(hidden), fact)) == [
+    assert list(project(View(_record("bob", 2), PYTHON), fact)) == []
+    assert list(project(View(hidden, PYTHON), fact)) == [
         ParticipantAttributesChanged(participant="ghost", changed_attributes={"a": "1"})
     ]

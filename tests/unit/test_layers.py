@@ -27,7 +27,9 @@ REPO = ROOT.parent
 CORE = {
     "roomsim._apply",
     "roomsim._apply._dropped",
+    "roomsim._apply.audio",
     "roomsim._apply.faults",
+    "roomsim._audio",
     "roomsim._apply.media",
     "roomsim._apply.participants",
     "roomsim._apply.subscriptions",
@@ -36,7 +38,9 @@ CORE = {
     "roomsim._faults",
     "roomsim._fork",
     "roomsim._log",
+    "roomsim._profiles",
     "roomsim._project",
+    "roomsim._quality",
     "roomsim._records",
     "roomsim._server",
     "roomsim._time",
@@ -48,6 +52,7 @@ CORE = {
     "roomsim.events",
     "roomsim.model",
     "roomsim.mutations",
+    "roomsim.raise_sites",
     "roomsim.snapshot",
     "roomsim.webhooks",
 }
