@@ -38,6 +38,7 @@ from roomsim.model import ConnectionQuality as ConnectionQuality
 from roomsim.model import ConnectionState as ConnectionState
 from roomsim.model import DataPacketKind as DataPacketKind
 from roomsim.model import DisconnectReason as DisconnectReason
+from roomsim.model import InterruptKind as InterruptKind
 from roomsim.model import KindDetail as KindDetail
 from roomsim.model import ParticipantKind as ParticipantKind
 from roomsim.model import ParticipantSnapshot as ParticipantSnapshot
@@ -78,6 +79,7 @@ __all__ = [
     "DisconnectReason",
     "ConnectionState",
     "DataPacketKind",
+    "InterruptKind",
     # errors
     "RoomsimError",
     "InvalidArgument",

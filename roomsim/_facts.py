@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from roomsim._quality import JoinOrder, QualityView
 from roomsim._records import ParticipantRecord, SubChange, TrackRecord
-from roomsim.model import DataPacketKind, DisconnectReason, StreamState
+from roomsim.model import DataPacketKind, DisconnectReason, InterruptKind, StreamState
 
 # --------------------------------------------------------------------------------------------
 # facts
@@ -347,3 +347,42 @@ class StreamPackets(Fact):
         self.hidden = sender.permission.hidden
         self.packets = packets
         self.destinations = destinations
+
+
+# --------------------------------------------------------------------------------------------
+# faults (faults §2, §4): the subject's connection, not its record, changes
+
+
+class Interrupted(ParticipantFact):
+    """The subject's client lost its connection (``kind``) and starts reconnecting."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, rec: ParticipantRecord, time: float, kind: InterruptKind) -> None:
+        super().__init__(rec, rec, time)
+        self.kind = kind
+
+
+class Resumed(ParticipantFact):
+    """The subject's client resumed its session (same sid)."""
+
+    __slots__ = ()
+
+    def __init__(self, rec: ParticipantRecord, time: float) -> None:
+        super().__init__(rec, rec, time)
+
+
+class GaveUp(Fact):
+    """The client of session ``sid`` stopped reconnecting (a fact for it alone; the server
+    may have closed the session already)."""
+
+    __slots__ = ("identity", "reason", "sid")
+
+    def __init__(self, identity: str, sid: str, reason: DisconnectReason, time: float) -> None:
+        self.subject = None
+        self.before = None
+        self.after = None
+        self.time = time
+        self.identity = identity
+        self.sid = sid
+        self.reason = reason

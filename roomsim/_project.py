@@ -27,6 +27,7 @@ from roomsim.model import (
     ConnectionState,
     DataPacketKind,
     DisconnectReason,
+    InterruptKind,
     ParticipantState,
     StreamState,
 )
@@ -41,8 +42,11 @@ class View:
     """
 
     __slots__ = (
+        "cut",
         "denied",
         "ended",
+        "frozen",
+        "held",
         "identity",
         "me",
         "paused",
@@ -70,6 +74,36 @@ class View:
         self.speakers: dict[str, float] = {}
         #: the connection qualities the client was told: identity -> quality
         self.quality: dict[str, ConnectionQuality] = {}
+        #: while the client reconnects: what was cut, the facts it folds on resume, and the
+        #: log position its state is frozen at (its records are those before that fact)
+        self.cut: InterruptKind | None = None
+        self.held: list[facts.Fact] | None = None
+        self.frozen = 0
+
+    # faults (faults §10): a reconnecting client's state waits at the cut
+
+    def note(self, f: facts.Fact, cursor: int) -> None:
+        """Called as the client folds the fact at ``cursor``: a cut freezes its records."""
+        if type(f) is facts.Interrupted and f.rec.sid == self.sid:
+            self.frozen = cursor
+
+    def at(self, cursor: int) -> int:
+        """The log position the client's records are read at."""
+        return cursor if self.held is None else self.frozen
+
+    def ends_with(self, f: facts.Left | facts.GaveUp) -> bool:
+        """Whether ``f`` tells this client why its session ended: a reconnecting client misses
+        the server's leave (but not its own), and learns its give-up's reason."""
+        if isinstance(f, facts.GaveUp):
+            return f.sid == self.sid and self.held is not None
+        return f.rec.sid == self.sid and (
+            self.held is None or f.reason is DisconnectReason.CLIENT_INITIATED
+        )
+
+    def connection_state(self, ended: bool) -> ConnectionState:
+        if ended:
+            return ConnectionState.DISCONNECTED
+        return ConnectionState.CONNECTED if self.held is None else ConnectionState.RECONNECTING
 
 
 _Events = Iterator[E.Event]
@@ -453,9 +487,78 @@ PROJECTORS: dict[type[facts.Fact], Callable[[View, facts.Fact], _Events]] = {
 }
 
 
+# --------------------------------------------------------------------------------------------
+# faults (faults §2, §4, §10): reconnecting, resumed, gave up
+
+
+def _interrupted(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.Interrupted)
+    if _is_me(v, f.rec):
+        v.cut = f.kind
+        v.held = []
+        yield E.ConnectionStateChanged(state=ConnectionState.RECONNECTING)
+        yield E.Reconnecting()
+
+
+def _resumed(v: View, f: facts.Fact) -> _Events:
+    """The room's state arrives: the client folds what it missed (in order), then gets a
+    fresh token and is connected again (faults §2.2)."""
+    assert isinstance(f, facts.Resumed)
+    if not _is_me(v, f.rec) or v.held is None:
+        return
+    missed, v.held, v.cut = v.held, None, None
+    for old in missed:
+        yield from project(v, old)
+    v.me = f.rec
+    yield E.TokenRefreshed()
+    yield E.ConnectionStateChanged(state=ConnectionState.CONNECTED)
+    yield E.Reconnected()
+
+
+def _gave_up(v: View, f: facts.Fact) -> _Events:
+    assert isinstance(f, facts.GaveUp)
+    if f.sid != v.sid or v.held is None:
+        return
+    v.held = v.cut = None
+    v.ended = True
+    for known in (v.subs, v.denied, v.paused, v.pub_count, v.speakers, v.quality):
+        known.clear()
+    yield E.ConnectionStateChanged(state=ConnectionState.DISCONNECTED)
+    yield E.Disconnected(reason=f.reason)
+
+
+def _hold(v: View, f: facts.Fact, held: list[facts.Fact]) -> _Events:
+    """A fact that reaches a reconnecting client: data on channels that are still up is
+    delivered, reliable data waits for the resume, lossy data is lost; the server's signal
+    messages are lost and the resume's snapshot replaces them, modelled as the facts held and
+    folded at the resume (faults §2.4, §10).  The client's state waits with them."""
+    if isinstance(f, facts.Data):
+        if v.cut is InterruptKind.SIGNAL:
+            yield from _data(v, f)
+        elif f.kind is DataPacketKind.RELIABLE:
+            held.append(f)
+        return
+    if isinstance(f, facts.Left) and f.rec.sid == v.sid:
+        if f.reason is DisconnectReason.CLIENT_INITIATED:
+            v.held = v.cut = None
+            v.me = f.rec
+            yield from _left(v, f)
+        # else the server's leave is lost with the signal: the client gives up later (§4.3)
+        return
+    held.append(f)
+
+
+PROJECTORS[facts.Interrupted] = _interrupted
+PROJECTORS[facts.Resumed] = _resumed
+PROJECTORS[facts.GaveUp] = _gave_up
+_FAULTS = frozenset({facts.Interrupted, facts.Resumed, facts.GaveUp})
+
+
 def project(v: View, f: facts.Fact) -> _Events:
     """The events ``v``'s client receives for ``f``, one at a time; ``v`` changes as they are
     taken (the client's own record first)."""
+    if v.held is not None and type(f) not in _FAULTS:
+        return _hold(v, f, v.held)
     a = f.after
     if a is not None and a.sid == v.sid:
         v.me = a

@@ -64,6 +64,11 @@ class TimerKind(enum.Enum):
     QUALITY = "quality"
     #: an RPC deadline: the caller's 1501/1502, or a Python callee's own (rpc-and-streams §4)
     RPC = "rpc"
+    #: faults (``_faults.run_timer``; faults §2, §4): an interrupted client resumes, the
+    #: server closes a session whose transport failed, a client stops reconnecting
+    RESUME = "resume"
+    CONNECTION_TIMEOUT = "connection_timeout"
+    GIVE_UP = "give_up"
 
 
 #: a pending timer: (due, order of scheduling, kind, argument)
@@ -137,6 +142,8 @@ class Server:
         self.peer = PeerState()
         #: the ACTIVE participants' qualities, what the last update sent, and their history
         self.qualities = QualityBook()
+        #: clients cut off by ``Interrupt``, by session sid (``_faults.Interruption``)
+        self.interrupted: dict[str, Any] = {}
 
     # ----------------------------------------------------------------------------------------
     # reads and lookups (a lookup raises: appliers call them before committing)
@@ -608,7 +615,9 @@ class Server:
         for identity in list(self.records):
             self.end_session(identity, reason)
         self.closed = True
-        self.timers.clear()
+        # a client cut off when the room closed still gives up on its own clock (faults §6)
+        self.timers = [t for t in self.timers if t[2] is TimerKind.GIVE_UP]
+        heapq.heapify(self.timers)
         self.close_due = None
         self.webhook("room_finished")
 

@@ -15,8 +15,8 @@ import heapq
 import math
 from collections.abc import Callable
 
+from roomsim import _faults, mutations
 from roomsim import _validate as checks
-from roomsim import mutations
 from roomsim._apply.peer import rpc_timer
 from roomsim._log import FactLog
 from roomsim._server import Server, TimerKind
@@ -115,6 +115,9 @@ class Timekeeper:
         self.facts.dispatch()
 
 
+_FAULT_TIMERS = frozenset({TimerKind.RESUME, TimerKind.CONNECTION_TIMEOUT, TimerKind.GIVE_UP})
+
+
 def run_timer(server: Server) -> None:
     """Run ``server``'s earliest timer."""
     _, _, kind, arg = heapq.heappop(server.timers)
@@ -125,6 +128,8 @@ def run_timer(server: Server) -> None:
         rec = next((r for r in server.records.values() if r.sid == arg), None)
         if rec is not None and rec.state is not ParticipantState.ACTIVE:
             server.end_session(rec.identity, DisconnectReason.JOIN_FAILURE)
+    elif kind in _FAULT_TIMERS:
+        _faults.run_timer(server, kind, arg)
     elif kind is TimerKind.SPEAKERS:
         server.speakers_due = None
         server.speaker_tick()

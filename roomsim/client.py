@@ -201,10 +201,11 @@ class Client(PeerVerbs):
 
     def _fold(self, f: facts.Fact) -> Iterator[Event]:
         """Start folding the fact at the cursor: the events, one at a time, as they are taken."""
+        self._view.note(f, self._cursor)
         self._cursor += 1
         if type(f) is facts.RoomMetadata:
             self._room_metadata = f.new
-        elif isinstance(f, facts.Left) and f.rec.sid == self.sid:
+        elif isinstance(f, facts.Left | facts.GaveUp) and self._view.ends_with(f):
             self._reason = f.reason
         return project(self._view, f)
 
@@ -225,12 +226,12 @@ class Client(PeerVerbs):
     def pinned(self) -> int | None:
         if self._gone and not self._handlers and self._backlog is None:
             self._detach()
-        return None if self._ended or self._backlog is not None else self._cursor
+        return None if self._ended or self._backlog is not None else self._view.at(self._cursor)
 
     def _detach(self) -> None:
         """A session that ended: keep its unread facts apart (references, not events), so it
         pins nothing and is never caught up inside another verb; it folds them when read."""
-        if not self._view.ended:
+        if not self._view.ended and self.sid not in self._server.interrupted:
             self._backlog = self._facts.backlog(self._cursor, self._facts.end)
 
     def deliver(self, f: facts.Fact, failures: list[HandlerFailure]) -> None:
@@ -360,7 +361,7 @@ class Client(PeerVerbs):
     @property
     def connection_state(self) -> ConnectionState:
         self._sync()
-        return ConnectionState.DISCONNECTED if self._ended else ConnectionState.CONNECTED
+        return self._view.connection_state(self._ended)
 
     @property
     def disconnect_reason(self) -> DisconnectReason | None:
@@ -392,7 +393,7 @@ class Client(PeerVerbs):
         self._sync()
         if self._ended:
             return EMPTY_MAP
-        records = self._facts.records_at(self._cursor, self._server.records)
+        records = self._facts.records_at(self._view.at(self._cursor), self._server.records)
         me = self._view.me
         visible = {k: r for k, r in records.items() if r.sid != me.sid and not r.permission.hidden}
         return SnapshotMap(visible, self._remote_snapshot, f"known to {self.identity!r}")
@@ -508,6 +509,8 @@ class Client(PeerVerbs):
             if self._server.sessions.get(self.identity) is self:
                 broken("an ended client is still the current session", client=self.identity)
             return
+        if self._view.held is not None:
+            return  # reconnecting: its state waits for the resume or the give-up (faults §10)
         records = self._server.records
         me = records.get(self.identity)
         if me is None or me.sid != self.sid:

@@ -50,6 +50,9 @@ __all__ = [
     "DataReceived",
     "ConnectionStateChanged",
     "Disconnected",
+    "Reconnecting",
+    "Reconnected",
+    "TokenRefreshed",
     "ALL_EVENTS",
     "EVENTS_BY_NAME",
     "NOT_SIMULATED",
@@ -329,6 +332,31 @@ class Disconnected(Event):
     reason: DisconnectReason
 
 
+@final
+@attrs.frozen(kw_only=True)
+class Reconnecting(Event):
+    """This client lost its connection and is trying to resume it (faults §2.2)."""
+
+    name: ClassVar[str] = "reconnecting"
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Reconnected(Event):
+    """This client's connection is back; its session (and sid) is the same (faults §2.2)."""
+
+    name: ClassVar[str] = "reconnected"
+
+
+@final
+@attrs.frozen(kw_only=True)
+class TokenRefreshed(Event):
+    """The server sent this client a fresh token (faults §7); ``livekit.rtc`` passes no
+    arguments."""
+
+    name: ClassVar[str] = "token_refreshed"
+
+
 ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     ParticipantConnected,
     ParticipantActive,
@@ -356,6 +384,9 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     DataReceived,
     ConnectionStateChanged,
     Disconnected,
+    Reconnecting,
+    Reconnected,
+    TokenRefreshed,
 )
 
 EVENTS_BY_NAME: Final[Mapping[str, type[Event]]] = {cls.name: cls for cls in ALL_EVENTS}
@@ -363,9 +394,7 @@ EVENTS_BY_NAME: Final[Mapping[str, type[Event]]] = {cls.name: cls for cls in ALL
 #: ``livekit.rtc`` events roomsim does not simulate yet, and why (listed in docs/)
 NOT_SIMULATED: Final[Mapping[str, str]] = {
     "connected": "a client is connected when connect() returns; there is no connecting phase",
-    "reconnecting": "the reconnect family is not simulated",
-    "reconnected": "the reconnect family is not simulated",
-    "local_track_republished": "the reconnect family is not simulated",
+    "local_track_republished": "a full reconnect is not simulated yet (faults §3)",
     "e2ee_state_changed": "end-to-end encryption is not simulated",
     "participant_encryption_status_changed": "end-to-end encryption is not simulated",
     "transcription_received": "transcription is not simulated",
@@ -373,7 +402,6 @@ NOT_SIMULATED: Final[Mapping[str, str]] = {
     "moved": "moving a participant between rooms is not simulated",
     "data_track_published": "data tracks are not simulated",
     "data_track_unpublished": "data tracks are not simulated",
-    "token_refreshed": "tokens are not simulated",
     "room_updated": "RoomInfo updates other than metadata are not simulated",
     "participants_updated": "an internal SDK event that replaces state silently",
 }

@@ -27,6 +27,7 @@ __all__ = [
     "DisconnectReason",
     "ConnectionState",
     "DataPacketKind",
+    "InterruptKind",
     "Permission",
     "PublicationSnapshot",
     "ParticipantSnapshot",
@@ -154,6 +155,15 @@ class ConnectionState(_Enum):
     DISCONNECTED = "disconnected"
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
+
+
+@final
+class InterruptKind(_Enum):
+    """What ``Room.interrupt`` cuts (faults §2.1, §10): only the WebSocket, or the whole
+    network (signal, media and data channels)."""
+
+    SIGNAL = "signal"
+    NETWORK = "network"
 
 
 @final

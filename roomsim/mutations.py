@@ -25,6 +25,7 @@ from roomsim.model import (
     DEFAULT_PERMISSION,
     EMPTY_MAP,
     ConnectionQuality,
+    InterruptKind,
     KindDetail,
     ParticipantKind,
     Permission,
@@ -63,6 +64,9 @@ __all__ = [
     "PerformRpc",
     "RespondRpc",
     "SendStreamPackets",
+    "Interrupt",
+    "Resume",
+    "ShutdownServer",
     "ALL_MUTATIONS",
 ]
 
@@ -441,6 +445,10 @@ class DeleteRoom(Mutation):
     verb: ClassVar[str] = "delete"
 
 
+def _check_opt_seconds(v: Any, what: str) -> float | None:
+    return None if v is None else checks.check_finite_nonneg(v, what)
+
+
 def _check_rate(v: Any, what: str) -> int:
     if type(v) is not int or v <= 0 or v % 100:
         raise InvalidArgument(
@@ -454,6 +462,46 @@ def _check_channels(v: Any, what: str) -> int:
     if type(v) is not int or not 1 <= v <= 8:
         raise InvalidArgument(f"{what} must be an int in 1..8, got {v!r}")
     return v
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Interrupt(Mutation):
+    """The network cuts a participant off (faults §2, §10): its client starts reconnecting.
+
+    ``kind`` SIGNAL cuts only the WebSocket (media and data flow on), NETWORK cuts everything
+    (the server closes the session with CONNECTION_TIMEOUT 20 s later).  With
+    ``resume_after`` the client resumes that many seconds later; without it, it resumes on
+    ``Resume`` or gives up (44.3 s, faults §4.2).
+    """
+
+    path: ClassVar[str] = "media"
+    verb: ClassVar[str] = "interrupt"
+    identity: str = attrs.field(metadata=IDENTITY)
+    kind: InterruptKind = attrs.field(
+        default=InterruptKind.SIGNAL, metadata=_shape(checks.check_enum_of(InterruptKind))
+    )
+    resume_after: float | None = attrs.field(default=None, metadata=_shape(_check_opt_seconds))
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Resume(Mutation):
+    """An interrupted participant's client gets through again and resumes its session."""
+
+    path: ClassVar[str] = "media"
+    verb: ClassVar[str] = "resume"
+    identity: str = attrs.field(metadata=IDENTITY)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ShutdownServer(Mutation):
+    """The server node stops (a forced stop): everyone leaves with SERVER_SHUTDOWN and the
+    room closes (faults §6)."""
+
+    path: ClassVar[str] = "server"
+    verb: ClassVar[str] = "shutdown"
 
 
 @final
@@ -581,6 +629,9 @@ ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     PerformRpc,
     RespondRpc,
     SendStreamPackets,
+    Interrupt,
+    Resume,
+    ShutdownServer,
 )
 
 

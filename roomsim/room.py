@@ -18,6 +18,7 @@ from roomsim import _validate as checks
 from roomsim._apply import APPLIERS
 from roomsim._log import FactLog
 from roomsim._records import ParticipantRecord, is_subscribed
+from roomsim._room_faults import FaultVerbs
 from roomsim._server import Server
 from roomsim._views import ReadOnlySeq, SnapshotMap
 from roomsim.client import Client, handler_pairs
@@ -51,7 +52,7 @@ log = logging.getLogger("roomsim")
 
 
 @final
-class Room:
+class Room(FaultVerbs):
     """One LiveKit room: the server's truth, and the clients connected to it.
 
     >>> from roomsim import Room
@@ -341,10 +342,6 @@ class Room:
     def set_connection_quality(self, identity: str, quality: ConnectionQuality) -> None:
         """The network's view of a connection, sent on the next quality update (server §8)."""
         self.apply(mutations.SetConnectionQuality(identity=identity, quality=quality))
-
-    def delete(self) -> None:
-        """Server API ``DeleteRoom``: everyone leaves with ROOM_DELETED and the room closes."""
-        self.apply(mutations.DeleteRoom())
 
     def set_stream_state(self, identity: str, track_sid: str, state: StreamState) -> None:
         """The network pauses or resumes a video track ``identity`` is subscribed to."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from roomsim import mutations
-from roomsim._apply import audio, media, participants, peer, subscriptions, tracks
+from roomsim._apply import audio, faults, media, participants, peer, subscriptions, tracks
 from roomsim._server import Server
 
 __all__ = ["APPLIERS"]
@@ -37,12 +37,15 @@ APPLIERS: dict[type[mutations.Mutation], Callable[[Server, Any], Any]] = {
     mutations.UpdateSubscriptions: subscriptions.apply_update_subscriptions,
     mutations.SetTrackSubscriptionPermissions: subscriptions.apply_sub_permissions,
     mutations.SetStreamState: subscriptions.apply_set_stream_state,
-    mutations.SendData: media.apply_send_data,
+    mutations.SendData: faults.apply_send_data,
     mutations.SetAudioLevels: media.apply_set_audio_levels,
     mutations.SetConnectionQuality: media.apply_set_connection_quality,
     mutations.RegisterRpcMethod: peer.apply_register_rpc_method,
     mutations.PerformRpc: peer.apply_perform_rpc,
     mutations.RespondRpc: peer.apply_respond_rpc,
     mutations.SendStreamPackets: peer.apply_send_stream_packets,
+    mutations.Interrupt: faults.apply_interrupt,
+    mutations.Resume: faults.apply_resume,
+    mutations.ShutdownServer: faults.apply_shutdown,
     mutations.PushAudio: audio.apply_push_audio,
 }

@@ -83,7 +83,12 @@ class Encoder:
             E.DataReceived: self._data_received,
             E.ConnectionStateChanged: self._connection_state_changed,
             E.Disconnected: self._disconnected,
+            E.Reconnecting: self._reconnecting,
+            E.Reconnected: self._reconnected,
+            E.TokenRefreshed: self._token_refreshed,
         }
+        #: how many tokens this client was sent (each refresh gets a new opaque one)
+        self.refreshes = 0
         missing = [cls.name for cls in FED_EVENTS if cls not in self._encoders]
         if missing:
             raise InternalError(f"roomsim.livekit has no encoder for {missing}; add one")
@@ -256,6 +261,22 @@ class Encoder:
 
     def _disconnected(self, e: E.Disconnected) -> dict[str, Any]:
         return {"disconnected": _fr.Disconnected(reason=to_rtc(e.reason))}
+
+    # faults (faults §2.2, §7): livekit.rtc emits these with no arguments
+
+    def _reconnecting(self, e: E.Reconnecting) -> dict[str, Any]:
+        return {"reconnecting": _fr.Reconnecting()}
+
+    def _reconnected(self, e: E.Reconnected) -> dict[str, Any]:
+        return {"reconnected": _fr.Reconnected()}
+
+    def _token_refreshed(self, e: E.TokenRefreshed) -> dict[str, Any]:
+        # livekit.rtc keeps it as ``room._token``; roomsim signs nothing, so the token is an
+        # opaque string that changes with every refresh
+        self.refreshes += 1
+        client = self.client
+        token = f"roomsim-refreshed:{client.room.name}:{client.identity}:{self.refreshes}"
+        return {"token_refreshed": _fr.TokenRefreshed(token=token)}
 
 
 def complete_room_event(room_handle: int, fields: dict[str, Any]) -> _fr.RoomEvent:

@@ -180,6 +180,9 @@ def _one_of_each() -> list[M.Mutation]:
         M.SendStreamPackets(
             sender="alice", packets=(StreamChunk(stream_id="ST_1", chunk_index=0, content=b"x"),)
         ),
+        M.Interrupt(identity="alice"),
+        M.Resume(identity="alice"),
+        M.ShutdownServer(),
         # even a malformed mutation meets the closed room first
         M.Connect(identity=""),
     ]

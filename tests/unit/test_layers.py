@@ -28,6 +28,7 @@ CORE = {
     "roomsim._apply",
     "roomsim._apply._dropped",
     "roomsim._apply.audio",
+    "roomsim._apply.faults",
     "roomsim._audio",
     "roomsim._apply.media",
     "roomsim._apply.peer",
@@ -36,6 +37,7 @@ CORE = {
     "roomsim._apply.subscriptions",
     "roomsim._apply.tracks",
     "roomsim._facts",
+    "roomsim._faults",
     "roomsim._fork",
     "roomsim._log",
     "roomsim._profiles",
@@ -62,7 +64,7 @@ CORE_PACKAGES = ("roomsim.rpc", "roomsim.streams")
 #: export helpers and event formatting (each imports only the core)
 GLUE = {"roomsim", "roomsim.__main__", "roomsim._docgen", "roomsim._exports", "roomsim._format"}
 #: the facade: the two classes users hold
-FACADE = {"roomsim.room", "roomsim.client", "roomsim._client_rpc"}
+FACADE = {"roomsim.room", "roomsim.client", "roomsim._client_rpc", "roomsim._room_faults"}
 #: what the core and the facade never import
 TOOLS_PREFIXES = (
     "roomsim.scenario",

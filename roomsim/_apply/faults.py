@@ -1,0 +1,98 @@
+"""Faults: interrupting a client's connection, resuming it, shutting the server down
+(faults §2, §4, §6).
+
+Each applier checks its mutation completely, then commits through ``_faults`` and ``Server``
+primitives.  ``apply_send_data`` wraps the media applier: an interrupted sender's packets wait
+for its resume, as the Rust core's ``publish_data`` waits for the reconnection (faults §2.4).
+"""
+
+from __future__ import annotations
+
+from roomsim import _faults, mutations
+from roomsim._apply import media
+from roomsim._faults import GIVE_UP_AFTER, SERVER_TIMEOUT
+from roomsim._server import Server
+from roomsim.errors import IllegalState, InvalidArgument
+from roomsim.model import DisconnectReason, InterruptKind, ParticipantState
+
+__all__ = ["apply_interrupt", "apply_resume", "apply_send_data", "apply_shutdown"]
+
+
+def apply_interrupt(server: Server, m: mutations.Interrupt) -> None:
+    rec = server.lookup(m.identity)
+    intr = server.interrupted.get(rec.sid)
+    if intr is not None and intr.gave_up:
+        raise IllegalState(
+            f"can't interrupt {rec.identity!r}: its client gave up reconnecting; the server "
+            "closes the session 5 s later (faults §4.1)",
+            code="failed_precondition",
+        )
+    if intr is not None:
+        raise IllegalState(
+            f"can't interrupt {rec.identity!r}: its client has been reconnecting since "
+            f"t={intr.started:g} s; resume({rec.identity!r}) it first, or let it give up",
+            code="failed_precondition",
+        )
+    if rec.state is not ParticipantState.ACTIVE:
+        raise IllegalState(
+            f"can't interrupt {rec.identity!r}: it is {rec.state.name}, its media never "
+            "connected; LiveKit closes such a session at once (SIGNAL_CLOSE) and the client "
+            "joins again, which roomsim doesn't simulate (faults §2.1); activate() it first",
+            code="failed_precondition",
+        )
+    after = m.resume_after
+    if after is not None:
+        if m.kind is InterruptKind.NETWORK and after >= SERVER_TIMEOUT:
+            raise InvalidArgument(
+                f"interrupt(resume_after={after!r}) of a NETWORK interrupt is past the "
+                f"server's {SERVER_TIMEOUT:g} s CONNECTION_TIMEOUT: LiveKit's client would then "
+                "join again as a new session, which roomsim doesn't simulate (faults §4.3); "
+                f"resume sooner, or pass None to see the server close it"
+            )
+        if after >= GIVE_UP_AFTER:
+            raise InvalidArgument(
+                f"interrupt(resume_after={after!r}) is past the client's give-up time "
+                f"({GIVE_UP_AFTER:g} s, faults §4.2); resume sooner, or pass None to see it "
+                "give up"
+            )
+    _faults.interrupt(server, rec, m.kind, after)
+
+
+def apply_resume(server: Server, m: mutations.Resume) -> None:
+    intr = _faults.find(server, m.identity)
+    if intr is None:
+        rec = server.lookup(m.identity)
+        raise IllegalState(
+            f"can't resume {rec.identity!r}: its client is connected; interrupt() it first",
+            code="failed_precondition",
+        )
+    if intr.gave_up:
+        raise IllegalState(
+            f"can't resume {intr.identity!r}: its client gave up reconnecting "
+            f"{GIVE_UP_AFTER:g} s after the interrupt (faults §4.2); connect it again",
+            code="failed_precondition",
+        )
+    now = server.records.get(intr.identity)
+    if now is None or now.sid != intr.sid:
+        raise IllegalState(
+            f"can't resume {intr.identity!r}: the server closed its session {intr.sid} while "
+            "it was away; LiveKit's client would then join again as a new session, which "
+            "roomsim doesn't simulate (faults §4.3); let it give up, or connect it again",
+            code="failed_precondition",
+        )
+    _faults.resume(server, intr)
+
+
+def apply_send_data(server: Server, m: mutations.SendData) -> None:
+    if m.sender is not None:
+        rec = server.lookup(m.sender)
+        intr = server.interrupted.get(rec.sid)
+        if intr is not None:
+            intr.outbox.append(m)  # sent when the client is reconnected (faults §2.4)
+            return
+    media.apply_send_data(server, m)
+
+
+def apply_shutdown(server: Server, m: mutations.ShutdownServer) -> None:
+    # the forced stop: every session gets Leave{DISCONNECT, SERVER_SHUTDOWN} (faults §6)
+    server.close(DisconnectReason.SERVER_SHUTDOWN)

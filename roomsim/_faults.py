@@ -1,0 +1,145 @@
+"""Faults on the virtual clock: interrupted connections, resumes and give-ups (faults §2, §4).
+
+The server side of ``Interrupt``/``Resume``: what the server keeps for an interrupted client
+(``Interruption``), the commit primitives that never raise, and the fault timers
+(``TimerKind.RESUME``, ``CONNECTION_TIMEOUT``, ``GIVE_UP``), run by ``_time.run_timer``.
+What each client *sees* is ``_project``'s business (faults §10).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from roomsim import _facts as facts
+from roomsim import mutations
+from roomsim._records import ParticipantRecord
+from roomsim._server import Server, TimerKind
+from roomsim.model import DataPacketKind, DisconnectReason, InterruptKind
+
+__all__ = [
+    "CLOSE_AFTER_GIVE_UP",
+    "GIVE_UP_AFTER",
+    "SERVER_TIMEOUT",
+    "Interruption",
+    "commit_data",
+    "find",
+    "interrupt",
+    "reconnecting",
+    "resume",
+    "run_timer",
+]
+
+#: ICE disconnected (10 s) + failed (5 s) + ``disconnectCleanupDuration`` (5 s): the server
+#: closes a session whose transport failed with CONNECTION_TIMEOUT (faults §4.1)
+SERVER_TIMEOUT: Final = 20.0
+#: the Rust core's nominal backoff sum over its 10 attempts: the Python client gives up
+#: (faults §4.2)
+GIVE_UP_AFTER: Final = 44.3
+#: a client that gave up closes its peer connection; the server's transport then fails and
+#: the 5 s cleanup timer closes the session (faults §2.1, §4.1)
+CLOSE_AFTER_GIVE_UP: Final = 5.0
+
+
+class Interruption:
+    """One interrupted client: its session, what was cut, since when, and the data packets
+    it sent meanwhile (held until it is reconnected, faults §2.4)."""
+
+    __slots__ = ("gave_up", "identity", "kind", "outbox", "sid", "started")
+
+    def __init__(self, identity: str, sid: str, kind: InterruptKind, started: float) -> None:
+        self.identity = identity
+        self.sid = sid
+        self.kind = kind
+        self.started = started
+        self.outbox: list[mutations.SendData] = []
+        #: the client stopped reconnecting; the server has not closed the session yet
+        self.gave_up = False
+
+
+def find(server: Server, identity: str) -> Interruption | None:
+    """The interruption of ``identity``'s latest interrupted session, if any."""
+    found: Interruption | None = None
+    for intr in server.interrupted.values():
+        if intr.identity == identity:
+            found = intr
+    return found
+
+
+def reconnecting(server: Server) -> tuple[str, ...]:
+    """Identities of the current sessions whose client is reconnecting, in join order."""
+    out = []
+    for identity, rec in server.records.items():
+        intr = server.interrupted.get(rec.sid)
+        if intr is not None and not intr.gave_up:
+            out.append(identity)
+    return tuple(out)
+
+
+def interrupt(
+    server: Server, rec: ParticipantRecord, kind: InterruptKind, resume_after: float | None
+) -> None:
+    now = server.now()
+    server.interrupted[rec.sid] = Interruption(rec.identity, rec.sid, kind, now)
+    server.append(facts.Interrupted(rec, now, kind))
+    server.schedule(now + GIVE_UP_AFTER, TimerKind.GIVE_UP, rec.sid)
+    if kind is InterruptKind.NETWORK:
+        server.schedule(now + SERVER_TIMEOUT, TimerKind.CONNECTION_TIMEOUT, rec.sid)
+    if resume_after is not None:
+        server.schedule(now + resume_after, TimerKind.RESUME, rec.sid)
+
+
+def resume(server: Server, intr: Interruption) -> None:
+    """The client is back: the server sends it the room as it is now (the snapshot, then a
+    fresh token), and the data it held goes out."""
+    del server.interrupted[intr.sid]
+    server.append(facts.Resumed(server.records[intr.identity], server.now()))
+    for m in intr.outbox:
+        commit_data(server, m)
+
+
+def commit_data(server: Server, m: mutations.SendData) -> None:
+    """Send a checked ``SendData`` (its sender present); what LiveKit drops is dropped."""
+    sender = server.records.get(m.sender) if m.sender is not None else None
+    if sender is not None and not sender.permission.can_publish_data:
+        return
+    dests = frozenset(m.destination_identities) if m.destination_identities else None
+    kind = DataPacketKind.RELIABLE if m.reliable else DataPacketKind.LOSSY
+    server.append(facts.Data(sender, m.data, m.topic, kind, dests, server.now()))
+
+
+def _live(server: Server, intr: Interruption) -> bool:
+    rec = server.records.get(intr.identity)
+    return rec is not None and rec.sid == intr.sid
+
+
+def run_timer(server: Server, kind: TimerKind, sid: str) -> None:
+    """Run a fault timer of session ``sid``; a timer whose interruption is over does nothing."""
+    intr: Interruption | None = server.interrupted.get(sid)
+    if intr is None:
+        return
+    if kind is TimerKind.RESUME:
+        if _live(server, intr):
+            resume(server, intr)
+    elif kind is TimerKind.CONNECTION_TIMEOUT:
+        if _live(server, intr):
+            server.end_session(intr.identity, DisconnectReason.CONNECTION_TIMEOUT)
+    else:
+        _give_up(server, intr)
+
+
+def _give_up(server: Server, intr: Interruption) -> None:
+    """The client stops reconnecting (faults §4.2): it closes with the reason that started
+    the episode, UNKNOWN_REASON for a lost connection."""
+    del server.interrupted[intr.sid]
+    server.append(
+        facts.GaveUp(intr.identity, intr.sid, DisconnectReason.UNKNOWN_REASON, server.now())
+    )
+    if _live(server, intr):
+        session = server.sessions.pop(intr.identity, None)
+        if session is not None:
+            session.session_ended(DisconnectReason.UNKNOWN_REASON)
+        # the session stays until its transport fails; a later timer of the same session
+        # finds no interruption, so this one is tracked again until it runs
+        server.interrupted[intr.sid] = intr
+        intr.gave_up = True
+        server.schedule(server.now() + CLOSE_AFTER_GIVE_UP, TimerKind.CONNECTION_TIMEOUT, intr.sid)
