@@ -7,7 +7,6 @@ right after each commit.  Either way the events are the same.
 
 from __future__ import annotations
 
-import inspect
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
@@ -18,22 +17,21 @@ from roomsim import _fork, mutations
 from roomsim._apply.audio import open_tap, push_audio_mutation
 from roomsim._audio import AudioTap
 from roomsim._client_rpc import PeerVerbs
+from roomsim._handlers import Handler, check_handler, event_name
 from roomsim._log import Backlog, FactLog
 from roomsim._profiles import PROFILES
 from roomsim._project import View, project
 from roomsim._records import ParticipantRecord, is_subscribed, permission_state
 from roomsim._server import Server
-from roomsim._validate import show
 from roomsim._views import SnapshotMap
 from roomsim.errors import (
     ClientDisconnected,
     HandlerFailure,
     IllegalState,
     InvalidArgument,
-    InvalidType,
     broken,
 )
-from roomsim.events import EVENTS_BY_NAME, Event
+from roomsim.events import Event
 from roomsim.model import (
     EMPTY_MAP,
     ConnectionQuality,
@@ -53,7 +51,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Client"]
 
-Handler = Callable[[Any], object]
 _H = TypeVar("_H", bound=Handler)
 
 
@@ -320,7 +317,7 @@ class Client(PeerVerbs):
 
         Handlers run after the commit that caused the event, in registration order.
         """
-        name = _event_name(event)
+        name = event_name(event)
         if handler is None:
 
             def register(h: _H) -> _H:
@@ -328,7 +325,7 @@ class Client(PeerVerbs):
                 return h
 
             return register
-        _check_handler(name, handler)
+        check_handler(name, handler)
         first = not self._handlers
         self._handlers.setdefault(name, []).append(handler)
         if first and not self._view.ended:
@@ -337,7 +334,7 @@ class Client(PeerVerbs):
 
     def off(self, event: str | type[Event], handler: Handler) -> None:
         """Remove a handler ``on()`` registered."""
-        name = _event_name(event)
+        name = event_name(event)
         hs = self._handlers.get(name)
         if not hs or handler not in hs:
             raise InvalidArgument(
@@ -661,45 +658,3 @@ class Client(PeerVerbs):
         """The audio this client receives from a subscribed remote audio track (audio §9)."""
         self._check_live("receive_audio")
         return open_tap(self._server, self.identity, track_sid)
-
-
-def _check_handler(name: str, handler: Any) -> None:
-    if not callable(handler):
-        raise InvalidArgument(f"on({name!r}, handler) needs a callable, got {show(handler)}")
-    if inspect.iscoroutinefunction(handler):
-        raise InvalidArgument(
-            f"on({name!r}, ...) got a coroutine function; handlers are called synchronously "
-            "(as livekit.rtc requires): wrap it, e.g. lambda e: asyncio.create_task(f(e))"
-        )
-
-
-def handler_pairs(on: Any) -> list[tuple[str, Handler]]:
-    """``connect(on=...)``: a mapping of event names (or classes) to a handler or a list of
-    handlers, checked as ``on()`` checks them, as (name, handler) pairs in order."""
-    if not isinstance(on, Mapping):
-        raise InvalidType(
-            f"connect(on=...) must map event names to handlers, got {show(on)} "
-            f"(type {type(on).__name__})"
-        )
-    pairs: list[tuple[str, Handler]] = []
-    for event, handlers in on.items():
-        name = _event_name(event)
-        for h in handlers if isinstance(handlers, list | tuple) else (handlers,):
-            _check_handler(name, h)
-            pairs.append((name, h))
-    return pairs
-
-
-def _event_name(event: Any) -> str:
-    if isinstance(event, type) and issubclass(event, Event) and hasattr(event, "name"):
-        return event.name
-    if type(event) is not str:
-        raise InvalidArgument(
-            f"on()/off() take an event name such as 'participant_connected' or an event class, "
-            f"got {event!r}"
-        )
-    if event not in EVENTS_BY_NAME:
-        raise InvalidArgument(
-            f"unknown event name {event!r}; known names: {', '.join(sorted(EVENTS_BY_NAME))}"
-        )
-    return event

@@ -16,12 +16,13 @@ from typing import Any, final
 from roomsim import _fork, _time, mutations
 from roomsim import _validate as checks
 from roomsim._apply import APPLIERS
+from roomsim._handlers import handler_pairs
 from roomsim._log import FactLog
 from roomsim._records import ParticipantRecord, is_subscribed
 from roomsim._room_faults import FaultVerbs
 from roomsim._server import Server
 from roomsim._views import ReadOnlySeq, SnapshotMap
-from roomsim.client import Client, handler_pairs
+from roomsim.client import Client
 from roomsim.clock import ManualClock
 from roomsim.config import RoomConfig
 from roomsim.errors import (
