@@ -319,7 +319,8 @@ RAISE_SITES: Final[tuple[RaiseSite, ...]] = (
         "`mute_published_track`",
         (IllegalState,),
         "failed_precondition",
-        "an unmute without `RoomConfig(enable_remote_unmute=True)` (checked before the lookup)",
+        "an unmute for a present participant without `RoomConfig(enable_remote_unmute=True)` "
+        "(checked after the participant's lookup, before the track's: client §16.13)",
     ),
     _site(
         "set_subscribed.type",

@@ -51,6 +51,10 @@ class Refusal:
     error: type[RoomsimError]
 
 
+def _remote_unmute(track: Track) -> M.Mutation:
+    return M.MutePublishedTrack(identity=track.owner, track_sid=track.sid, muted=False)
+
+
 def _absent(draw: st.DrawFn, sc: Scene, pool: tuple[str, ...]) -> str:
     present = {p.identity for p in sc.people}
     return pick(draw, [i for i in (*pool, "nobody") if i not in present])
@@ -180,13 +184,10 @@ _REFUSALS: Final[tuple[_Case, ...]] = (
     (
         "remote unmute is off",
         M.MutePublishedTrack,
-        lambda sc: not sc.config.enable_remote_unmute,
+        # the server looks the participant and track up first (client §16.13)
+        lambda sc: not sc.config.enable_remote_unmute and bool(sc.tracks),
         IllegalState,
-        lambda d, sc, p: M.MutePublishedTrack(
-            identity=anyone(d, sc),
-            track_sid=pick(d, [t.sid for t in sc.tracks] or ["TR_1"]),
-            muted=False,
-        ),
+        lambda d, sc, p: _remote_unmute(pick(d, sc.tracks)),
     ),
     (
         "activate nobody",

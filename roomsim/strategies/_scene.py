@@ -53,6 +53,9 @@ class Scene:
     people: tuple[Person, ...]
     #: the room the scene was read from, for the subscriptions (read on demand)
     room: Room | None = None
+    #: read from a ``RoomSnapshot``: a snapshot holds no connection state (who is
+    #: reconnecting), so the fault family draws nothing for it (faults §10)
+    forked: bool = False
     _subscribed: frozenset[tuple[str, str]] | None = None
 
     def person(self, identity: str) -> Person | None:
@@ -85,6 +88,7 @@ class Scene:
 
 def read_scene(source: Room | RoomSnapshot) -> Scene:
     """Read a room (or a snapshot, through ``Room.from_snapshot``) for drawing."""
+    forked = isinstance(source, RoomSnapshot)
     if isinstance(source, RoomSnapshot):
         source = Room.from_snapshot(source)
     elif not isinstance(source, Room):
@@ -107,7 +111,9 @@ def read_scene(source: Room | RoomSnapshot) -> Scene:
         # means the same participant when the shrinker deletes a rejoin
         for p in sorted(source.participants.values(), key=lambda p: p.identity)
     )
-    return Scene(config=source.config, closed=source.closed, people=people, room=source)
+    return Scene(
+        config=source.config, closed=source.closed, people=people, room=source, forked=forked
+    )
 
 
 #: one index strategy for every pick (built once; a new ``integers(0, n)`` per draw costs more
