@@ -190,7 +190,7 @@ class Room:
 
     @property
     def all_clients(self) -> tuple[Client, ...]:
-        """Every client ever connected to this room (ended sessions too), in join order."""
+        """The current clients and the ended ones ``RoomConfig.keep_ended_clients`` keeps."""
         return tuple(self._clients_ever())
 
     def is_subscribed(self, identity: str, track_sid: str) -> bool:

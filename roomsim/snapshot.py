@@ -162,7 +162,7 @@ class RoomStatistics:
     facts_kept: int
     #: current sessions
     participants: int
-    #: clients ever connected (ended ones included)
+    #: clients kept: the current ones and up to ``RoomConfig.keep_ended_clients`` ended ones
     clients: int
     #: mutations in ``room.log``
     mutations_logged: int
