@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from roomsim import _audio, mutations
+from roomsim._apply.tracks import own_track
 from roomsim._records import is_subscribed
 from roomsim._server import Server
 from roomsim.errors import IllegalState, InvalidArgument, UnknownTrack
@@ -30,14 +31,7 @@ def push_audio_mutation(
 
 
 def apply_push_audio(server: Server, m: mutations.PushAudio) -> None:
-    rec = server.lookup(m.identity)
-    t = rec.tracks.get(m.track_sid)
-    if t is None:
-        raise UnknownTrack(
-            f"{rec.identity!r} has no published track {m.track_sid!r}; its tracks: "
-            f"{list(rec.tracks)}",
-            code="NOT_FOUND",
-        )
+    rec, t = own_track(server, m)
     if t.kind is not TrackKind.AUDIO:
         raise InvalidArgument(
             f"push_audio: {m.track_sid!r} is a {t.kind.value} track; audio goes to an audio track"

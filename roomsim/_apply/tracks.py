@@ -45,7 +45,7 @@ def apply_publish(server: Server, m: mutations.PublishTrack) -> str:
 
 
 def own_track(
-    server: Server, m: mutations.UnpublishTrack | mutations.SetTrackMuted
+    server: Server, m: mutations.UnpublishTrack | mutations.SetTrackMuted | mutations.PushAudio
 ) -> tuple[ParticipantRecord, TrackRecord]:
     rec = server.lookup(m.identity)
     t = rec.tracks.get(m.track_sid)
