@@ -235,8 +235,10 @@ class SidBook:
         self.sids.setdefault(event.participant, sid)
 
     def left(self, event: E.ParticipantDisconnected) -> None:
-        # the mix-up: "a duplicate identity is the same person, still here"
-        if event.reason is not DisconnectReason.DUPLICATE_IDENTITY:
+        # the mix-up: "no reason means a dropped connection that will resume: keep the entry";
+        # but a session replaced by a new one with the same identity ends with no reason for
+        # the others (client §16.4), and the new session's participant_connected keeps the old sid
+        if event.reason is not DisconnectReason.UNKNOWN_REASON:
             self.sids.pop(event.participant, None)
 
 
@@ -336,7 +338,7 @@ BUGS: dict[str, tuple[type[_AppMachine], str]] = {
     ),
     "duplicate_identity": (
         SidBookMachine,
-        "a second session of an identity is taken for the first (its sid kept)",
+        "a replaced session (UNKNOWN_REASON to others) taken for a drop that resumes: its sid kept",
     ),
     "speakers_as_full_list": (
         SpeakerPanelMachine,

@@ -156,8 +156,11 @@ def _wanted(subscriber: _Person, track_sid: str) -> bool:
 
 
 def _subscribed(subscriber: _Person, publisher: _Person, track: _Track) -> bool:
-    """Server §6 and §3 effect 2: wanted, can_subscribe, allowed; hidden publishers reach nobody."""
+    """Server §6 and §3 effect 2: wanted, can_subscribe, allowed; hidden publishers reach nobody,
+    nor do held (not yet ACTIVE) ones (client §16.14)."""
     if subscriber.sid == publisher.sid or publisher.hidden:
+        return False
+    if publisher.state is not ParticipantState.ACTIVE:
         return False
     return (
         _wanted(subscriber, track.sid)
@@ -167,8 +170,11 @@ def _subscribed(subscriber: _Person, publisher: _Person, track: _Track) -> bool:
 
 
 def _permission_status(subscriber: _Person, publisher: _Person, track: _Track) -> bool | None:
-    """What reconciling a *desired* subscription reports (server §6); None when not desired."""
+    """What reconciling a *desired* subscription reports (server §6); None when not desired, not
+    announced (client §16.14), or while the subscriber lacks ``can_subscribe`` (client §16.9)."""
     if subscriber.sid == publisher.sid or publisher.hidden:
+        return None
+    if publisher.state is not ParticipantState.ACTIVE or not subscriber.permission.can_subscribe:
         return None
     if not _wanted(subscriber, track.sid):
         return None
@@ -209,7 +215,10 @@ class _Known:
     told: set[str] = attrs.Factory(set)
 
 
-def _know(p: _Person) -> _Known:
+def _know(p: _Person, *, own: bool = False) -> _Known:
+    """``p`` as a client knows it: its own tracks always, another's once it is ACTIVE
+    (client §16.14)."""
+    announced = own or p.state is ParticipantState.ACTIVE
     return _Known(
         sid=p.sid,
         identity=p.identity,
@@ -224,8 +233,9 @@ def _know(p: _Person) -> _Known:
         tracks={
             t.sid: _KnownTrack(name=t.name, kind=t.kind, source=t.source, muted=t.muted)
             for t in p.tracks.values()
+            if announced
         },
-        told={t.sid for t in p.tracks.values() if t.told_publisher},
+        told={t.sid for t in p.tracks.values() if t.told_publisher and announced},
     )
 
 
@@ -328,6 +338,9 @@ class ReferenceRoom:
         p.state = ParticipantState.ACTIVE
         self._step()
         self._hook("participant_joined", p)
+        # what it published while held is announced now (client §16.14)
+        for sid in p.tracks:
+            self._hook("track_published", p, sid)
 
     # -------------------------------------------------------------------------------------------
     # reads
@@ -502,7 +515,7 @@ class ReferenceRoom:
             identity=m.identity,
             sid=sid,
             keep_events=m.keep_events,
-            me=_know(p),
+            me=_know(p, own=True),
             remotes={
                 q.identity: _know(q) for q in self.people.values() if q.sid != sid and not q.hidden
             },
@@ -645,7 +658,8 @@ class ReferenceRoom:
         self._next_tr += 1
         p.tracks[sid] = _Track(sid=sid, name=m.name, kind=m.kind, source=m.source, muted=m.muted)
         self._step()
-        self._hook("track_published", p, sid)
+        if p.state is ParticipantState.ACTIVE:  # else announced at activation (client §16.14)
+            self._hook("track_published", p, sid)
         return sid
 
     def _own_track(self, identity: Any, track_sid: Any) -> tuple[_Person, _Track]:
@@ -663,7 +677,8 @@ class ReferenceRoom:
     def _remove_track(self, p: _Person, sid: str) -> None:
         del p.tracks[sid]
         self._step()
-        self._hook("track_unpublished", p, sid)
+        if p.state is ParticipantState.ACTIVE:  # a held one's track was never announced
+            self._hook("track_unpublished", p, sid)
 
     def _do_set_track_muted(self, m: M.SetTrackMuted) -> None:
         _need(type(m.muted) is bool, "muted")
@@ -684,6 +699,11 @@ class ReferenceRoom:
         if t.muted != m.muted:
             t.muted = m.muted
             self._step()
+            if m.muted:
+                # livekit.rtc mutes the track, then the publication: the publisher's callback
+                # runs twice (client §16.7)
+                c = self.clients[p.sid]
+                c.events.append(E.TrackMuted(participant=p.identity, track_sid=t.sid))
         return PublicationSnapshot(
             sid=t.sid, name=t.name, kind=t.kind, source=t.source, muted=t.muted
         )
@@ -770,6 +790,9 @@ class ReferenceRoom:
                 continue
             if m.destination_identities and c.identity not in m.destination_identities:
                 continue
+            me = self.people[c.identity]
+            if not m.reliable and me.state is not ParticipantState.ACTIVE:
+                continue  # lossy data reaches only ACTIVE participants (client §16.10)
             c.events.append(
                 E.DataReceived(participant=who, data=m.data, topic=m.topic or "", kind=kind)
             )
@@ -856,9 +879,12 @@ class ReferenceRoom:
                     if kt.subscribed:
                         out.append(E.TrackUnsubscribed(participant=ident, track_sid=sid))
                     out.append(E.TrackUnpublished(participant=ident, track_sid=sid))
-                out.append(
-                    E.ParticipantDisconnected(participant=ident, reason=self._reasons[k.sid])
-                )
+                # the server drops a replaced session's update for the others: the SDK ends it
+                # with no reason when the new session's info arrives (client §16.4)
+                reason = self._reasons.get(k.sid, DisconnectReason.UNKNOWN_REASON)
+                if reason is DisconnectReason.DUPLICATE_IDENTITY:
+                    reason = DisconnectReason.UNKNOWN_REASON
+                out.append(E.ParticipantDisconnected(participant=ident, reason=reason))
                 del c.remotes[ident]
         for ident, p in visible.items():
             if ident not in c.remotes:
@@ -879,7 +905,7 @@ class ReferenceRoom:
                     if kt.subscribed:
                         out.append(E.TrackUnsubscribed(participant=ident, track_sid=sid))
                     out.append(E.TrackUnpublished(participant=ident, track_sid=sid))
-            for t in p.tracks.values():
+            for t in p.tracks.values() if p.state is ParticipantState.ACTIVE else ():
                 if t.sid not in k.tracks:
                     kt = _KnownTrack(name=t.name, kind=t.kind, source=t.source, muted=t.muted)
                     k.tracks[t.sid] = kt
