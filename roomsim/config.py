@@ -104,7 +104,7 @@ class RoomConfig:
     keep_webhooks: int = attrs.field(default=0, validator=_nonneg_int)
     #: ended clients ``room.all_clients`` and snapshots keep, the latest joined (0 keeps every
     #: one); a dropped client you still hold stays readable
-    keep_ended_clients: int = attrs.field(default=1_000, validator=_nonneg_int)
+    keep_ended_clients: int = attrs.field(default=100, validator=_nonneg_int)
     #: events each client keeps in ``client.events``, the newest (0 keeps every one): the
     #: oldest are dropped a quarter at a time, taken or not; ``connect(keep_events=False)``
     #: keeps no history but every event not yet taken
