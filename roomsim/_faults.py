@@ -12,6 +12,8 @@ from typing import Final
 
 from roomsim import _facts as facts
 from roomsim import mutations
+from roomsim._faults_sdk import fault_profile
+from roomsim._peer import sdk_of
 from roomsim._records import ParticipantRecord
 from roomsim._server import Server, TimerKind
 from roomsim.model import DataPacketKind, DisconnectReason, InterruptKind
@@ -33,7 +35,7 @@ __all__ = [
 #: closes a session whose transport failed with CONNECTION_TIMEOUT (faults §4.1)
 SERVER_TIMEOUT: Final = 20.0
 #: the Rust core's nominal backoff sum over its 10 attempts: the Python client gives up
-#: (faults §4.2)
+#: (faults §4.2); a JS client gives up after 44.0 s (``Interruption.give_up_after``)
 GIVE_UP_AFTER: Final = 44.3
 #: a client that gave up closes its peer connection; the server's transport then fails and
 #: the 5 s cleanup timer closes the session (faults §2.1, §4.1)
@@ -41,19 +43,32 @@ CLOSE_AFTER_GIVE_UP: Final = 5.0
 
 
 class Interruption:
-    """One interrupted client: its session, what was cut, since when, and the data packets
-    it sent meanwhile (held until it is reconnected, faults §2.4)."""
+    """One interrupted client: its session, its SDK, what was cut, since when, and the data
+    packets it sent meanwhile with their times (held until it is reconnected, faults §2.4)."""
 
-    __slots__ = ("gave_up", "identity", "kind", "outbox", "sid", "started")
+    __slots__ = ("gave_up", "identity", "kind", "outbox", "sdk", "sid", "started")
 
-    def __init__(self, identity: str, sid: str, kind: InterruptKind, started: float) -> None:
+    def __init__(
+        self, identity: str, sid: str, kind: InterruptKind, started: float, sdk: str = "python"
+    ) -> None:
         self.identity = identity
         self.sid = sid
         self.kind = kind
         self.started = started
-        self.outbox: list[mutations.SendData] = []
+        self.sdk = sdk
+        self.outbox: list[tuple[float, mutations.SendData]] = []
         #: the client stopped reconnecting; the server has not closed the session yet
         self.gave_up = False
+
+    @property
+    def give_up_after(self) -> float:
+        """Seconds from the cut to the client giving up (its SDK's schedule, faults §4.2)."""
+        return fault_profile(self.sdk).give_up_after
+
+    def holds(self) -> bool:
+        """Whether a packet the client sends now waits for the resume: not on a JS client
+        whose data channels are still up (a SIGNAL cut, faults §2.4)."""
+        return self.kind is InterruptKind.NETWORK or not fault_profile(self.sdk).sends_on_signal_cut
 
 
 def find(server: Server, identity: str) -> Interruption | None:
@@ -79,9 +94,11 @@ def interrupt(
     server: Server, rec: ParticipantRecord, kind: InterruptKind, resume_after: float | None
 ) -> None:
     now = server.now()
-    server.interrupted[rec.sid] = Interruption(rec.identity, rec.sid, kind, now)
+    sdk = sdk_of(server.sessions.get(rec.identity))
+    intr = Interruption(rec.identity, rec.sid, kind, now, sdk)
+    server.interrupted[rec.sid] = intr
     server.append(facts.Interrupted(rec, now, kind))
-    server.schedule(now + GIVE_UP_AFTER, TimerKind.GIVE_UP, rec.sid)
+    server.schedule(now + intr.give_up_after, TimerKind.GIVE_UP, rec.sid)
     if kind is InterruptKind.NETWORK:
         server.schedule(now + SERVER_TIMEOUT, TimerKind.CONNECTION_TIMEOUT, rec.sid)
     if resume_after is not None:
@@ -90,11 +107,15 @@ def interrupt(
 
 def resume(server: Server, intr: Interruption) -> None:
     """The client is back: the server sends it the room as it is now (the snapshot, then a
-    fresh token), and the data it held goes out."""
+    fresh token), and the data it held goes out, but for a send its SDK stopped waiting for
+    (JS: 15 s, faults §2.4)."""
     del server.interrupted[intr.sid]
-    server.append(facts.Resumed(server.records[intr.identity], server.now()))
-    for m in intr.outbox:
-        commit_data(server, m)
+    now = server.now()
+    server.append(facts.Resumed(server.records[intr.identity], now))
+    wait = fault_profile(intr.sdk).data_wait
+    for sent, m in intr.outbox:
+        if wait is None or now - sent <= wait:
+            commit_data(server, m)
 
 
 def commit_data(server: Server, m: mutations.SendData) -> None:

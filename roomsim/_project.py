@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from roomsim import _facts as facts
 from roomsim import events as E
+from roomsim._faults_sdk import fault_profile
 from roomsim._profiles import Profile
 from roomsim._records import (
     ParticipantRecord,
@@ -103,7 +104,11 @@ class View:
     def connection_state(self, ended: bool) -> ConnectionState:
         if ended:
             return ConnectionState.DISCONNECTED
-        return ConnectionState.CONNECTED if self.held is None else ConnectionState.RECONNECTING
+        if self.held is None:
+            return ConnectionState.CONNECTED
+        if self.cut is InterruptKind.SIGNAL and fault_profile(self.profile.name).signal_state:
+            return ConnectionState.SIGNAL_RECONNECTING  # JS (faults §2.3)
+        return ConnectionState.RECONNECTING
 
 
 _Events = Iterator[E.Event]
@@ -493,26 +498,41 @@ PROJECTORS: dict[type[facts.Fact], Callable[[View, facts.Fact], _Events]] = {
 
 def _interrupted(v: View, f: facts.Fact) -> _Events:
     assert isinstance(f, facts.Interrupted)
-    if _is_me(v, f.rec):
-        v.cut = f.kind
-        v.held = []
-        yield E.ConnectionStateChanged(state=ConnectionState.RECONNECTING)
-        yield E.Reconnecting()
+    if not _is_me(v, f.rec):
+        return
+    v.cut = f.kind
+    v.held = []
+    if fault_profile(v.profile.name).signal_state:
+        # JS: the signal's loss first; the peer connection's too on a NETWORK cut (faults §2.3)
+        yield E.ConnectionStateChanged(state=ConnectionState.SIGNAL_RECONNECTING)
+        yield E.SignalReconnecting()
+        if f.kind is InterruptKind.SIGNAL:
+            return
+    yield E.ConnectionStateChanged(state=ConnectionState.RECONNECTING)
+    yield E.Reconnecting()
 
 
 def _resumed(v: View, f: facts.Fact) -> _Events:
-    """The room's state arrives: the client folds what it missed (in order), then gets a
-    fresh token and is connected again (faults §2.2)."""
+    """The room's state arrives: the client folds what it missed (in order), gets a fresh
+    token and is connected again (faults §2.2); JS is connected first and then emits what it
+    buffered, with no token event (faults §2.3, §7)."""
     assert isinstance(f, facts.Resumed)
     if not _is_me(v, f.rec) or v.held is None:
         return
     missed, v.held, v.cut = v.held, None, None
-    for old in missed:
-        yield from project(v, old)
+    fp = fault_profile(v.profile.name)
+    if not fp.reconnected_first:
+        for old in missed:
+            yield from project(v, old)
     v.me = f.rec
-    yield E.TokenRefreshed()
+    if fp.token_event:
+        yield E.TokenRefreshed()
     yield E.ConnectionStateChanged(state=ConnectionState.CONNECTED)
     yield E.Reconnected()
+    if fp.reconnected_first:
+        for old in missed:
+            yield from project(v, old)
+        v.me = f.rec
 
 
 def _gave_up(v: View, f: facts.Fact) -> _Events:

@@ -51,6 +51,7 @@ __all__ = [
     "ConnectionStateChanged",
     "Disconnected",
     "Reconnecting",
+    "SignalReconnecting",
     "Reconnected",
     "TokenRefreshed",
     "ALL_EVENTS",
@@ -342,6 +343,16 @@ class Reconnecting(Event):
 
 @final
 @attrs.frozen(kw_only=True)
+class SignalReconnecting(Event):
+    """This client lost its signal connection only and is resuming it (JS
+    ``RoomEvent.SignalReconnecting``, faults §2.3)."""
+
+    name: ClassVar[str] = "signal_reconnecting"
+    sdks: ClassVar[tuple[str, ...]] = ("js",)
+
+
+@final
+@attrs.frozen(kw_only=True)
 class Reconnected(Event):
     """This client's connection is back; its session (and sid) is the same (faults §2.2)."""
 
@@ -352,9 +363,10 @@ class Reconnected(Event):
 @attrs.frozen(kw_only=True)
 class TokenRefreshed(Event):
     """The server sent this client a fresh token (faults §7); ``livekit.rtc`` passes no
-    arguments."""
+    arguments.  JS has no public event for it."""
 
     name: ClassVar[str] = "token_refreshed"
+    sdks: ClassVar[tuple[str, ...]] = ("python",)
 
 
 ALL_EVENTS: Final[tuple[type[Event], ...]] = (
@@ -385,6 +397,7 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     ConnectionStateChanged,
     Disconnected,
     Reconnecting,
+    SignalReconnecting,
     Reconnected,
     TokenRefreshed,
 )
