@@ -54,6 +54,7 @@ class View:
         "profile",
         "pub_count",
         "quality",
+        "restarting",
         "sid",
         "speakers",
         "subs",
@@ -80,6 +81,8 @@ class View:
         self.cut: InterruptKind | None = None
         self.held: list[facts.Fact] | None = None
         self.frozen = 0
+        #: between its ``Restarting`` and ``Restarted``: the client is joining again
+        self.restarting = False
 
     # faults (faults §10): a reconnecting client's state waits at the cut
 
@@ -97,8 +100,10 @@ class View:
         the server's leave (but not its own), and learns its give-up's reason."""
         if isinstance(f, facts.GaveUp):
             return f.sid == self.sid and self.held is not None
-        return f.rec.sid == self.sid and (
-            self.held is None or f.reason is DisconnectReason.CLIENT_INITIATED
+        return (
+            f.rec.sid == self.sid
+            and not self.restarting
+            and (self.held is None or f.reason is DisconnectReason.CLIENT_INITIATED)
         )
 
     def connection_state(self, ended: bool) -> ConnectionState:
@@ -568,15 +573,86 @@ def _hold(v: View, f: facts.Fact, held: list[facts.Fact]) -> _Events:
     held.append(f)
 
 
+def _restarting(v: View, f: facts.Fact) -> _Events:
+    """A full reconnect begins (faults §3.3): every remote it knew is torn down, then it is
+    reconnecting (unless it already was); it hears nothing more until it has joined again."""
+    assert isinstance(f, facts.Restarting)
+    if f.sid != v.sid:
+        return
+    was = v.connection_state(False)
+    v.held = v.cut = None
+    v.restarting = True
+    for p in f.known:
+        if p.permission.hidden:
+            continue
+        for t in p.tracks.values():
+            if t.sid in v.subs:
+                yield from _lose(v, p.identity, t.sid)
+            yield E.TrackUnpublished(participant=p.identity, track_sid=t.sid)
+        v.quality.pop(p.identity, None)
+        yield E.ParticipantDisconnected(
+            participant=p.identity, reason=DisconnectReason.UNKNOWN_REASON
+        )
+    for known in (v.subs, v.denied, v.paused, v.pub_count, v.speakers):
+        known.clear()
+    if was is not ConnectionState.RECONNECTING:
+        yield E.ConnectionStateChanged(state=ConnectionState.RECONNECTING)
+        yield E.Reconnecting()
+
+
+def _rejoined(v: View, f: facts.Restarted) -> _Events:
+    for p in f.others:
+        if p.permission.hidden:
+            continue
+        yield E.ParticipantConnected(participant=p.identity)
+        if p.state is ParticipantState.ACTIVE:
+            yield E.ParticipantActive(participant=p.identity)
+            for t in p.tracks.values():
+                yield E.TrackPublished(participant=p.identity, track_sid=t.sid)
+
+
+def _restarted(v: View, f: facts.Fact) -> _Events:
+    """The client has joined again under a new sid (faults §3.3): Python emits the
+    JoinResponse's participants, a fresh token, one ``local_track_republished`` per track,
+    then ``reconnected`` and its subscriptions; JS republishes first and emits the buffered
+    participants and tracks after ``reconnected``."""
+    assert isinstance(f, facts.Restarted)
+    if f.old_sid != v.sid:
+        return
+    v.sid, v.me, v.restarting = f.rec.sid, f.rec, False
+    fp = fault_profile(v.profile.name)
+    if fp.token_event:
+        yield from _rejoined(v, f)
+        yield E.TokenRefreshed()
+        for old, new in f.republished:
+            yield E.LocalTrackRepublished(track_sid=new, previous_sid=old)
+    else:
+        for old, new in f.republished:
+            yield E.LocalTrackUnpublished(track_sid=old)
+            yield E.LocalTrackPublished(track_sid=new)
+    yield E.ConnectionStateChanged(state=ConnectionState.CONNECTED)
+    yield E.Reconnected()
+    if not fp.token_event:
+        yield from _rejoined(v, f)
+    for p, sid in f.subs:
+        yield from _gain(v, p, sid)
+
+
 PROJECTORS[facts.Interrupted] = _interrupted
 PROJECTORS[facts.Resumed] = _resumed
 PROJECTORS[facts.GaveUp] = _gave_up
-_FAULTS = frozenset({facts.Interrupted, facts.Resumed, facts.GaveUp})
+PROJECTORS[facts.Restarting] = _restarting
+PROJECTORS[facts.Restarted] = _restarted
+_FAULTS = frozenset(
+    {facts.Interrupted, facts.Resumed, facts.GaveUp, facts.Restarting, facts.Restarted}
+)
 
 
 def project(v: View, f: facts.Fact) -> _Events:
     """The events ``v``'s client receives for ``f``, one at a time; ``v`` changes as they are
     taken (the client's own record first)."""
+    if v.restarting and type(f) not in _FAULTS:
+        return iter(())  # the new session's JoinResponse replaces it (faults §3.3)
     if v.held is not None and type(f) not in _FAULTS:
         return _hold(v, f, v.held)
     a = f.after

@@ -79,6 +79,8 @@ class Session(Protocol):
     """What the server tells a session's client (``Client`` implements it)."""
 
     identity: str
+    #: its session's sid (a full reconnect gives the same client a new one, faults §3)
+    sid: str
 
     def session_ended(self, reason: DisconnectReason) -> None: ...
 

@@ -32,6 +32,7 @@ __all__ = [
     "LocalTrackPublished",
     "LocalTrackUnpublished",
     "LocalTrackSubscribed",
+    "LocalTrackRepublished",
     "TrackSubscribed",
     "TrackUnsubscribed",
     "TrackSubscriptionFailed",
@@ -143,6 +144,18 @@ class LocalTrackSubscribed(Event):
 
     name: ClassVar[str] = "local_track_subscribed"
     track_sid: str
+
+
+@final
+@attrs.frozen(kw_only=True)
+class LocalTrackRepublished(Event):
+    """A full reconnect republished this client's own track under a new sid (faults §3.3;
+    JS reports ``local_track_unpublished`` and ``local_track_published`` instead)."""
+
+    name: ClassVar[str] = "local_track_republished"
+    sdks: ClassVar[tuple[str, ...]] = ("python",)
+    track_sid: str
+    previous_sid: str
 
 
 @final
@@ -378,6 +391,7 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     LocalTrackPublished,
     LocalTrackUnpublished,
     LocalTrackSubscribed,
+    LocalTrackRepublished,
     TrackSubscribed,
     TrackUnsubscribed,
     TrackSubscriptionFailed,
@@ -407,7 +421,6 @@ EVENTS_BY_NAME: Final[Mapping[str, type[Event]]] = {cls.name: cls for cls in ALL
 #: ``livekit.rtc`` events roomsim does not simulate yet, and why (listed in docs/)
 NOT_SIMULATED: Final[Mapping[str, str]] = {
     "connected": "a client is connected when connect() returns; there is no connecting phase",
-    "local_track_republished": "a full reconnect is not simulated yet (faults §3)",
     "e2ee_state_changed": "end-to-end encryption is not simulated",
     "participant_encryption_status_changed": "end-to-end encryption is not simulated",
     "transcription_received": "transcription is not simulated",

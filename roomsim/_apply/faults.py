@@ -17,7 +17,13 @@ from roomsim._server import Server
 from roomsim.errors import IllegalState, InvalidArgument
 from roomsim.model import DisconnectReason, InterruptKind, ParticipantState
 
-__all__ = ["apply_interrupt", "apply_resume", "apply_send_data", "apply_shutdown"]
+__all__ = [
+    "apply_interrupt",
+    "apply_reconnect",
+    "apply_resume",
+    "apply_send_data",
+    "apply_shutdown",
+]
 
 
 def apply_interrupt(server: Server, m: mutations.Interrupt) -> None:
@@ -84,6 +90,38 @@ def apply_resume(server: Server, m: mutations.Resume) -> None:
             code="failed_precondition",
         )
     _faults.resume(server, intr)
+
+
+def apply_reconnect(server: Server, m: mutations.Reconnect) -> None:
+    if m.identity not in server.records and _faults.find(server, m.identity) is not None:
+        raise IllegalState(
+            f"can't reconnect {m.identity!r}: the server closed its session while it was "
+            "away, and a full reconnect after that is not simulated yet (faults §4.3); "
+            "reconnect it before the server's timeout, or let it give up",
+            code="failed_precondition",
+        )
+    rec = server.lookup(m.identity)
+    intr = server.interrupted.get(rec.sid)
+    if intr is not None and intr.gave_up:
+        raise IllegalState(
+            f"can't reconnect {m.identity!r}: its client gave up reconnecting "
+            f"{intr.give_up_after:g} s after the interrupt (faults §4.2); connect it again",
+            code="failed_precondition",
+        )
+    client = server.sessions.get(m.identity)
+    if client is None or client.sid != rec.sid:
+        raise IllegalState(
+            f"can't reconnect {rec.identity!r}: roomsim runs no client for its session "
+            f"{rec.sid} (a fork's session without one); connect it again",
+            code="failed_precondition",
+        )
+    if rec.state is not ParticipantState.ACTIVE:
+        raise IllegalState(
+            f"can't reconnect {rec.identity!r}: it is {rec.state.name}, its media never "
+            "connected; activate() it first (faults §3.1)",
+            code="failed_precondition",
+        )
+    _faults.restart(server, m.identity)
 
 
 def apply_send_data(server: Server, m: mutations.SendData) -> None:
