@@ -238,6 +238,7 @@ class LiveKitServer:
     async def _spin(self) -> None:
         loop = asyncio.get_running_loop()
         self.ffi.rpc.flush()  # SDK calls settled by virtual time since (RPC timeouts)
+        self.ffi.streams.pump()  # stream chunks roomsim clients sent since
         ready = getattr(loop, "_ready", None)
         quiet = 0
         last = -1

@@ -25,7 +25,7 @@ from livekit.rtc._ffi_client import FfiClient
 from roomsim import Permission, RoomConfig, TrackKind, TrackSource
 from roomsim.errors import HandlerError, InvalidArgument
 from roomsim.livekit import LiveKitServer, serve
-from tests.interop.test_serve import join, run
+from tests.interop._serving import join, run
 
 JSON = "application/json"
 
