@@ -157,9 +157,10 @@ class TrackClosing(TrackFact):
 
 
 class TrackRemoved(ParticipantFact):
-    """The track is gone; ``silent`` when its publisher is leaving (no local event)."""
+    """The track is gone; ``silent`` when its publisher is leaving (no local event);
+    ``by_server`` when the server unpublished it (client §16.2)."""
 
-    __slots__ = ("silent", "track")
+    __slots__ = ("by_server", "silent", "track")
 
     def __init__(
         self,
@@ -168,10 +169,12 @@ class TrackRemoved(ParticipantFact):
         time: float,
         track: TrackRecord,
         silent: bool,
+        by_server: bool = False,
     ) -> None:
         super().__init__(before, after, time)
         self.track = track
         self.silent = silent
+        self.by_server = by_server
 
 
 class TrackMuteChanged(TrackFact):
@@ -197,8 +200,26 @@ class SubscriptionChanged(SubscriberFact):
 
     Each entry of ``subs`` is (publisher, track sid, subscribed or None, permission event or
     None): the subscription that started or ended, and the permission status the subscriber is
-    told about.
+    told about.  ``off`` are the tracks the subscriber itself asked to stop receiving, changed
+    or not: an SDK that still shows one of them subscribed ends it then (client §16.1).
     """
+
+    __slots__ = ("off",)
+
+    def __init__(
+        self,
+        before: ParticipantRecord,
+        after: ParticipantRecord,
+        time: float,
+        subs: tuple[SubChange, ...],
+        off: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(before, after, time, subs)
+        self.off = off
+
+
+class ServerSubscriptionChanged(SubscriptionChanged):
+    """The server API (``UpdateSubscriptions``) changed what the subject receives."""
 
     __slots__ = ()
 
@@ -386,3 +407,43 @@ class GaveUp(Fact):
         self.identity = identity
         self.sid = sid
         self.reason = reason
+
+
+class Restarting(Fact):
+    """The client of session ``sid`` leaves it to join again (a full reconnect, faults §3):
+    a fact for it alone; ``known`` are the other participants it knew, which it tears down."""
+
+    __slots__ = ("identity", "known", "sid")
+
+    def __init__(
+        self, identity: str, sid: str, known: tuple[ParticipantRecord, ...], time: float
+    ) -> None:
+        self.subject = None
+        self.before = self.after = None
+        self.identity = identity
+        self.sid = sid
+        self.known = known
+        self.time = time
+
+
+class Restarted(ParticipantFact):
+    """The client that left ``old_sid`` has joined again as the subject (a new sid): the
+    others in its JoinResponse, its republished tracks (old sid, new sid) and the tracks it is
+    subscribed to (publisher identity, track sid), for it alone (faults §3.3)."""
+
+    __slots__ = ("old_sid", "others", "republished", "subs")
+
+    def __init__(
+        self,
+        rec: ParticipantRecord,
+        old_sid: str,
+        others: tuple[ParticipantRecord, ...],
+        republished: tuple[tuple[str, str], ...],
+        subs: tuple[tuple[ParticipantRecord, str], ...],
+        time: float,
+    ) -> None:
+        super().__init__(rec, rec, time)
+        self.old_sid = old_sid
+        self.others = others
+        self.republished = republished
+        self.subs = subs

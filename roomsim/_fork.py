@@ -103,6 +103,7 @@ def take(server: Server, tk: Timekeeper, clients: Sequence[ClientSnapshot]) -> R
         speakers_due=server.speakers_due,
         quality_due=server.quality_due,
         quality_sent=server.qualities.sent(),
+        **server.peer.snapshot_fields(),
     )
 
 
@@ -160,3 +161,4 @@ def restore(server: Server, tk: Timekeeper, snap: RoomSnapshot) -> None:
     server.speakers_due = snap.speakers_due
     server.quality_due = snap.quality_due
     server.qualities.restore(server.active_qualities(), snap.quality_sent)
+    server.peer.restore(snap)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from roomsim.rpc import PendingCall
+from roomsim.snapshot import RoomSnapshot, RpcCallSnapshot
 
 __all__ = ["Call", "PeerState", "sdk_of"]
 
@@ -59,6 +60,41 @@ class Call:
     def done(self) -> bool:
         return self.pending.settled and (self.answered or not self.invoked)
 
+    def snapshot(self) -> RpcCallSnapshot:
+        p = self.pending
+        acked_at, held, outcome, settled_at = p.state()
+        return RpcCallSnapshot(
+            request_id=p.request_id,
+            sdk=p.sdk,
+            timeouts=p.timeouts,
+            started_at=p.started_at,
+            acked_at=acked_at,
+            held=held,
+            outcome=outcome,
+            settled_at=settled_at,
+            caller_sid=self.caller_sid,
+            callee_sid=self.callee_sid,
+            invoked=self.invoked,
+            answered=self.answered,
+            reply=self.reply,
+            deadline=self.deadline,
+            caller_protocol=self.caller_protocol,
+        )
+
+    @classmethod
+    def restored(cls, s: RpcCallSnapshot) -> Call:
+        pending = PendingCall.restored(
+            request_id=s.request_id,
+            sdk=s.sdk,
+            timeouts=s.timeouts,
+            started_at=s.started_at,
+            state=(s.acked_at, s.held, s.outcome, s.settled_at),
+        )
+        call = cls(pending, s.caller_sid, s.callee_sid)
+        call.invoked, call.answered, call.reply = s.invoked, s.answered, s.reply
+        call.deadline, call.caller_protocol = s.deadline, s.caller_protocol
+        return call
+
 
 class PeerState:
     """A room's RPC and stream bookkeeping (one per ``Server``)."""
@@ -76,6 +112,30 @@ class PeerState:
         self.protocols: dict[str, int] = {}
         #: session sid -> the ids of the streams it has open; every id it ever used
         self.open_streams: dict[str, dict[str, bool]] = {}
+
+    def snapshot_fields(self) -> dict[str, Any]:
+        """The ``RoomSnapshot`` fields of this state (in request order, sids sorted)."""
+        return {
+            "rpc_calls": tuple(c.snapshot() for c in self.calls.values()),
+            "rpc_methods": tuple(
+                (sid, tuple(sorted(n))) for sid, n in sorted(self.methods.items())
+            ),
+            "client_protocols": tuple(sorted(self.protocols.items())),
+            "streams": tuple(
+                (sid, tuple(s.items())) for sid, s in sorted(self.open_streams.items())
+            ),
+            "next_request_number": self.next_request,
+            "next_stream_number": self.next_stream,
+        }
+
+    def restore(self, snap: RoomSnapshot) -> None:
+        """Take the state ``snap`` describes (a fork's)."""
+        self.calls = {c.request_id: Call.restored(c) for c in snap.rpc_calls}
+        self.methods = {sid: set(names) for sid, names in snap.rpc_methods}
+        self.protocols = dict(snap.client_protocols)
+        self.open_streams = {sid: dict(ids) for sid, ids in snap.streams}
+        self.next_request = snap.next_request_number
+        self.next_stream = snap.next_stream_number
 
     def protocol(self, sid: str) -> int:
         return self.protocols.get(sid, 0)

@@ -20,6 +20,7 @@ from roomsim.model import (
     ConnectionState,
     DisconnectReason,
     ParticipantSnapshot,
+    PublicationSnapshot,
 )
 from roomsim.mutations import Mutation
 
@@ -30,6 +31,7 @@ __all__ = [
     "SessionSnapshot",
     "TimerSnapshot",
     "RoomStatistics",
+    "RpcCallSnapshot",
 ]
 
 
@@ -75,6 +77,10 @@ class ClientView:
     speakers: tuple[tuple[str, float], ...]
     #: the connection qualities the client was told, in arrival order
     qualities: tuple[tuple[str, ConnectionQuality], ...]
+    #: tracks the server unsubscribed that a Python SDK still shows subscribed (client §16.1)
+    stale: tuple[str, ...] = ()
+    #: own tracks the server unpublished that a Python SDK still lists (client §16.2)
+    ghosts: tuple[PublicationSnapshot, ...] = ()
 
 
 @final
@@ -116,6 +122,35 @@ class TimerSnapshot:
 
 @final
 @attrs.frozen(kw_only=True)
+class RpcCallSnapshot:
+    """An RPC call in flight: the caller's side (``roomsim.rpc.PendingCall``) and the
+    callee's (rpc-and-streams §12)."""
+
+    request_id: str
+    #: the caller's SDK profile and its timeouts (``roomsim.rpc.RpcTimeouts``)
+    sdk: str
+    timeouts: Any
+    started_at: float
+    acked_at: float | None
+    #: an answer a Python caller holds until the ack (``roomsim.rpc.RpcAnswer``), or None
+    held: Any
+    #: the response str or ``RpcError`` once settled, else None
+    outcome: Any
+    settled_at: float | None
+    caller_sid: str
+    callee_sid: str | None
+    #: the callee's handler has the request; ``answered``: the callee answered (or can't)
+    invoked: bool
+    answered: bool
+    #: whether the callee's answer can reach the caller
+    reply: bool
+    #: a Python callee's own deadline, or None
+    deadline: float | None
+    caller_protocol: int
+
+
+@final
+@attrs.frozen(kw_only=True)
 class RoomSnapshot:
     """The whole state of a room: compare two with ``==`` (the atomicity tests do)."""
 
@@ -149,6 +184,15 @@ class RoomSnapshot:
     quality_due: float | None
     #: the qualities of the last connection-quality update, in join order
     quality_sent: tuple[tuple[str, ConnectionQuality], ...]
+    #: RPC and data streams (rpc-and-streams §12): calls in flight, registered method names
+    #: and client protocols by session sid, each sender's stream ids (open or closed), and the
+    #: next request and stream numbers
+    rpc_calls: tuple[RpcCallSnapshot, ...] = ()
+    rpc_methods: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    client_protocols: tuple[tuple[str, int], ...] = ()
+    streams: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...] = ()
+    next_request_number: int = 1
+    next_stream_number: int = 1
 
 
 @final

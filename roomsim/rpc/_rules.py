@@ -296,6 +296,11 @@ class PendingCall:
         self._settled_at: float | None = None
 
     @property
+    def sdk(self) -> str:
+        """The caller's SDK profile."""
+        return self._sdk
+
+    @property
     def settled(self) -> bool:
         return self._outcome is not None
 
@@ -399,6 +404,25 @@ class PendingCall:
         if isinstance(self._outcome, RpcError):
             raise self._outcome
         return self._outcome
+
+    def state(self) -> tuple[float | None, RpcAnswer | None, str | RpcError | None, float | None]:
+        """(acked at, held answer, outcome, settled at): what a snapshot keeps of the call."""
+        return self._acked_at, self._held, self._outcome, self._settled_at
+
+    @classmethod
+    def restored(
+        cls,
+        *,
+        request_id: str,
+        sdk: str,
+        timeouts: RpcTimeouts,
+        started_at: float,
+        state: tuple[float | None, RpcAnswer | None, str | RpcError | None, float | None],
+    ) -> PendingCall:
+        """The call :meth:`state` describes (a fork's)."""
+        call = cls(request_id=request_id, sdk=sdk, timeouts=timeouts, started_at=started_at)
+        call._acked_at, call._held, call._outcome, call._settled_at = state
+        return call
 
     def __repr__(self) -> str:
         state = "pending" if self._outcome is None else f"settled={self._outcome!r}"

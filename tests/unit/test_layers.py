@@ -38,6 +38,7 @@ CORE = {
     "roomsim._apply.tracks",
     "roomsim._facts",
     "roomsim._faults",
+    "roomsim._faults_sdk",
     "roomsim._handlers",
     "roomsim._fork",
     "roomsim._log",
