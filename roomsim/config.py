@@ -19,6 +19,15 @@ UINT32_MAX = 2**32 - 1
 MIN_INTERVAL = 0.001
 
 
+NEVER = 2**63
+
+
+def history_limit(keep: int) -> int:
+    """The length at which a history kept to ``keep`` events is trimmed (0: never): a
+    quarter more, so the list is cut once per ``keep // 4`` events, not on every event."""
+    return keep + max(keep // 4, 64) if keep else NEVER
+
+
 def _nonneg_int(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
     if type(v) is not int:
         raise InvalidType(
