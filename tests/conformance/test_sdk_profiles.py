@@ -373,7 +373,8 @@ def test_a_fork_keeps_pythons_stale_subscriptions_and_kept_publications() -> Non
     room.update_participant("alice", permission=Permission(can_publish_sources=(MIC,)))
     snap = room.snapshot()
     fork = Room.from_snapshot(snap)
-    assert fork.snapshot() == snap
+    # (handlers are not forked: the bridge's own would differ)
+    assert [c.view for c in fork.snapshot().clients] == [c.view for c in snap.clients]
     assert _subscribed(fork, "bob", mic) is True
     assert list(fork.clients["alice"].local_participant.track_publications) == [mic, cam]
     for r in (room, fork):
