@@ -4,20 +4,22 @@ mutation must not drift.
     python -m benchmarks.soak [--mutations N] [--clients N] [--drain-every N] [--windows N]
                               [--defaults] [--tracemalloc]
 
-A ``Room(keep_log=False)`` with ``--clients`` clients connected with ``keep_events=False``
-takes a deterministic mix of mutations (attributes, targeted data, audio levels and the
-speaker ticks they cause, mutes, connection quality, subscriptions, track publish/unpublish,
-and reconnects); every ``--drain-every`` mutations every client is drained, so the fact log
-can be trimmed.  Per window it prints the cost per mutation (applying, and draining spread
-over the window's mutations) in CPU time (``time.process_time``: the machine may be shared),
-the resident set size (``/proc/self/statm``; no tracemalloc,
-which would distort both), and the sizes of what the room keeps: its fact log, ``departed``
-and ``webhooks``.
+A ``Room(keep_log=False)`` with the soak settings (``SOAK_CONFIG``: the newest 100 ended
+clients, departed snapshots and webhooks kept) and ``--clients`` clients connected with
+``keep_events=False`` takes a deterministic mix of mutations (attributes, targeted data,
+audio levels and the speaker ticks they cause, mutes, connection quality, subscriptions,
+track publish/unpublish, and reconnects); every ``--drain-every`` mutations every client is
+drained, so the fact log can be trimmed.  Per window it prints the cost per mutation
+(applying, and draining spread over the window's mutations) in CPU time
+(``time.process_time``: the machine may be shared), the resident set size
+(``/proc/self/statm``; no tracemalloc, which would distort both), and the sizes of what the
+room keeps: its fact log, ``departed`` and ``webhooks``.
 
 With ``--defaults`` the room and clients use the default settings instead (``Room(name)``,
-``connect(identity)``: the room keeps its log and every client its whole history), as a user who
-changes nothing would.  ``--tracemalloc`` adds the traced heap per window (``tracemalloc``'s
-current size; it slows the run down several times, so compare its times only with each other).
+``connect(identity)``: the room keeps its log and every client its newest
+``RoomConfig.keep_events`` events), as a user who changes nothing would.  ``--tracemalloc``
+adds the traced heap per window (``tracemalloc``'s current size; it slows the run down
+several times, so compare its times only with each other).
 
 With ``--no-churn`` no participant leaves or unpublishes, so ``departed`` and ``webhooks``
 (kept for reading, by design) do not grow either.
@@ -41,6 +43,7 @@ from roomsim import (
     ConnectionQuality,
     Permission,
     Room,
+    RoomConfig,
     TrackKind,
     TrackSource,
 )
@@ -48,6 +51,8 @@ from roomsim import (
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _QUALITIES = (ConnectionQuality.POOR, ConnectionQuality.GOOD, ConnectionQuality.EXCELLENT)
 _GRANT = Permission(can_update_metadata=True)
+#: the soak settings: keep the newest 100 of what grows with sessions (docs/howto/long-runs.md)
+SOAK_CONFIG = RoomConfig(keep_departed=100, keep_webhooks=100, keep_ended_clients=100)
 
 
 def rss_mb() -> float:
@@ -72,7 +77,9 @@ class Soak:
         self.churn = churn
         # the soak settings: no mutation log, no client history; --defaults: both kept
         self.keep = defaults
-        self.room = Room("soak", keep_log=defaults)
+        self.room = Room(
+            "soak", keep_log=defaults, config=RoomConfig() if defaults else SOAK_CONFIG
+        )
         self.ids = [f"p{i}" for i in range(clients)]
         for identity in self.ids:
             self.room.connect(identity, permission=_GRANT, keep_events=defaults)
@@ -158,7 +165,7 @@ def run(
     room = soak.room
     setup = time.perf_counter() - t0
     window = max(drain_every, mutations // windows // drain_every * drain_every)
-    settings = "default settings" if defaults else "keep_events=False, Room(keep_log=False)"
+    settings = "default settings" if defaults else "soak settings"
     print(
         f"roomsim soak: {mutations:,} mutations, {clients:,} clients ({settings}), "
         f"drained every {drain_every:,}, churn={'on' if churn else 'off'}"

@@ -428,6 +428,16 @@ class PeerVerbs:
             StreamHandlers().register(kind, topic, handler)  # the checks, before any change
         self._peer_side().streams.register(kind, topic, handler)
 
+    def receive_all_streams(self, handler: StreamHandler | None) -> None:
+        """Call ``handler(reader, participant_identity)`` for every incoming text or byte stream
+        whose topic has no handler of its own (``None`` stops).  This is what an SDK's native
+        core does: it hands every stream to the language layer, which drops the topics it has
+        no handler for (rpc-and-streams §9); ``roomsim.livekit.serve()`` relies on it."""
+        self._check_live("receive_all_streams")
+        if self._peer is None:
+            StreamHandlers().set_fallback(handler)  # the check, before any change
+        self._peer_side().streams.set_fallback(handler)
+
     def unregister_text_stream_handler(self, topic: str) -> None:
         if self._peer is not None:
             self._peer.streams.unregister(StreamKind.TEXT, topic)

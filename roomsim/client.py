@@ -52,6 +52,13 @@ if TYPE_CHECKING:
 __all__ = ["Client"]
 
 _H = TypeVar("_H", bound=Handler)
+_NEVER = 2**63
+
+
+def history_limit(keep: int) -> int:
+    """The length at which a history kept to ``keep`` events is trimmed (0: never): a
+    quarter more, so the list is cut once per ``keep // 4`` events, not on every event."""
+    return keep + max(keep // 4, 64) if keep else _NEVER
 
 
 class _EventsView(Sequence[Event]):
@@ -115,6 +122,7 @@ class Client(PeerVerbs):
         "_seq",
         "_server",
         "_taken",
+        "_trim_at",
         "_unread",
         "_view",
         "identity",
@@ -140,6 +148,8 @@ class Client(PeerVerbs):
     _keep: bool
     _events: list[Event]
     _taken: int
+    #: the history's length at which its oldest events are dropped (``_trim``)
+    _trim_at: int
     _unread: deque[Event]
     _handlers: dict[str, list[Handler]]
     _seq: int
@@ -171,6 +181,7 @@ class Client(PeerVerbs):
         self._keep = keep_events
         self._events = []
         self._taken = 0
+        self._trim_at = history_limit(server.config.keep_events) if keep_events else _NEVER
         self._unread = deque()
         self._handlers = {}
         self._peer = None
@@ -212,6 +223,8 @@ class Client(PeerVerbs):
         store = self._events if self._keep else self._unread
         while self._cursor < upto and not self._view.ended:
             store.extend(self._fold(log.at(self._cursor)))
+            if len(store) >= self._trim_at:
+                self._trim()
         if self._backlog is not None and self._view.ended:
             self._backlog = None  # read to its end: nothing more to keep
 
@@ -249,10 +262,21 @@ class Client(PeerVerbs):
                         raise
                     except BaseException as exc:  # pytest.skip() too: every handler runs
                         failures.append(HandlerFailure(self.identity, e, exc))
+        if len(store) >= self._trim_at:
+            self._trim()
         self._receive_peer(f, failures)  # RPC invocations and streams (rpc-and-streams §6, §9)
         if self._view.ended:
             # its session is over: dispatch has nothing more for it
             self._facts.make_lazy(self)
+
+    def _trim(self) -> None:
+        """Drop the oldest events of the history beyond ``RoomConfig.keep_events``, in batches
+        (amortised O(1) per event); ``next_event()`` resumes at the oldest event kept."""
+        keep = self._server.config.keep_events
+        drop = len(self._events) - keep
+        del self._events[:drop]
+        self._taken = max(0, self._taken - drop)
+        self._trim_at = history_limit(keep)
 
     def session_ended(self, reason: DisconnectReason) -> None:
         self._gone = True
@@ -273,7 +297,8 @@ class Client(PeerVerbs):
 
     @property
     def events(self) -> Sequence[Event]:
-        """Every event this client received, oldest first (read-only, no copy per access)."""
+        """The events this client received, oldest first (read-only, no copy per access): every
+        one, or the newest ``RoomConfig.keep_events`` in a long run (docs/howto/long-runs.md)."""
         if not self._keep:
             raise IllegalState(
                 f"client {self.identity!r} keeps no history (connected with keep_events=False); "
@@ -381,8 +406,9 @@ class Client(PeerVerbs):
     def local_participant(self) -> ParticipantSnapshot:
         self._sync()
         me = self._view.me
-        pubs = MappingProxyType({t.sid: t.snapshot() for t in me.tracks.values()})
-        return self._snapshot_of(me, pubs, local=True)
+        pubs = {t.sid: t.snapshot() for t in me.tracks.values()}
+        pubs.update(self._view.ghosts)  # unpublished by the server, unknown to Python (§16.2)
+        return self._snapshot_of(me, MappingProxyType(pubs), local=True)
 
     @property
     def remote_participants(self) -> Mapping[str, ParticipantSnapshot]:
@@ -401,7 +427,8 @@ class Client(PeerVerbs):
         # a held (JOINED) participant's tracks are not announced yet (client §16.14)
         tracks = rec.tracks.values() if rec.state is ParticipantState.ACTIVE else ()
         for t in tracks:
-            on = t.sid in v.subs
+            # a Python SDK still shows a subscription the server ended (client §16.1)
+            on = t.sid in v.subs or t.sid in v.stale
             if t.sid in v.paused:
                 stream = StreamState.PAUSED
             elif on and t.kind is TrackKind.VIDEO:
@@ -474,6 +501,8 @@ class Client(PeerVerbs):
             publisher_counts=tuple(v.pub_count.items()),
             speakers=tuple(v.speakers.items()),
             qualities=tuple(v.quality.items()),
+            stale=tuple(sorted(v.stale)),
+            ghosts=tuple(v.ghosts.values()),
         )
 
     @classmethod
@@ -486,6 +515,9 @@ class Client(PeerVerbs):
         v.subs, v.denied, v.paused = set(cv.subscribed), set(cv.denied), set(cv.paused)
         v.pub_count, v.speakers = dict(cv.publisher_counts), dict(cv.speakers)
         v.quality = dict(cv.qualities)
+        v.stale, v.ghosts = set(cv.stale), {g.sid: g for g in cv.ghosts}
+        owners = ((t, r.identity) for r in server.records.values() for t in r.tracks)
+        v.owner = {t: who for t, who in owners if t in v.subs or t in v.stale}
         self._gone = cv.gone
         self._reason = snap.disconnect_reason
         self._room_metadata = snap.room_metadata

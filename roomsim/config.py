@@ -105,6 +105,10 @@ class RoomConfig:
     #: ended clients ``room.all_clients`` and snapshots keep, the latest joined (0 keeps every
     #: one); a dropped client you still hold stays readable
     keep_ended_clients: int = attrs.field(default=1_000, validator=_nonneg_int)
+    #: events each client keeps in ``client.events``, the newest (0 keeps every one): the
+    #: oldest are dropped a quarter at a time, taken or not; ``connect(keep_events=False)``
+    #: keeps no history but every event not yet taken
+    keep_events: int = attrs.field(default=10_000, validator=_nonneg_int)
     #: "raise": a verb whose handlers raised raises HandlerError; "log": log, as livekit.rtc does
     handler_errors: str = attrs.field(default="raise", validator=_handler_errors)
     #: warn ``SilentlyDropped`` for each action LiveKit drops silently (off: fidelity first)

@@ -125,10 +125,8 @@ def _step_now(draw: st.DrawFn) -> Step:
 
     What to do is drawn as an index into the machine's families and checks (fixed for the
     class), so deleting an earlier step leaves a later step's choice alone.  When that choice
-    can't apply now, or the run's swarm left it out, the next one that can does.  Whether the
-    swarm leaves a family out is drawn the first time a step would apply it (one choice per
-    family the run meets, rather than one per family up front: a short history carries a few
-    choices for the shrinker, not two dozen).  ``None`` when nothing can apply.
+    can't apply now, or the run's swarm (``populate``'s one ``swarm`` number) left it out, the
+    next one that can does.  ``None`` when nothing can apply.
     """
     machine = _RUNNING.get()
     scene = machine._scene_now()

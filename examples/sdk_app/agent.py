@@ -4,13 +4,13 @@ An agent joins a room, greets every participant who joins (a data message on the
 ``greetings`` topic, sent to that participant only), and keeps the queue of raised hands:
 participants raise a hand with the attribute ``hand=up`` and lower it by deleting the
 attribute; the agent publishes the queue, in raise order, as its own attribute ``hands``
-(comma-separated identities).
+(comma-separated identities).  Anyone may call the agent's RPC method ``next_hand``: the agent
+takes the first raised hand off the queue, answers with that identity (``""`` when no hand is
+up) and says who has the floor in a transcript streamed word by word on ``lk.transcription``,
+as LiveKit agents stream their speech.
 
 Nothing here knows about roomsim: the same code runs against a LiveKit server.  Its tests
 (``tests/interop/test_sdk_app.py``) run it against ``roomsim.livekit.serve()``.
-
-Not yet here (roomsim does not simulate RPC or data streams yet): answering an RPC with the
-queue, and streaming a transcript of the hand queue on ``lk.transcription``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import Any
 from livekit import api, rtc
 
 GREETING_TOPIC = "greetings"
+NEXT_HAND_METHOD = "next_hand"
+TRANSCRIPTION_TOPIC = "lk.transcription"
 
 
 def make_token(
@@ -60,6 +62,31 @@ def hands_of(participant: rtc.Participant) -> list[str]:
     return value.split(",") if value else []
 
 
+async def call_next_hand(room: rtc.Room, agent_identity: str = "agent") -> str:
+    """Ask the agent (over RPC) who speaks next: an identity, or ``""`` when no hand is up."""
+    return await room.local_participant.perform_rpc(
+        destination_identity=agent_identity, method=NEXT_HAND_METHOD, payload=""
+    )
+
+
+def listen_to_transcripts(
+    room: rtc.Room, transcripts: list[tuple[str, str, dict[str, str]]]
+) -> None:
+    """Append (speaker, text, stream attributes) to ``transcripts`` for each finished transcript."""
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def read(reader: rtc.TextStreamReader, speaker: str) -> None:
+        text = await reader.read_all()
+        transcripts.append((speaker, text, dict(reader.info.attributes or {})))
+
+    def on_stream(reader: rtc.TextStreamReader, speaker: str) -> None:
+        task = asyncio.get_running_loop().create_task(read(reader, speaker))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    room.register_text_stream_handler(TRANSCRIPTION_TOPIC, on_stream)
+
+
 class HandRaiseAgent:
     """Greets joiners and keeps the raised-hands queue of one room."""
 
@@ -71,11 +98,13 @@ class HandRaiseAgent:
         room.on("participant_connected", self._on_connected)
         room.on("participant_attributes_changed", self._on_attributes_changed)
         room.on("participant_disconnected", self._on_disconnected)
+        self._segments = 0
 
     @classmethod
     async def start(cls, url: str, token: str) -> HandRaiseAgent:
         agent = cls(rtc.Room())
         await agent.room.connect(url, token)
+        agent.room.local_participant.register_rpc_method(NEXT_HAND_METHOD, agent._next_hand)
         # who was already there is state, not events: pick up their hands
         for participant in agent.room.remote_participants.values():
             if participant.attributes.get("hand") == "up":
@@ -126,3 +155,21 @@ class HandRaiseAgent:
 
     async def _publish_queue(self) -> None:
         await self.room.local_participant.set_attributes({"hands": ",".join(self.queue)})
+
+    async def _next_hand(self, data: rtc.RpcInvocationData) -> str:
+        speaker = self.queue.pop(0) if self.queue else ""
+        if speaker:
+            await self._publish_queue()
+        await self._say(f"{speaker}, you have the floor." if speaker else "No hands are raised.")
+        return speaker
+
+    async def _say(self, sentence: str) -> None:
+        """Stream ``sentence`` on ``lk.transcription``, one word per write."""
+        self._segments += 1
+        writer = await self.room.local_participant.stream_text(
+            topic=TRANSCRIPTION_TOPIC, attributes={"lk.segment_id": f"SG_{self._segments}"}
+        )
+        words = sentence.split(" ")
+        for i, word in enumerate(words):
+            await writer.write(word if i == len(words) - 1 else word + " ")
+        await writer.aclose(attributes={"lk.transcription_final": "true"})

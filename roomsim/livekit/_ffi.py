@@ -42,6 +42,7 @@ from roomsim.errors import HandlerError, RoomsimError
 from roomsim.livekit._convert import RoomInfo, enum_from_rtc, to_rtc
 from roomsim.livekit._ffi_audio import FfiAudio
 from roomsim.livekit._ffi_rpc import RpcRequests
+from roomsim.livekit._ffi_streams import StreamRequests
 from roomsim.livekit._rtc_events import FED_EVENTS, Encoder, complete_room_event
 from roomsim.livekit._tokens import TokenRefused, verify_token
 from roomsim.model import DisconnectReason, TrackKind, TrackSource
@@ -83,14 +84,8 @@ _IGNORED: Final = frozenset(
     }
 )
 
-#: the requests roomsim does not simulate yet (they get the SDK's error shape); data streams
-#: wait for the facade (roomsim's core has them: ``client.send_text``, ...)
+#: the requests roomsim does not simulate yet (they get the SDK's error shape)
 NOT_SIMULATED_REQUESTS: Final = (
-    "send_text",
-    "send_bytes",
-    "send_file",
-    "text_stream_open",
-    "byte_stream_open",
     "publish_transcription",
     "publish_sip_dtmf",
     "publish_data_track",
@@ -107,8 +102,8 @@ _UNSUPPORTED_SERVER: Final = 1403  # RpcError.ErrorCode.UNSUPPORTED_SERVER
 
 def _not_simulated_text(what: str) -> str:
     return (
-        f"roomsim.livekit.serve() does not simulate {what!r} yet (RPC, data streams, "
-        "transcriptions, SIP, data tracks and stats are not simulated)"
+        f"roomsim.livekit.serve() does not simulate {what!r} yet (transcriptions, SIP, data "
+        "tracks, stats and reading a stream through read_all/write_to_file are not simulated)"
     )
 
 
@@ -223,6 +218,8 @@ class InProcessFfi:
         self.sent = 0
         #: the RPC requests (``_ffi_rpc``)
         self.rpc = RpcRequests(self)
+        #: the data-stream requests (``_ffi_streams``)
+        self.streams = StreamRequests(self)
         self._answers: Final[dict[str, Callable[[Any], _ff.FfiResponse]]] = {
             "connect": self._connect,
             "disconnect": self._disconnect,
@@ -239,6 +236,7 @@ class InProcessFfi:
             "set_subscribed": self._set_subscribed,
             "set_track_subscription_permissions": self._set_track_subscription_permissions,
             **self.rpc.answers(),
+            **self.streams.answers(),
         }
         #: audio frames in and out (``_ffi_audio``)
         self.audio = FfiAudio(self, NotSimulated)
@@ -262,7 +260,9 @@ class InProcessFfi:
         self.requests[which] += 1
         answer = self._answers.get(which)
         if answer is not None:
-            return answer(getattr(req, which))
+            response = answer(getattr(req, which))
+            self.streams.pump()  # stream chunks the request moved reach SDK readers
+            return response
         if which in _IGNORED:
             return _ff.FfiResponse(**{which: getattr(_ff.FfiResponse(), which).__class__()})
         return self._not_simulated(which)
@@ -414,6 +414,7 @@ class InProcessFfi:
         session = Session(self, client, self.new_handle(None))
         self._handles[session.room_handle] = session
         self.sessions.append(session)
+        self.streams.attach(session)
         server.sessions_by_client[id(client)] = session
         enc = session.encoder
         # state at join, then the events the client had at join (its subscriptions, the

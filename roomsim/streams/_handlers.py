@@ -30,11 +30,13 @@ class StreamHandlers:
     stream whose topic has no handler is dropped by the receiver (``handler_for`` is ``None``).
     """
 
-    __slots__ = ("_byte", "_text")
+    __slots__ = ("_byte", "_fallback", "_text")
 
     def __init__(self) -> None:
         self._text: dict[str, StreamHandler] = {}
         self._byte: dict[str, StreamHandler] = {}
+        #: the handler of every stream whose topic has none of its own (``set_fallback``)
+        self._fallback: StreamHandler | None = None
 
     def _table(self, kind: StreamKind) -> dict[str, StreamHandler]:
         if not isinstance(kind, StreamKind):
@@ -64,7 +66,17 @@ class StreamHandlers:
 
     def handler_for(self, kind: StreamKind, topic: str) -> StreamHandler | None:
         """The handler a stream of this kind and topic is given to, or ``None`` (dropped)."""
-        return self._table(kind).get(topic)
+        return self._table(kind).get(topic, self._fallback)
+
+    def set_fallback(self, handler: StreamHandler | None) -> None:
+        """Give every stream whose topic has no handler of its own to ``handler`` (``None``:
+        drop them again), as an SDK's native core hands every stream to its language layer."""
+        if handler is not None and not callable(handler):
+            raise InvalidType(
+                "receive_all_streams(handler) takes a callable (reader, participant_identity), "
+                f"got {_describe(handler)}"
+            )
+        self._fallback = handler
 
     def topics(self, kind: StreamKind) -> tuple[str, ...]:
         """The topics with a handler, in registration order."""

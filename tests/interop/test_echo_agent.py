@@ -4,12 +4,10 @@ LiveKit's server computes them (audio §3, §4), and its ``AudioStream`` gets th
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import wave
 from array import array
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,20 +17,13 @@ pytest.importorskip("livekit.api")
 from livekit import rtc
 
 from roomsim.livekit import LiveKitServer, NotSimulated, serve
+from tests.interop._examples import example_path, load_example
 
-APP = Path(__file__).resolve().parents[2] / "examples" / "echo_agent" / "agent.py"
+APP = example_path("echo_agent")
 RATE = 48000
 
 
-def load_app() -> Any:
-    spec = importlib.util.spec_from_file_location("echo_agent", APP)
-    assert spec is not None and spec.loader is not None
-    module = ModuleType(spec.name)
-    spec.loader.exec_module(module)
-    return module
-
-
-app = load_app()
+app = load_example("echo_agent")
 
 
 def write_wav(path: Path, tone_s: float, silence_s: float, amplitude: float = 0.5) -> None:

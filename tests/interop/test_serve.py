@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,22 +39,7 @@ from roomsim.livekit import (
     to_rtc,
 )
 from roomsim.livekit._ffi import InProcessFfi
-
-
-def run(body: Callable[[LiveKitServer], Awaitable[None]], **kwargs: Any) -> None:
-    async def main() -> None:
-        async with serve(**kwargs) as lk:
-            await body(lk)
-
-    asyncio.run(main())
-    assert FfiClient._instance is None
-
-
-async def join(lk: LiveKitServer, identity: str, room: str = "r", **grants: Any) -> rtc.Room:
-    sdk = rtc.Room()
-    await sdk.connect(lk.url, lk.token(identity, room=room, **grants))
-    return sdk
-
+from tests.interop._serving import join, run
 
 # --------------------------------------------------------------------------------------------
 # connect
@@ -423,9 +407,13 @@ def test_track_subscription_permissions() -> None:
             ],
         )
         await lk.settle()
-        clients = lk.room("r").clients
-        assert clients["a"].remote_participants["pub"].track_publications[pub.sid].subscribed
-        assert not clients["b"].remote_participants["pub"].track_publications[pub.sid].subscribed
+        room = lk.room("r")
+        assert room.is_subscribed("a", pub.sid)
+        assert not room.is_subscribed("b", pub.sid)
+        # livekit.rtc never hears of a subscription the server ends: b still shows it
+        # (client §16.1), as roomsim's python client does
+        views = {who: room.clients[who].remote_participants["pub"] for who in "ab"}
+        assert all(v.track_publications[pub.sid].subscribed for v in views.values())
 
     run(body)
 
@@ -503,17 +491,11 @@ def test_an_agent_and_two_users_in_one_room() -> None:
 # what is not simulated answers as the SDK reports an error, never hangs
 
 
-def test_data_streams_and_stats_answer_with_the_sdks_errors() -> None:
+def test_stats_and_dtmf_answer_with_the_sdks_errors() -> None:
     async def body(lk: LiveKitServer) -> None:
         a = await join(lk, "a")
         await join(lk, "b")
         me = a.local_participant
-        with pytest.raises(rtc.StreamError, match="not simulate"):
-            await me.send_text("hi", topic="lk.chat")
-        with pytest.raises(rtc.StreamError, match="not simulate"):
-            await me.stream_text(topic="lk.transcription")
-        with pytest.raises(rtc.StreamError, match="not simulate"):
-            await me.send_bytes(b"x", name="f")
         with pytest.raises(RuntimeError, match="not simulate"):
             await a.get_rtc_stats()
         with pytest.raises(rtc.participant.PublishDTMFError):
@@ -523,7 +505,7 @@ def test_data_streams_and_stats_answer_with_the_sdks_errors() -> None:
                 participant=a.remote_participants["b"],
                 track_source=rtc.TrackSource.SOURCE_MICROPHONE,
             )
-        for name in ("send_text", "text_stream_open", "send_bytes"):
+        for name in ("get_session_stats", "publish_sip_dtmf"):
             assert name in NOT_SIMULATED_REQUESTS and lk.requests[name] == 1
 
     run(body)
@@ -601,12 +583,29 @@ def test_every_answered_request_type_is_exercised_here() -> None:
         "perform_rpc": "perform_rpc(",
         "rpc_method_invocation_response": "async def refuse(",
     }
-    assert answered == set(sdk_calls) | set(rpc_calls)
+    # data streams: driven through the SDK in test_serve_streams.py
+    stream_calls = {
+        "send_text": "send_text(",
+        "send_bytes": "send_bytes(",
+        "send_file": "send_file(",
+        "text_stream_open": "stream_text(",
+        "byte_stream_open": "stream_bytes(",
+        "text_stream_write": "await writer.write(",
+        "byte_stream_write": "await writer.write(b",
+        "text_stream_close": "await writer.aclose(attributes=",
+        "byte_stream_close": "await writer.aclose()",
+        "text_read_incremental": "register_text_stream_handler(",
+        "byte_read_incremental": "register_byte_stream_handler(",
+    }
+    assert answered == set(sdk_calls) | set(rpc_calls) | set(stream_calls)
     for name, call in sdk_calls.items():
         assert call in source, name
     rpc_source = (Path(__file__).parent / "test_serve_rpc.py").read_text(encoding="utf-8")
     for name, call in rpc_calls.items():
         assert call in rpc_source, name
+    stream_source = (Path(__file__).parent / "test_serve_streams.py").read_text(encoding="utf-8")
+    for name, call in stream_calls.items():
+        assert call in stream_source, name
 
 
 # --------------------------------------------------------------------------------------------

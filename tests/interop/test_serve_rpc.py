@@ -5,7 +5,6 @@ rpc-and-streams §4, §6).  The SDK's ``perform_rpc`` / ``register_rpc_method`` 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -13,25 +12,10 @@ import pytest
 pytest.importorskip("livekit.api")
 
 from livekit import rtc
-from livekit.rtc._ffi_client import FfiClient
 
 from roomsim import mutations as M
-from roomsim.livekit import LiveKitServer, serve
-
-
-def run(body: Callable[[LiveKitServer], Awaitable[None]]) -> None:
-    async def main() -> None:
-        async with serve() as lk:
-            await body(lk)
-
-    asyncio.run(main())
-    assert FfiClient._instance is None
-
-
-async def join(lk: LiveKitServer, identity: str) -> rtc.Room:
-    sdk = rtc.Room()
-    await sdk.connect(lk.url, lk.token(identity, room="r"))
-    return sdk
+from roomsim.livekit import LiveKitServer
+from tests.interop._serving import join, run
 
 
 def test_two_sdk_rooms_exchange_an_rpc() -> None:
