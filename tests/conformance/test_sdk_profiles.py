@@ -152,8 +152,8 @@ def test_a_held_participants_track_reaches_nobody_before_it_is_active() -> None:
     assert bob.drain() == (
         ev.ParticipantActive(participant="carol"),
         ev.TrackPublished(participant="carol", track_sid=mic),
-        ev.TrackSubscribed(participant="carol", track_sid=mic),
         ev.ConnectionQualityChanged(participant="carol", quality=EXCELLENT),
+        ev.TrackSubscribed(participant="carol", track_sid=mic),
     )
     assert bob.remote_participants["carol"].track_publications[mic].subscribed is True
     assert ev.LocalTrackSubscribed(track_sid=mic) in carol.drain()
@@ -373,14 +373,15 @@ def test_a_fork_keeps_pythons_stale_subscriptions_and_kept_publications() -> Non
     room.update_participant("alice", permission=Permission(can_publish_sources=(MIC,)))
     snap = room.snapshot()
     fork = Room.from_snapshot(snap)
-    assert fork.snapshot() == snap
+    # (handlers are not forked: the bridge's own would differ)
+    assert [c.view for c in fork.snapshot().clients] == [c.view for c in snap.clients]
     assert _subscribed(fork, "bob", mic) is True
     assert list(fork.clients["alice"].local_participant.track_publications) == [mic, cam]
     for r in (room, fork):
         r.clients["bob"].drain()
         r.clients["alice"].set_track_subscription_permissions(all_participants=True)
     assert fork.clients["bob"].drain() == room.clients["bob"].drain()
-    assert room.clients["bob"].events[-3:-1] == (
+    assert room.clients["bob"].events[-2:] == (
         ev.TrackUnsubscribed(participant="alice", track_sid=mic),
         ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
