@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from hypothesis import settings
-from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.stateful import precondition, rule, run_state_machine_as_test
 
 from roomsim import Permission, RoomsimError
 from roomsim import mutations as M
@@ -25,6 +25,27 @@ class RpcDifferential(DifferentialMachine):
         M.SendStreamPackets: 4,
     }
     applied: ClassVar[set[type[M.Mutation]]] = set()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seeded = False
+
+    @precondition(lambda self: not self.seeded and len(self.room.participants) >= 2)
+    @rule()
+    def seed_a_call(self) -> None:
+        """One call awaiting its callee's answer (a method name, no function), so that the
+        run has an answer to draw: random draws reach one only now and then."""
+        self.seeded = True
+        people = list(self.room.participants.values())
+        callers = [p for p in people if p.permission.can_publish_data]
+        if not callers:
+            return
+        caller = callers[0]
+        callee = next(p for p in people if p.identity != caller.identity)
+        self.apply(M.RegisterRpcMethod(identity=callee.identity, method="seeded"))
+        self.apply(
+            M.PerformRpc(caller=caller.identity, destination=callee.identity, method="seeded")
+        )
 
     def apply(self, mutation: M.Mutation) -> Any:
         result = super().apply(mutation)
