@@ -57,6 +57,7 @@ CORE = {
     "roomsim.model",
     "roomsim.mutations",
     "roomsim.raise_sites",
+    "roomsim._raise_sites_faults",
     "roomsim.snapshot",
     "roomsim.webhooks",
 }
