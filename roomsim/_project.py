@@ -638,13 +638,29 @@ def _restarted(v: View, f: facts.Fact) -> _Events:
         yield from _gain(v, p, sid)
 
 
+def _token_refresh(v: View, f: facts.Fact) -> _Events:
+    """A scheduled refresh: Python's ``token_refreshed``; JS has no event; a client whose
+    signal is down misses it (faults §7)."""
+    assert isinstance(f, facts.TokenRefresh)
+    if _is_me(v, f.rec) and v.held is None and fault_profile(v.profile.name).token_event:
+        yield E.TokenRefreshed()
+
+
+PROJECTORS[facts.TokenRefresh] = _token_refresh
 PROJECTORS[facts.Interrupted] = _interrupted
 PROJECTORS[facts.Resumed] = _resumed
 PROJECTORS[facts.GaveUp] = _gave_up
 PROJECTORS[facts.Restarting] = _restarting
 PROJECTORS[facts.Restarted] = _restarted
 _FAULTS = frozenset(
-    {facts.Interrupted, facts.Resumed, facts.GaveUp, facts.Restarting, facts.Restarted}
+    {
+        facts.Interrupted,
+        facts.Resumed,
+        facts.GaveUp,
+        facts.Restarting,
+        facts.Restarted,
+        facts.TokenRefresh,
+    }
 )
 
 
