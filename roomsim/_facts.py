@@ -157,9 +157,10 @@ class TrackClosing(TrackFact):
 
 
 class TrackRemoved(ParticipantFact):
-    """The track is gone; ``silent`` when its publisher is leaving (no local event)."""
+    """The track is gone; ``silent`` when its publisher is leaving (no local event);
+    ``by_server`` when the server unpublished it (client §16.2)."""
 
-    __slots__ = ("silent", "track")
+    __slots__ = ("by_server", "silent", "track")
 
     def __init__(
         self,
@@ -168,10 +169,12 @@ class TrackRemoved(ParticipantFact):
         time: float,
         track: TrackRecord,
         silent: bool,
+        by_server: bool = False,
     ) -> None:
         super().__init__(before, after, time)
         self.track = track
         self.silent = silent
+        self.by_server = by_server
 
 
 class TrackMuteChanged(TrackFact):
@@ -197,8 +200,26 @@ class SubscriptionChanged(SubscriberFact):
 
     Each entry of ``subs`` is (publisher, track sid, subscribed or None, permission event or
     None): the subscription that started or ended, and the permission status the subscriber is
-    told about.
+    told about.  ``off`` are the tracks the subscriber itself asked to stop receiving, changed
+    or not: an SDK that still shows one of them subscribed ends it then (client §16.1).
     """
+
+    __slots__ = ("off",)
+
+    def __init__(
+        self,
+        before: ParticipantRecord,
+        after: ParticipantRecord,
+        time: float,
+        subs: tuple[SubChange, ...],
+        off: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(before, after, time, subs)
+        self.off = off
+
+
+class ServerSubscriptionChanged(SubscriptionChanged):
+    """The server API (``UpdateSubscriptions``) changed what the subject receives."""
 
     __slots__ = ()
 

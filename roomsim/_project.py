@@ -30,6 +30,7 @@ from roomsim.model import (
     DisconnectReason,
     InterruptKind,
     ParticipantState,
+    PublicationSnapshot,
     StreamState,
 )
 
@@ -47,9 +48,13 @@ class View:
         "denied",
         "ended",
         "frozen",
+        "ghosts",
         "held",
         "identity",
+        "leaving",
         "me",
+        "owed",
+        "owner",
         "paused",
         "profile",
         "pub_count",
@@ -57,6 +62,7 @@ class View:
         "restarting",
         "sid",
         "speakers",
+        "stale",
         "subs",
     )
 
@@ -70,6 +76,21 @@ class View:
         self.subs: set[str] = set()
         self.denied: set[str] = set()
         self.paused: set[str] = set()
+        #: track sids the server unsubscribed the client from while its SDK still shows them
+        #: subscribed (Python, client §16.1): the SDK's ``subscribed`` is ``subs | stale``
+        self.stale: set[str] = set()
+        #: track sid -> publisher identity, for each sid in ``subs`` or ``stale``, in
+        #: subscription order
+        self.owner: dict[str, str] = {}
+        #: own tracks the server unpublished while the SDK still lists them (Python, client
+        #: §16.2): sid -> the publication as last seen
+        self.ghosts: dict[str, PublicationSnapshot] = {}
+        #: own tracks removed as the session ends, in publish order, reported (or not) with
+        #: the client's own departure (client §17.1, §17.3)
+        self.leaving: list[str] = []
+        #: the publisher whose forced speaker update (client §16.6) follows the pair of
+        #: ``track_unsubscribed`` and ``track_unpublished`` being emitted (client §16.5)
+        self.owed: str | None = None
         #: identity -> number of its tracks this client is subscribed to
         self.pub_count: dict[str, int] = {}
         #: the client's merged active-speaker list: identity -> level, in arrival order
@@ -133,8 +154,13 @@ def _gain(v: View, pub: ParticipantRecord, sid: str) -> _Events:
     speaking, its speaker info (server §7, §8)."""
     v.subs.add(sid)
     v.denied.discard(sid)
+    v.owner[sid] = pub.identity
     n = v.pub_count.get(pub.identity, 0)
     v.pub_count[pub.identity] = n + 1
+    if sid in v.stale:
+        # livekit.rtc replaces the stale track: the old one ends first (client §16.1)
+        v.stale.discard(sid)
+        yield E.TrackUnsubscribed(participant=pub.identity, track_sid=sid)
     yield E.TrackSubscribed(participant=pub.identity, track_sid=sid)
     if n:
         return
@@ -148,8 +174,13 @@ def _gain(v: View, pub: ParticipantRecord, sid: str) -> _Events:
     yield from _quality_of(v, pub.identity, pub.quality)
 
 
-def _lose(v: View, pub: str, sid: str) -> _Events:
-    """A subscription ended; the last to a publisher stops its speaker info (server §7)."""
+def _lose(
+    v: View, pub: str, sid: str, *, by_server: bool = False, in_pair: bool = False
+) -> _Events:
+    """A subscription ended; the last to a publisher brings the server's forced speaker
+    update (client §16.6).  One the server ended (``by_server``) is reported only by an SDK
+    that sees it; livekit.rtc keeps showing the track (client §16.1).  Within an unpublish
+    (``in_pair``) the speaker update waits for ``track_unpublished`` (client §16.5)."""
     v.subs.discard(sid)
     v.paused.discard(sid)  # a new subscription starts ACTIVE (client §8)
     n = v.pub_count.get(pub, 0) - 1
@@ -157,12 +188,33 @@ def _lose(v: View, pub: str, sid: str) -> _Events:
         v.pub_count[pub] = n
     else:
         v.pub_count.pop(pub, None)
-    yield E.TrackUnsubscribed(participant=pub, track_sid=sid)
-    if n <= 0 and pub in v.speakers:
+    if by_server and not v.profile.sees_server_unsubscribe:
+        v.stale.add(sid)
+    else:
+        v.owner.pop(sid, None)
+        yield E.TrackUnsubscribed(participant=pub, track_sid=sid)
+    if n <= 0:
+        if in_pair:
+            v.owed = pub
+        else:
+            yield from _forced_speakers(v, pub)
+
+
+def _forced_speakers(v: View, pub: str) -> _Events:
+    """The speaker update the server sends on a last unsubscription from ``pub``, speaking or
+    not: ``{pub, level 0, inactive}``, whose active entries are none (client §16.6)."""
+    if pub in v.speakers:
         del v.speakers[pub]
         if v.profile.js_events:
             yield E.IsSpeakingChanged(participant=pub, speaking=False)
-        yield _speaker_list(v, ())
+    yield _speaker_list(v, ())
+
+
+def _end_stale(v: View, sid: str) -> _Events:
+    """The SDK drops a track it still showed subscribed (client §16.1)."""
+    if sid in v.stale:
+        v.stale.discard(sid)
+        yield E.TrackUnsubscribed(participant=v.owner.pop(sid), track_sid=sid)
 
 
 def _speaker_list(v: View, delta: tuple[str, ...]) -> E.Event:
@@ -217,17 +269,7 @@ def _left(v: View, f: facts.Fact) -> _Events:
     assert isinstance(f, facts.Left) and f.before is not None
     rec = f.before
     if _is_me(v, rec):
-        # the session is over: the SDK clears its room state (docs/design.md, deviation 7),
-        # and a client nobody reads any more keeps nothing that grows with the room
-        v.ended = True
-        v.subs.clear()
-        v.denied.clear()
-        v.paused.clear()
-        v.pub_count.clear()
-        v.speakers.clear()
-        v.quality.clear()
-        yield E.ConnectionStateChanged(state=ConnectionState.DISCONNECTED)
-        yield E.Disconnected(reason=f.reason)
+        yield from _own_end(v, f.reason, own=f.reason is DisconnectReason.CLIENT_INITIATED)
     elif not rec.permission.hidden:
         v.speakers.pop(rec.identity, None)
         v.quality.pop(rec.identity, None)
@@ -238,6 +280,31 @@ def _left(v: View, f: facts.Fact) -> _Events:
         if reason is DisconnectReason.DUPLICATE_IDENTITY:
             reason = DisconnectReason.UNKNOWN_REASON
         yield E.ParticipantDisconnected(participant=rec.identity, reason=reason)
+
+
+def _own_end(v: View, reason: DisconnectReason, *, own: bool) -> _Events:
+    """The client's session is over (client §17.1, §17.3).  JS first ends each remote
+    subscription, then (as Python does only when the client left by itself) unpublishes each
+    own track, in publish order; then the state change and ``disconnected``.  The SDK clears
+    its room state (docs/design.md, deviation 7): a client nobody reads any more keeps nothing
+    that grows with the room."""
+    p = v.profile
+    if p.unsubscribe_on_own_leave:
+        for sid, pub in list(v.owner.items()):
+            if sid in v.subs or sid in v.stale:
+                yield E.TrackUnsubscribed(participant=pub, track_sid=sid)
+    if own or p.unpublish_on_server_leave:
+        for sid in sorted((*v.ghosts, *v.leaving), key=lambda s: (len(s), s)):
+            yield E.LocalTrackUnpublished(track_sid=sid)
+    v.ended = True
+    for known in (v.subs, v.denied, v.paused, v.pub_count, v.speakers, v.quality, v.stale):
+        known.clear()
+    v.owner.clear()
+    v.ghosts.clear()
+    v.leaving.clear()
+    v.owed = None
+    yield E.ConnectionStateChanged(state=ConnectionState.DISCONNECTED)
+    yield E.Disconnected(reason=reason)
 
 
 def _name(v: View, f: facts.Fact) -> _Events:
@@ -277,7 +344,7 @@ def _permission(v: View, f: facts.Fact) -> _Events:
         participant=a.identity, old_permissions=b.permission, permissions=a.permission
     )
     if mine:
-        yield from _own_subscriptions(v, f.subs)
+        yield from _own_subscriptions(v, f.subs, by_server=True)
 
 
 def _track_added(v: View, f: facts.Fact) -> _Events:
@@ -303,20 +370,31 @@ def _announce(v: View, a: ParticipantRecord, t: TrackRecord) -> _Events:
 def _track_closing(v: View, f: facts.Fact) -> _Events:
     assert isinstance(f, facts.TrackClosing) and f.before is not None
     if f.track.sid in v.subs:
-        yield from _lose(v, f.before.identity, f.track.sid)
+        yield from _lose(v, f.before.identity, f.track.sid, in_pair=True)
+    else:
+        yield from _end_stale(v, f.track.sid)
 
 
 def _track_removed(v: View, f: facts.Fact) -> _Events:
     assert isinstance(f, facts.TrackRemoved) and f.before is not None
     b, sid = f.before, f.track.sid
     if _is_me(v, b):
-        if not f.silent:
+        if f.silent:
+            v.leaving.append(sid)  # reported, or not, with the departure (client §17)
+        elif f.by_server and not v.profile.sees_server_unpublish:
+            # livekit.rtc never hears of it and keeps the publication (client §16.2)
+            v.ghosts[sid] = f.track.snapshot()
+        else:
             yield E.LocalTrackUnpublished(track_sid=sid)
     elif not b.permission.hidden and b.state is ParticipantState.ACTIVE:
         v.subs.discard(sid)
         v.denied.discard(sid)
         v.paused.discard(sid)
+        v.owner.pop(sid, None)
         yield E.TrackUnpublished(participant=b.identity, track_sid=sid)
+    if v.owed is not None:
+        owed, v.owed = v.owed, None
+        yield from _forced_speakers(v, owed)
 
 
 def _track_mute(v: View, f: facts.Fact) -> _Events:
@@ -340,8 +418,9 @@ def _first_subscribed(v: View, f: facts.Fact) -> _Events:
         yield E.LocalTrackSubscribed(track_sid=f.track.sid)
 
 
-def _own_subscriptions(v: View, subs: tuple[SubChange, ...]) -> _Events:
-    """A subscriber's own changes, each (publisher, sid, subscribed, permission status).
+def _own_subscriptions(v: View, subs: tuple[SubChange, ...], *, by_server: bool = False) -> _Events:
+    """A subscriber's own changes, each (publisher, sid, subscribed, permission status);
+    ``by_server`` when the server, not the subscriber's SDK, asked for them (client §16.1).
 
     A permission status is reported only when it differs from what the SDK was last told.
     """
@@ -357,15 +436,19 @@ def _own_subscriptions(v: View, subs: tuple[SubChange, ...]) -> _Events:
         if on is True:
             yield from _gain(v, prec, sid)
         elif on is False:
-            yield from _lose(v, pub, sid)
+            yield from _lose(v, pub, sid, by_server=by_server)
         if allowed is False:
             yield from _permission_event(v, pub, sid, False)
 
 
 def _subscription(v: View, f: facts.Fact) -> _Events:
     assert isinstance(f, facts.SubscriptionChanged) and f.after is not None
-    if _is_me(v, f.after):
-        yield from _own_subscriptions(v, f.subs)
+    if not _is_me(v, f.after):
+        return
+    # the client's own "off" ends a track its SDK still shows (client §16.1)
+    for sid in f.off:
+        yield from _end_stale(v, sid)
+    yield from _own_subscriptions(v, f.subs, by_server=type(f) is facts.ServerSubscriptionChanged)
 
 
 def _sub_permissions(v: View, f: facts.Fact) -> _Events:
@@ -384,7 +467,7 @@ def _sub_permissions(v: View, f: facts.Fact) -> _Events:
         if is_on and not was_on:
             yield from _gain(v, a, t.sid)
         elif was_on and not is_on:
-            yield from _lose(v, a.identity, t.sid)
+            yield from _lose(v, a.identity, t.sid, by_server=True)
         if is_ok is False and not was_denied:
             yield from _permission_event(v, a.identity, t.sid, False)
 
@@ -483,6 +566,7 @@ PROJECTORS: dict[type[facts.Fact], Callable[[View, facts.Fact], _Events]] = {
     facts.ServerMuteChanged: _track_mute,
     facts.FirstSubscribed: _first_subscribed,
     facts.SubscriptionChanged: _subscription,
+    facts.ServerSubscriptionChanged: _subscription,
     facts.SubPermissionsChanged: _sub_permissions,
     facts.StreamStateChanged: _stream_state,
     facts.MediaChanged: _none,
@@ -545,11 +629,8 @@ def _gave_up(v: View, f: facts.Fact) -> _Events:
     if f.sid != v.sid or v.held is None:
         return
     v.held = v.cut = None
-    v.ended = True
-    for known in (v.subs, v.denied, v.paused, v.pub_count, v.speakers, v.quality):
-        known.clear()
-    yield E.ConnectionStateChanged(state=ConnectionState.DISCONNECTED)
-    yield E.Disconnected(reason=f.reason)
+    v.leaving = list(v.me.tracks)  # its records wait at the cut (faults §10)
+    yield from _own_end(v, f.reason, own=False)
 
 
 def _hold(v: View, f: facts.Fact, held: list[facts.Fact]) -> _Events:
@@ -566,6 +647,7 @@ def _hold(v: View, f: facts.Fact, held: list[facts.Fact]) -> _Events:
     if isinstance(f, facts.Left) and f.rec.sid == v.sid:
         if f.reason is DisconnectReason.CLIENT_INITIATED:
             v.held = v.cut = None
+            v.leaving = list(v.me.tracks)  # its records wait at the cut (faults §10)
             v.me = f.rec
             yield from _left(v, f)
         # else the server's leave is lost with the signal: the client gives up later (§4.3)

@@ -338,7 +338,7 @@ class Server:
         # tracks whose source is no longer allowed are unpublished (server §3, effect 1)
         for t in list(after.tracks.values()):
             if not perm.can_publish_source(t.source):
-                self.remove_track(after.identity, t.sid, silent=False)
+                self.remove_track(after.identity, t.sid, silent=False, by_server=True)
 
     def commit_room_metadata(self, metadata: str) -> None:
         if metadata == self.metadata:
@@ -360,7 +360,9 @@ class Server:
             self.mark_speakers(rec.identity)
         self.first_subscribed(after, (t.sid,))
 
-    def remove_track(self, identity: str, track_sid: str, *, silent: bool) -> None:
+    def remove_track(
+        self, identity: str, track_sid: str, *, silent: bool, by_server: bool = False
+    ) -> None:
         self.play_audio()
         before = self.records[identity]
         t = before.tracks[track_sid]
@@ -371,7 +373,7 @@ class Server:
         rest = {k: v for k, v in mid.tracks.items() if k != track_sid}
         after = evolve(mid, tracks=MappingProxyType(rest) if rest else EMPTY_MAP)
         self.set(after)
-        self.append(facts.TrackRemoved(mid, after, self.now(), t, silent))
+        self.append(facts.TrackRemoved(mid, after, self.now(), t, silent, by_server))
         if t.source is TrackSource.MICROPHONE:
             self.mark_speakers(identity)
         if after.state is ParticipantState.ACTIVE:  # a held one's track was never announced
@@ -467,16 +469,29 @@ class Server:
             if on:
                 self.mark_subscribed(pub.identity, sid)
 
-    def commit_overrides(self, rec: ParticipantRecord, wanted: Mapping[str, str], on: bool) -> None:
+    def commit_overrides(
+        self,
+        rec: ParticipantRecord,
+        wanted: Mapping[str, str],
+        on: bool,
+        *,
+        by_server: bool = False,
+    ) -> None:
         overrides = dict(rec.sub_overrides)
         for sid in wanted:
             overrides[sid] = on
         after = evolve(rec, sub_overrides=MappingProxyType(overrides))
-        if after == rec:
+        # the subscriber's own "off" reaches its SDK even when the server changes nothing: a
+        # Python SDK may still show the track subscribed (client §16.1)
+        off = () if on or by_server else tuple(wanted)
+        if after == rec and not off:
             return
         subs = self.subscriber_changes(rec, after, only=wanted)
         self.set(after)
-        self.append(facts.SubscriptionChanged(rec, after, self.now(), tuple(subs)))
+        if by_server:
+            self.append(facts.ServerSubscriptionChanged(rec, after, self.now(), tuple(subs)))
+        else:
+            self.append(facts.SubscriptionChanged(rec, after, self.now(), tuple(subs), off))
         self.after_subscriber_change(subs, after)
 
     def commit_sub_permissions(

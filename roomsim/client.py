@@ -406,8 +406,9 @@ class Client(PeerVerbs):
     def local_participant(self) -> ParticipantSnapshot:
         self._sync()
         me = self._view.me
-        pubs = MappingProxyType({t.sid: t.snapshot() for t in me.tracks.values()})
-        return self._snapshot_of(me, pubs, local=True)
+        pubs = {t.sid: t.snapshot() for t in me.tracks.values()}
+        pubs.update(self._view.ghosts)  # unpublished by the server, unknown to Python (§16.2)
+        return self._snapshot_of(me, MappingProxyType(pubs), local=True)
 
     @property
     def remote_participants(self) -> Mapping[str, ParticipantSnapshot]:
@@ -426,7 +427,8 @@ class Client(PeerVerbs):
         # a held (JOINED) participant's tracks are not announced yet (client §16.14)
         tracks = rec.tracks.values() if rec.state is ParticipantState.ACTIVE else ()
         for t in tracks:
-            on = t.sid in v.subs
+            # a Python SDK still shows a subscription the server ended (client §16.1)
+            on = t.sid in v.subs or t.sid in v.stale
             if t.sid in v.paused:
                 stream = StreamState.PAUSED
             elif on and t.kind is TrackKind.VIDEO:
@@ -499,6 +501,8 @@ class Client(PeerVerbs):
             publisher_counts=tuple(v.pub_count.items()),
             speakers=tuple(v.speakers.items()),
             qualities=tuple(v.quality.items()),
+            stale=tuple(sorted(v.stale)),
+            ghosts=tuple(v.ghosts.values()),
         )
 
     @classmethod
@@ -511,6 +515,9 @@ class Client(PeerVerbs):
         v.subs, v.denied, v.paused = set(cv.subscribed), set(cv.denied), set(cv.paused)
         v.pub_count, v.speakers = dict(cv.publisher_counts), dict(cv.speakers)
         v.quality = dict(cv.qualities)
+        v.stale, v.ghosts = set(cv.stale), {g.sid: g for g in cv.ghosts}
+        owners = ((t, r.identity) for r in server.records.values() for t in r.tracks)
+        v.owner = {t: who for t, who in owners if t in v.subs or t in v.stale}
         self._gone = cv.gone
         self._reason = snap.disconnect_reason
         self._room_metadata = snap.room_metadata

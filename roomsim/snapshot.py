@@ -20,6 +20,7 @@ from roomsim.model import (
     ConnectionState,
     DisconnectReason,
     ParticipantSnapshot,
+    PublicationSnapshot,
 )
 from roomsim.mutations import Mutation
 
@@ -76,6 +77,10 @@ class ClientView:
     speakers: tuple[tuple[str, float], ...]
     #: the connection qualities the client was told, in arrival order
     qualities: tuple[tuple[str, ConnectionQuality], ...]
+    #: tracks the server unsubscribed that a Python SDK still shows subscribed (client §16.1)
+    stale: tuple[str, ...] = ()
+    #: own tracks the server unpublished that a Python SDK still lists (client §16.2)
+    ghosts: tuple[PublicationSnapshot, ...] = ()
 
 
 @final

@@ -66,7 +66,7 @@ def apply_update_subscriptions(server: Server, m: mutations.UpdateSubscriptions)
             )
         wanted[sid] = owner.identity
     if wanted:
-        server.commit_overrides(rec, wanted, m.subscribe)
+        server.commit_overrides(rec, wanted, m.subscribe, by_server=True)
 
 
 def apply_sub_permissions(server: Server, m: mutations.SetTrackSubscriptionPermissions) -> None:

@@ -30,7 +30,7 @@ from livekit.rtc._proto import handle_pb2 as _fh
 from livekit.rtc._proto import room_pb2 as _fr
 
 from roomsim.client import Client
-from roomsim.errors import HandlerError, RoomsimError
+from roomsim.errors import RoomsimError
 from roomsim.streams import (
     ByteStreamInfo,
     ByteStreamReader,
@@ -166,12 +166,11 @@ class StreamRequests:
         (``error`` a ``StreamError`` for a refused call)."""
         aid = self.ffi._async_id()
         held: list[_ff.FfiEvent] = []
-        result: Any = None
         if session is None:
-            error = "engine: the participant is not connected"
+            result, error = self.ffi._run(None, verb)
         else:
             with session.capturing() as held:
-                result, error = self._run(session, verb)
+                result, error = self.ffi._run(session, verb)
         fields: dict[str, Any] = {"async_id": aid}
         if error:
             fields["error"] = _ds.StreamError(description=error)
@@ -183,16 +182,6 @@ class StreamRequests:
         self.ffi.put(_ff.FfiEvent(**{callback: cb_cls(**fields)}))
         resp_cls = getattr(_ff.FfiResponse(), request).__class__
         return _ff.FfiResponse(**{request: resp_cls(async_id=aid)})
-
-    def _run(self, session: Session, verb: Callable[[Client], Any]) -> tuple[Any, str]:
-        try:
-            return verb(session.client), ""
-        except HandlerError as exc:
-            # the packets were sent; a roomsim handler (of any client) raised: settle() says so
-            self.ffi.server.handler_errors.append(exc)
-            return None, ""
-        except RoomsimError as exc:
-            return None, str(exc)
 
     def _send_text(self, req: _ds.StreamSendTextRequest) -> _ff.FfiResponse:
         s = self.ffi._session(req.local_participant_handle)

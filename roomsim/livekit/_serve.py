@@ -211,15 +211,15 @@ class LiveKitServer:
     async def settle(self) -> None:
         """Run the event loop until every queued SDK event is delivered and handled.
 
-        Audio frames that virtual time has played are queued to the ``AudioStream`` s first.
-        Returns when no ready callback is left but this one: every SDK Room's listen task has
-        applied what was queued, the handlers ran, and the work they scheduled (tasks, further
-        SDK calls and their events) has run too.  Timers (``asyncio.sleep``, timeouts) are not
-        waited for.  Webhooks the rooms emitted meanwhile are POSTed to every
-        ``webhook_urls`` receiver before it returns.  Raises the first ``HandlerError`` a
-        roomsim handler raised meanwhile, then
-        a ``HandlerError`` for what ``livekit.rtc`` handlers raised (the SDK only logs those).
-        Audio frames virtual time has played are queued to the ``AudioStream`` s first.
+        Audio frames that virtual time has played are queued to the ``AudioStream`` s first,
+        and the stream chunks roomsim clients sent to SDK readers.  Returns when no ready
+        callback is left but this one: every SDK Room's listen task has applied what was
+        queued, the handlers ran, and the work they scheduled (tasks, further SDK calls and
+        their events) has run too.  Timers (``asyncio.sleep``, timeouts) are not waited for.
+        Webhooks the rooms emitted meanwhile are POSTed to every ``webhook_urls`` receiver
+        before it returns.  Raises the first ``HandlerError`` a roomsim handler raised
+        meanwhile, then a ``HandlerError`` for what ``livekit.rtc`` handlers raised (the SDK
+        only logs those).
         """
         self.ffi.audio.pump()
         while True:

@@ -46,6 +46,7 @@ def test_network_cut_server_closes_at_20_s_client_gives_up_at_44_3_s() -> None:
     assert _news(bob.drain()) == (
         E.TrackUnsubscribed(participant="alice", track_sid=sid),
         E.TrackUnpublished(participant="alice", track_sid=sid),
+        E.ActiveSpeakersChanged(speakers=()),  # the last unsubscription (client §16.6)
         E.ParticipantDisconnected(participant="alice", reason=TIMEOUT),
     )
     assert [(w.event, w.participant_identity) for w in room.webhooks[-2:]] == [

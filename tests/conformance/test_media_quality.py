@@ -274,6 +274,7 @@ def test_a_new_subscription_sends_the_publishers_current_quality_at_once() -> No
     bob.set_subscribed("alice", mic, True)
     assert bob.drain() == (
         ev.TrackUnsubscribed(participant="alice", track_sid=mic),
+        ev.ActiveSpeakersChanged(speakers=()),  # the last unsubscription (client §16.6)
         ev.TrackSubscribed(participant="alice", track_sid=mic),
         CQ(participant="alice", quality=GOOD),
     )

@@ -408,13 +408,14 @@ def test_the_last_unsubscription_from_a_speaker_stops_it_at_once() -> None:
 
 def test_a_departing_speaker_is_dropped() -> None:
     """Server §7 and client §10: the departing speaker's tracks end (the last unsubscription
-    stops it) before ``participant_disconnected``; no later update names it."""
+    stops it) before ``participant_disconnected``; no later update names it.  The speaker
+    update never splits the unsubscribe/unpublish pair (client §16.5)."""
     room, mic, bob = _speaking("alice", level=0.5)
     room.clients["alice"].disconnect()
     assert bob.drain() == (
         ev.TrackUnsubscribed(participant="alice", track_sid=mic),
-        ev.ActiveSpeakersChanged(speakers=()),
         ev.TrackUnpublished(participant="alice", track_sid=mic),
+        ev.ActiveSpeakersChanged(speakers=()),
         ev.ParticipantDisconnected(participant="alice", reason=DisconnectReason.CLIENT_INITIATED),
     )
     room.advance(TICK)
@@ -477,19 +478,26 @@ def test_advancing_exactly_to_a_grid_point_runs_its_update() -> None:
     assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=("alice",)),)
 
 
-def test_the_last_unsubscription_from_a_silent_publisher_sends_no_speaker_update() -> None:
-    """A documented deviation (docs/design.md, deviation 8): server §7 forces ``{sid, 0,
-    false}`` on every last unsubscription and client §6 reads the Rust SDK as dispatching
-    ``ActiveSpeakersChanged`` even for an empty list (from code reading only, client §15);
-    roomsim sends the stop only when the client had that publisher as a speaker, so an
-    unsubscription from a silent publisher brings no empty speaker event."""
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_the_last_unsubscription_from_a_silent_publisher_brings_a_speaker_update(
+    sdk: str,
+) -> None:
+    """Client §16.6: the server forces ``{sid, 0, false}`` on every last unsubscription from a
+    publisher, speaking or not, and both SDKs dispatch the list even when it is empty (Python:
+    the update's active entries, none; JS: its merged list, here empty too)."""
     room = Room("r")
     alice = room.connect("alice")
-    bob = room.connect("bob")
+    bob = room.connect("bob", sdk=sdk)
     mic = alice.publish_track(AUDIO, MIC)
+    cam = alice.publish_track(VIDEO, CAM)
     bob.drain()
     bob.set_subscribed("alice", mic, False)
     assert bob.drain() == (ev.TrackUnsubscribed(participant="alice", track_sid=mic),)
+    bob.set_subscribed("alice", cam, False)  # the last one
+    assert bob.drain() == (
+        ev.TrackUnsubscribed(participant="alice", track_sid=cam),
+        ev.ActiveSpeakersChanged(speakers=()),
+    )
 
 
 def test_first_subscription_sends_speaker_info_before_quality() -> None:

@@ -104,6 +104,7 @@ def test_the_old_sessions_tracks_go_before_it() -> None:
     assert alice.drain() == (
         E.TrackUnsubscribed(participant="bob", track_sid=mic),
         E.TrackUnpublished(participant="bob", track_sid=mic),
+        E.ActiveSpeakersChanged(speakers=()),  # after the pair (client §16.5, §16.6)
         E.ParticipantDisconnected(participant="bob", reason=SEEN),
         E.ParticipantConnected(participant="bob"),
         E.ParticipantActive(participant="bob"),

@@ -460,13 +460,13 @@ def test_off_returns_the_client_to_lazy_delivery_without_losing_events() -> None
 def test_state_inside_a_permission_handler_is_right_after_that_event() -> None:
     """design §1: inside a handler the client's state is its state right after the event;
     server §3 effect 2 + client §4.4 d/§9b: permissions_changed, then one track_unsubscribed
-    per track, each flipping that publication's subscribed flag (livekit.rtc sets
-    publication.subscribed when it handles track_unsubscribed)."""
+    per track, each flipping that publication's subscribed flag.  A JS client: livekit.rtc
+    never hears of a subscription the server ends (client §16.1)."""
     room = Room("r")
     alice = room.connect("alice")
     mic = alice.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)
     cam = alice.publish_track(TrackKind.VIDEO, TrackSource.CAMERA)
-    bob = room.connect("bob")
+    bob = room.connect("bob", sdk="js")
     seen: list[tuple[str, dict[str, bool | None]]] = []
 
     def record(e: E.Event) -> None:

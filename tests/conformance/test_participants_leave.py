@@ -97,9 +97,11 @@ def test_tracks_go_before_the_participant() -> None:
         E.TrackUnpublished(participant="bob", track_sid=mic),
         E.TrackUnsubscribed(participant="bob", track_sid=cam),
         E.TrackUnpublished(participant="bob", track_sid=cam),
+        E.ActiveSpeakersChanged(speakers=()),  # after the last pair (client §16.5, §16.6)
         E.ParticipantDisconnected(participant="bob", reason=REMOVED),
     )
-    # the leaver sees its own session end; no local_track_unpublished (client §10)
+    # the leaver sees its own session end; no local_track_unpublished when the server ended
+    # it (client §10, §17.1)
     assert bob.drain() == (
         E.ConnectionStateChanged(state=ConnectionState.DISCONNECTED),
         E.Disconnected(reason=REMOVED),

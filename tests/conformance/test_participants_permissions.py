@@ -162,10 +162,11 @@ def test_toggling_hidden_is_refused(start_hidden: bool) -> None:
 
 def test_revoking_publish_unpublishes_after_the_permission_event() -> None:
     """server §3 effect 1 + client §4.4 d-f: permissions changed, then the removed track is
-    unsubscribed and unpublished; the publisher sees local_track_unpublished."""
+    unsubscribed and unpublished, then the forced speaker update (client §16.5, §16.6); a JS
+    publisher sees local_track_unpublished (client §16.2; Python: see test_sdk_profiles)."""
     room = Room("r")
     alice = room.connect("alice")
-    bob = room.connect("bob")
+    bob = room.connect("bob", sdk="js")
     mic = bob.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)
     alice.drain()
     bob.drain()
@@ -175,6 +176,7 @@ def test_revoking_publish_unpublishes_after_the_permission_event() -> None:
         _changed("bob", old, new),
         E.TrackUnsubscribed(participant="bob", track_sid=mic),
         E.TrackUnpublished(participant="bob", track_sid=mic),
+        E.ActiveSpeakersChanged(speakers=()),
     )
     assert bob.drain() == (_changed("bob", old, new), E.LocalTrackUnpublished(track_sid=mic))
     assert room.participants["bob"].track_publications == {}

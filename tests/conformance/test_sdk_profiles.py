@@ -11,6 +11,7 @@ import pytest
 
 from roomsim import (
     ConnectionQuality,
+    ConnectionState,
     DataPacketKind,
     DisconnectReason,
     IllegalState,
@@ -22,6 +23,7 @@ from roomsim import (
     UnknownParticipant,
 )
 from roomsim import events as ev
+from roomsim.testing import check_invariants
 
 AUDIO, VIDEO = TrackKind.AUDIO, TrackKind.VIDEO
 MIC, CAM = TrackSource.MICROPHONE, TrackSource.CAMERA
@@ -217,4 +219,169 @@ def test_quality_python_every_entry_js_only_changes() -> None:
     assert [e for e in js.drain() if isinstance(e, ev.ConnectionQualityChanged)] == []
     assert ev.ConnectionQualityChanged(participant="py", quality=ConnectionQuality.POOR) in (
         py.drain()
+    )
+
+
+def _pair(sdk: str) -> tuple[Room, str, str]:
+    """alice publishes a microphone and a camera; bob (``sdk``) receives both."""
+    room = Room("r")
+    alice = room.connect("alice")
+    bob = room.connect("bob", sdk=sdk)
+    mic = alice.publish_track(AUDIO, MIC)
+    cam = alice.publish_track(VIDEO, CAM)
+    alice.drain()
+    bob.drain()
+    return room, mic, cam
+
+
+def _subscribed(room: Room, who: str, sid: str) -> bool:
+    return room.clients[who].remote_participants["alice"].track_publications[sid].subscribed is True
+
+
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_a_publishers_denial_is_invisible_to_python_until_the_track_comes_back(sdk: str) -> None:
+    """client §16.1: the server removes the subscription; JS reports it at once
+    (``track_unsubscribed``, and its permission event), Python hears nothing and its
+    publication still looks subscribed; when the subscription comes back, Python ends the
+    stale track then reports the new one.  The last unsubscription from alice brings the
+    forced speaker update in both (client §16.6)."""
+    room, mic, _cam = _pair(sdk)
+    alice, bob = room.clients["alice"], room.clients["bob"]
+    js = sdk == "js"
+    alice.set_track_subscription_permissions(all_participants=False)
+    denied = tuple(
+        e
+        for sid in (mic, _cam)
+        for e in (
+            ev.TrackUnsubscribed(participant="alice", track_sid=sid),
+            *((ev.ActiveSpeakersChanged(speakers=()),) if sid == _cam else ()),
+            ev.TrackSubscriptionPermissionChanged(
+                participant="alice", track_sid=sid, allowed=False
+            ),
+        )
+    )
+    assert bob.drain() == (denied if js else (ev.ActiveSpeakersChanged(speakers=()),))
+    assert _subscribed(room, "bob", mic) is not js
+    check_invariants(room)  # a Python client's stale view is legitimate
+    alice.set_track_subscription_permissions(all_participants=True)
+    back = [e for e in bob.drain() if not isinstance(e, ev.ConnectionQualityChanged)]
+    if js:
+        assert back[:2] == [
+            ev.TrackSubscriptionPermissionChanged(participant="alice", track_sid=mic, allowed=True),
+            ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ]
+    else:
+        assert back[:2] == [
+            ev.TrackUnsubscribed(participant="alice", track_sid=mic),
+            ev.TrackSubscribed(participant="alice", track_sid=mic),
+        ]
+    assert _subscribed(room, "bob", mic) is True
+    check_invariants(room)
+
+
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_a_server_unsubscription_ends_a_stale_track_on_the_clients_own_off(sdk: str) -> None:
+    """client §16.1: ``UpdateSubscriptions(subscribe=False)`` from the server API is silent in
+    Python; the client's own ``set_subscribed(False)`` then emits ``track_unsubscribed``
+    (``RemoteTrackPublication::set_subscribed(false)`` drops the track), once."""
+    room, mic, _cam = _pair(sdk)
+    bob = room.clients["bob"]
+    room.update_subscriptions("bob", track_sids=(mic,), subscribe=False)
+    unsub = (ev.TrackUnsubscribed(participant="alice", track_sid=mic),)
+    assert bob.drain() == (unsub if sdk == "js" else ())
+    bob.set_subscribed("alice", mic, False)
+    bob.set_subscribed("alice", mic, False)
+    assert bob.drain() == (() if sdk == "js" else unsub)
+    assert _subscribed(room, "bob", mic) is False
+
+
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_a_server_unpublish_is_silent_to_a_python_publisher(sdk: str) -> None:
+    """client §16.2: narrowing ``can_publish_sources`` unpublishes the camera; a JS publisher
+    reports ``local_track_unpublished``, a Python one hears nothing and keeps the publication
+    in its local view.  Subscribers see ``track_unsubscribed`` then ``track_unpublished`` in
+    both profiles."""
+    room = Room("r")
+    alice = room.connect("alice", sdk=sdk)
+    bob = room.connect("bob", sdk=sdk)
+    mic = alice.publish_track(AUDIO, MIC)
+    cam = alice.publish_track(VIDEO, CAM)
+    alice.drain()
+    bob.drain()
+    room.update_participant("alice", permission=Permission(can_publish_sources=(MIC,)))
+    own = [e for e in alice.drain() if not isinstance(e, ev.ParticipantPermissionsChanged)]
+    assert own == ([ev.LocalTrackUnpublished(track_sid=cam)] if sdk == "js" else [])
+    assert list(alice.local_participant.track_publications) == (
+        [mic] if sdk == "js" else [mic, cam]
+    )
+    assert [e for e in bob.drain() if not isinstance(e, ev.ParticipantPermissionsChanged)] == [
+        ev.TrackUnsubscribed(participant="alice", track_sid=cam),
+        ev.TrackUnpublished(participant="alice", track_sid=cam),
+    ]
+    assert list(room.participants["alice"].track_publications) == [mic]
+
+
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_own_disconnect_order(sdk: str) -> None:
+    """client §17.1 (Python) and §17.3 (JS): a client that disconnects itself gets
+    ``local_track_unpublished`` for each own track, in publish order, then
+    ``connection_state_changed(DISCONNECTED)`` and ``disconnected(CLIENT_INITIATED)``; JS
+    first ends each subscribed remote track (``track_unsubscribed``)."""
+    room, mic, cam = _pair("python")
+    bob = room.clients["alice"]
+    carol = room.connect("carol", sdk=sdk)
+    c_mic = carol.publish_track(AUDIO, MIC)
+    carol.drain()
+    carol.disconnect()
+    remote = tuple(ev.TrackUnsubscribed(participant="alice", track_sid=s) for s in (mic, cam))
+    assert carol.drain() == (
+        *(remote if sdk == "js" else ()),
+        ev.LocalTrackUnpublished(track_sid=c_mic),
+        ev.ConnectionStateChanged(state=ConnectionState.DISCONNECTED),
+        ev.Disconnected(reason=DisconnectReason.CLIENT_INITIATED),
+    )
+    assert bob.drain()[-1] == ev.ParticipantDisconnected(
+        participant="carol", reason=DisconnectReason.CLIENT_INITIATED
+    )
+
+
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_server_ended_session_order(sdk: str) -> None:
+    """client §17.1: when the server ends the session (here ``RemoveParticipant``) Python emits
+    no ``local_track_unpublished`` and no event for remote tracks; client §17.3: JS ends each
+    remote subscription and unpublishes each own track, as on its own disconnect."""
+    room, mic, cam = _pair("python")
+    carol = room.connect("carol", sdk=sdk)
+    c_mic = carol.publish_track(AUDIO, MIC)
+    carol.drain()
+    room.remove_participant("carol")
+    remote = tuple(ev.TrackUnsubscribed(participant="alice", track_sid=s) for s in (mic, cam))
+    js = (*remote, ev.LocalTrackUnpublished(track_sid=c_mic))
+    assert carol.drain() == (
+        *(js if sdk == "js" else ()),
+        ev.ConnectionStateChanged(state=ConnectionState.DISCONNECTED),
+        ev.Disconnected(reason=DisconnectReason.PARTICIPANT_REMOVED),
+    )
+
+
+def test_a_fork_keeps_pythons_stale_subscriptions_and_kept_publications() -> None:
+    """client §16.1, §16.2: what a Python client still shows (a subscription the server ended,
+    a track the server unpublished) survives ``Room.from_snapshot``, and the fork continues
+    as the original would: the stale track is replaced at resubscription."""
+    room, mic, cam = _pair("python")
+    room.clients["alice"].set_track_subscription_permissions(all_participants=False)
+    room.update_participant("alice", permission=Permission(can_publish_sources=(MIC,)))
+    snap = room.snapshot()
+    fork = Room.from_snapshot(snap)
+    # (handlers are not forked: the bridge's own would differ)
+    assert [c.view for c in fork.snapshot().clients] == [c.view for c in snap.clients]
+    assert _subscribed(fork, "bob", mic) is True
+    assert list(fork.clients["alice"].local_participant.track_publications) == [mic, cam]
+    for r in (room, fork):
+        r.clients["bob"].drain()
+        r.clients["alice"].set_track_subscription_permissions(all_participants=True)
+    assert fork.clients["bob"].drain() == room.clients["bob"].drain()
+    assert room.clients["bob"].events[-3:-1] == (
+        ev.TrackUnsubscribed(participant="alice", track_sid=mic),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )

@@ -85,7 +85,10 @@ def test_eager_lazy_and_handler_delivery_agree() -> None:
 
 def test_script_transcript_for_carol() -> None:
     """Client §9b/§10, server §3/§6: the whole stream of the held participant carol.
-    A first subscription to a publisher also brings its quality (server §8)."""
+    A first subscription to a publisher also brings its quality (server §8).  Carol is a
+    Python client: alice's denial is invisible to it but for the forced speaker update of the
+    last unsubscription (client §16.1, §16.6); the re-grant replaces each stale track
+    (``track_unsubscribed`` then ``track_subscribed``)."""
     carol = _run("lazy")["carol"]
     assert carol == (
         ev.TrackPublished(participant="alice", track_sid="TR_1"),
@@ -93,8 +96,7 @@ def test_script_transcript_for_carol() -> None:
         ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackSubscribed(participant="alice", track_sid="TR_2"),
-        ev.TrackUnsubscribed(participant="alice", track_sid="TR_1"),
-        ev.TrackUnsubscribed(participant="alice", track_sid="TR_2"),
+        ev.ActiveSpeakersChanged(speakers=()),
         ev.TrackMuted(participant="alice", track_sid="TR_2"),
         ev.ParticipantPermissionsChanged(
             participant="bob",
@@ -109,8 +111,10 @@ def test_script_transcript_for_carol() -> None:
             old_permissions=Permission(can_subscribe=False),
             permissions=Permission(),
         ),
+        ev.TrackUnsubscribed(participant="alice", track_sid="TR_1"),
         ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackUnsubscribed(participant="alice", track_sid="TR_2"),
         ev.TrackSubscribed(participant="alice", track_sid="TR_2"),
         ev.ParticipantPermissionsChanged(
             participant="alice",
@@ -121,6 +125,7 @@ def test_script_transcript_for_carol() -> None:
         ev.TrackUnpublished(participant="alice", track_sid="TR_2"),
         ev.TrackUnsubscribed(participant="alice", track_sid="TR_1"),
         ev.TrackUnpublished(participant="alice", track_sid="TR_1"),
+        ev.ActiveSpeakersChanged(speakers=()),
         ev.ParticipantDisconnected(participant="alice", reason=DisconnectReason.CLIENT_INITIATED),
     )
 
@@ -145,6 +150,7 @@ def test_handler_unsubscribing_on_publish_is_queued_behind() -> None:
         ev.TrackSubscribed(participant="alice", track_sid=cam),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackUnsubscribed(participant="alice", track_sid=cam),
+        ev.ActiveSpeakersChanged(speakers=()),  # the last unsubscription (client §16.6)
     )
     assert alice.drain()[-2:] == (
         ev.LocalTrackPublished(track_sid=cam),

@@ -3,8 +3,11 @@
 Spec: client §10 (Rust ``handle_participant_disconnect``: for each publication
 ``TrackUnsubscribed`` if subscribed, then ``TrackUnpublished``; then
 ``ParticipantDisconnected``; the leaving client itself gets ``ConnectionStateChanged`` then
-``Disconnected``), client §4.2 / server §4 (duplicate identity), server §11 (reasons),
-design §3 (``participant_disconnected`` after its tracks' events).
+``Disconnected``, after its own ``local_track_unpublished`` when it left by itself, §17.1),
+client §16.5/§16.6 (the forced speaker update after the last unsubscribe/unpublish pair),
+client §16.1 (a stale Python subscription ends with the unpublish), client §4.2 / server §4
+(duplicate identity), server §11 (reasons), design §3 (``participant_disconnected`` after
+its tracks' events).
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ AUDIO, VIDEO = TrackKind.AUDIO, TrackKind.VIDEO
 MIC, CAM = TrackSource.MICROPHONE, TrackSource.CAMERA
 
 
-def _setup() -> tuple[Room, str, str]:
+def _setup(sdk: str = "python") -> tuple[Room, str, str]:
     room = Room("r")
     alice = room.connect("alice")
-    room.connect("bob")
+    room.connect("bob", sdk=sdk)
     room.connect("carol", auto_subscribe=False)
     mic = alice.publish_track(AUDIO, MIC)
     cam = alice.publish_track(VIDEO, CAM)
@@ -50,6 +53,7 @@ def test_disconnect_with_tracks() -> None:
     assert bob.drain() == (
         ev.TrackUnsubscribed(participant="alice", track_sid=mic),
         ev.TrackUnpublished(participant="alice", track_sid=mic),
+        ev.ActiveSpeakersChanged(speakers=()),
         ev.TrackUnpublished(participant="alice", track_sid=cam),
         ev.ParticipantDisconnected(participant="alice", reason=reason),
     )
@@ -59,6 +63,8 @@ def test_disconnect_with_tracks() -> None:
         ev.ParticipantDisconnected(participant="alice", reason=reason),
     )
     assert alice.drain() == (
+        ev.LocalTrackUnpublished(track_sid=mic),
+        ev.LocalTrackUnpublished(track_sid=cam),
         ev.ConnectionStateChanged(state=ConnectionState.DISCONNECTED),
         ev.Disconnected(reason=reason),
     )
@@ -78,6 +84,7 @@ def test_removed_participant_with_tracks() -> None:
         ev.TrackUnpublished(participant="alice", track_sid=mic),
         ev.TrackUnsubscribed(participant="alice", track_sid=cam),
         ev.TrackUnpublished(participant="alice", track_sid=cam),
+        ev.ActiveSpeakersChanged(speakers=()),
         ev.ParticipantDisconnected(participant="alice", reason=reason),
     )
 
@@ -97,6 +104,7 @@ def test_duplicate_identity_replaces_the_session_and_its_tracks() -> None:
         ev.TrackUnpublished(participant="alice", track_sid=mic),
         ev.TrackUnsubscribed(participant="alice", track_sid=cam),
         ev.TrackUnpublished(participant="alice", track_sid=cam),
+        ev.ActiveSpeakersChanged(speakers=()),
         ev.ParticipantDisconnected(participant="alice", reason=DisconnectReason.UNKNOWN_REASON),
         ev.ParticipantConnected(participant="alice"),
         ev.ParticipantActive(participant="alice"),
@@ -120,15 +128,36 @@ def test_duplicate_identity_replaces_the_session_and_its_tracks() -> None:
     )
 
 
-def test_leaving_while_denied_is_unpublished_only() -> None:
-    """Client §10: no ``track_unsubscribed`` for a track the viewer was not receiving."""
-    room, mic, cam = _setup()
+def test_leaving_while_denied_is_unpublished_only_in_js() -> None:
+    """Client §10: no ``track_unsubscribed`` for a track the viewer was not receiving (JS saw
+    the denial end it, client §16.1)."""
+    room, mic, cam = _setup("js")
     alice, bob = room.clients["alice"], room.clients["bob"]
     alice.set_track_subscription_permissions(all_participants=False)
     bob.drain()
     alice.disconnect()
     assert bob.drain() == (
         ev.TrackUnpublished(participant="alice", track_sid=mic),
+        ev.TrackUnpublished(participant="alice", track_sid=cam),
+        ev.ParticipantDisconnected(participant="alice", reason=DisconnectReason.CLIENT_INITIATED),
+    )
+
+
+def test_leaving_while_denied_ends_pythons_stale_tracks() -> None:
+    """Client §16.1: the denial was invisible to livekit.rtc, whose publications still held
+    their tracks; ``unpublish_track`` ends each (``track_unsubscribed``) before
+    ``track_unpublished``."""
+    room, mic, cam = _setup()
+    alice, bob = room.clients["alice"], room.clients["bob"]
+    alice.set_track_subscription_permissions(all_participants=False)
+    assert bob.drain() == (ev.ActiveSpeakersChanged(speakers=()),)
+    pubs = bob.remote_participants["alice"].track_publications
+    assert (pubs[mic].subscribed, pubs[cam].subscribed) == (True, True)
+    alice.disconnect()
+    assert bob.drain() == (
+        ev.TrackUnsubscribed(participant="alice", track_sid=mic),
+        ev.TrackUnpublished(participant="alice", track_sid=mic),
+        ev.TrackUnsubscribed(participant="alice", track_sid=cam),
         ev.TrackUnpublished(participant="alice", track_sid=cam),
         ev.ParticipantDisconnected(participant="alice", reason=DisconnectReason.CLIENT_INITIATED),
     )

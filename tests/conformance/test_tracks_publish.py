@@ -263,7 +263,8 @@ def test_publish_allowed_source_when_sources_are_restricted() -> None:
 
 def test_unpublish_subscribed_and_unsubscribed_viewers() -> None:
     """Client §4.4f/§10: removing a track gives ``track_unsubscribed`` (if subscribed) then
-    ``track_unpublished``; the publisher gets ``local_track_unpublished``."""
+    ``track_unpublished``, then the forced speaker update of that last unsubscription
+    (client §16.5, §16.6); the publisher gets ``local_track_unpublished``."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
@@ -278,6 +279,7 @@ def test_unpublish_subscribed_and_unsubscribed_viewers() -> None:
     assert bob.drain() == (
         ev.TrackUnsubscribed(participant="alice", track_sid=mic),
         ev.TrackUnpublished(participant="alice", track_sid=mic),
+        ev.ActiveSpeakersChanged(speakers=()),
     )
     assert carol.drain() == (ev.TrackUnpublished(participant="alice", track_sid=mic),)
     assert "alice" in bob.remote_participants

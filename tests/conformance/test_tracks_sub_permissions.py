@@ -4,7 +4,9 @@ Spec: server §6 "Publisher-side subscription permissions" (each message replace
 identities not present are fine; recorders and egress are exempt) and "When permission is
 revoked" (downtrack removed -> ``TrackUnsubscribed``, then ``SubscriptionPermissionUpdate``
 only when the per-subscription state changes; re-grant -> allowed then re-subscribed);
-client §9b (JS ``TrackSubscriptionPermissionChanged``); design §3/§4 (a publisher's denial is
+client §9b (JS ``TrackSubscriptionPermissionChanged``); client §16.1 (JS reports the removal,
+Python does not: these transcripts use JS clients) and §16.6 (the forced speaker update of a
+last unsubscription); design §3/§4 (a publisher's denial is
 not a failure; the subscription stays desired).
 """
 
@@ -61,6 +63,7 @@ def test_revoking_access_unsubscribes_then_reports_not_allowed() -> None:
         ev.TrackUnsubscribed(participant="alice", track_sid=mic),
         _perm("alice", mic, False),
         ev.TrackUnsubscribed(participant="alice", track_sid=cam),
+        ev.ActiveSpeakersChanged(speakers=()),
         _perm("alice", cam, False),
     )
     pubs = bob.remote_participants["alice"].track_publications
@@ -82,6 +85,7 @@ def test_each_call_replaces_the_last_and_regrant_resubscribes() -> None:
     alice.set_track_subscription_permissions(all_participants=False, allowed={"carol": (mic,)})
     assert bob.drain() == (
         ev.TrackUnsubscribed(participant="alice", track_sid=cam),
+        ev.ActiveSpeakersChanged(speakers=()),
         _perm("alice", cam, False),
     )
     assert carol.drain() == (
@@ -309,6 +313,7 @@ def test_permissions_of_a_hidden_subscriber_apply_too() -> None:
     alice.set_track_subscription_permissions(all_participants=False)
     assert ghost.drain() == (
         ev.TrackUnsubscribed(participant="alice", track_sid=mic),
+        ev.ActiveSpeakersChanged(speakers=()),
         _perm("alice", mic, False),
     )
 

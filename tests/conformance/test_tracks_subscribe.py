@@ -7,6 +7,8 @@ manual ``UpdateSubscription`` / ``UpdateSubscriptions``), client §9b (``track_s
 
 from __future__ import annotations
 
+import pytest
+
 from roomsim import (
     ConnectionQuality,
     DisconnectReason,
@@ -154,7 +156,8 @@ def test_held_join_manual_subscription_waits_for_active() -> None:
 def test_set_subscribed_off_and_on() -> None:
     """Server §6 (manual ``UpdateSubscription``), client §9b: unsubscribing gives
     ``track_unsubscribed``; subscribing again gives ``track_subscribed``; the publisher
-    hears nothing more (its notice is once per track).
+    hears nothing more (its notice is once per track).  The last unsubscription from a
+    publisher brings the forced speaker update (client §16.6).
     A first subscription to a publisher also brings its quality (server §8)."""
     room = Room("r")
     alice = room.connect("alice")
@@ -164,7 +167,10 @@ def test_set_subscribed_off_and_on() -> None:
     bob.drain()
 
     bob.set_subscribed("alice", cam, False)
-    assert bob.drain() == (ev.TrackUnsubscribed(participant="alice", track_sid=cam),)
+    assert bob.drain() == (
+        ev.TrackUnsubscribed(participant="alice", track_sid=cam),
+        ev.ActiveSpeakersChanged(speakers=()),
+    )
     assert bob.remote_participants["alice"].track_publications[cam].subscribed is False
 
     bob.set_subscribed("alice", cam, True)
@@ -187,7 +193,10 @@ def test_set_subscribed_repeated_changes_nothing() -> None:
     assert bob.drain() == ()
     bob.set_subscribed("alice", cam, False)
     bob.set_subscribed("alice", cam, False)
-    assert bob.drain() == (ev.TrackUnsubscribed(participant="alice", track_sid=cam),)
+    assert bob.drain() == (
+        ev.TrackUnsubscribed(participant="alice", track_sid=cam),
+        ev.ActiveSpeakersChanged(speakers=()),
+    )
 
 
 def test_manual_subscription_without_auto_subscribe() -> None:
@@ -230,14 +239,17 @@ def test_unsubscribed_track_stays_unsubscribed_for_later_tracks() -> None:
     assert bob.remote_participants["alice"].track_publications[mic].subscribed is False
 
 
-def test_server_update_subscriptions() -> None:
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_server_update_subscriptions(sdk: str) -> None:
     """Server §6 (``Room.UpdateSubscriptions(track_sids, subscribe)``): the server API sets
     the desired state of several tracks at once, across publishers.
-    A first subscription to a publisher also brings its quality (server §8)."""
+    A first subscription to a publisher also brings its quality (server §8).  Client §16.1:
+    the server's unsubscription is reported by JS only; Python keeps showing the track until
+    the client unsubscribes it itself.  Both get the forced speaker update (§16.6)."""
     room = Room("r")
     alice = room.connect("alice")
     bob = room.connect("bob")
-    carol = room.connect("carol", auto_subscribe=False)
+    carol = room.connect("carol", auto_subscribe=False, sdk=sdk)
     a_cam = alice.publish_track(VIDEO, CAM)
     b_mic = bob.publish_track(AUDIO, MIC)
     for c in (alice, bob, carol):
@@ -254,7 +266,14 @@ def test_server_update_subscriptions() -> None:
     assert bob.drain() == ()  # alice already triggered bob's notice
 
     room.update_subscriptions("carol", track_sids=[b_mic], subscribe=False)
-    assert carol.drain() == (ev.TrackUnsubscribed(participant="bob", track_sid=b_mic),)
+    unsub = (ev.TrackUnsubscribed(participant="bob", track_sid=b_mic),)
+    speakers = ev.ActiveSpeakersChanged(speakers=())
+    js = sdk == "js"
+    assert carol.drain() == (*(unsub if js else ()), speakers)
+    assert carol.remote_participants["bob"].track_publications[b_mic].subscribed is not js
+    carol.set_subscribed("bob", b_mic, False)  # the client's own "off": Python ends it now
+    assert carol.drain() == (() if js else unsub)
+    assert carol.remote_participants["bob"].track_publications[b_mic].subscribed is False
 
 
 def test_server_update_subscriptions_empty_changes_nothing() -> None:

@@ -335,3 +335,37 @@ def test_two_sdk_rooms_exchange_attributes_data_rpc_and_a_text_stream() -> None:
         await user.disconnect()
 
     run(body)
+
+
+def test_abnormal_ends_hidden_senders_and_a_receiver_that_leaves() -> None:
+    async def body(lk: LiveKitServer) -> None:
+        a = await join(lk, "a")
+        b = await join(lk, "b")
+        ghost = await join(lk, "ghost", hidden=True)
+        inbox = Inbox(b, "t")
+        # a trailer with a reason ends the reader with the SDK's StreamError
+        writer = await a.local_participant.stream_text(topic="t")
+        await writer.write("half")
+        await writer.aclose(reason="cancelled")
+        # a hidden sender arrives as identity ""
+        await ghost.local_participant.send_text("boo", topic="t")
+        await lk.settle()
+        (first, second) = inbox.got
+        assert first[0] == "a" and isinstance(first[2], rtc.StreamError)
+        assert first[2].description == "stream closed abnormally: cancelled"
+        assert second[0] == "" and second[2] == ["boo"]
+        # the receiving Room leaves mid-stream: its reader ends with the SDK's error
+        open_writer = await a.local_participant.stream_text(topic="t")
+        await open_writer.write("never finished")
+        await lk.settle()
+        await b.disconnect()
+        await lk.settle()
+        third = inbox.got[2]
+        assert isinstance(third[2], rtc.StreamError)
+        assert third[2].description == "Disconnected while receiving"
+        assert lk.ffi.streams.readers == {}
+        await open_writer.aclose()
+        await a.disconnect()
+        await ghost.disconnect()
+
+    run(body)

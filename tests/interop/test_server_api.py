@@ -144,7 +144,10 @@ def test_the_other_room_service_methods_reach_the_sdk_rooms() -> None:
             got = await lkapi.room.get_participant(who(room="r", identity="carol"))
             assert (got.identity, [t.sid for t in got.tracks]) == ("carol", [cam])
             await lk.settle()
-            assert seen == [("room", "live"), ("data", b"hi", "chat", None), ("unsubscribed", cam)]
+            # the server's unsubscription is invisible to livekit.rtc (client §16.1)
+            assert seen == [("room", "live"), ("data", b"hi", "chat", None)]
+            assert not lk.room("r").is_subscribed("bob", cam)
+            assert bob.remote_participants["carol"].track_publications[cam].subscribed
             old = lk.rooms["r"]
             await lkapi.room.delete_room(api.DeleteRoomRequest(room="r"))
             await lk.settle()

@@ -194,6 +194,8 @@ class _KnownTrack:
     subscribed: bool = False
     denied: bool = False
     paused: bool = False
+    #: the server ended the subscription but livekit.rtc still shows it (client §16.1)
+    stale: bool = False
 
 
 @attrs.define
@@ -259,6 +261,10 @@ class _Client:
     events: list[E.Event] = attrs.Factory(_PythonEvents)
     ended: bool = False
     reason: DisconnectReason | None = None
+    #: own tracks the server unpublished, still listed by livekit.rtc (client §16.2)
+    ghosts: dict[str, _KnownTrack] = attrs.Factory(dict)
+    #: own tracks removed as the session ends (client §17.1)
+    leaving: list[str] = attrs.Factory(list)
 
 
 def _diff_attributes(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str]:
@@ -325,6 +331,10 @@ class ReferenceRoom:
         self._next_tr = 1
         self._reasons: dict[str, DisconnectReason] = {}
         self._silent: set[str] = set()
+        #: track sids the server (not their publisher) is unpublishing (client §16.2)
+        self._by_server: set[str] = set()
+        #: (client sid, track sid): the client itself is unsubscribing (client §16.1)
+        self._own_off: set[tuple[str, str]] = set()
         #: webhooks (server §10) as (event, participant identity, participant sid, track sid)
         self.webhooks: list[tuple[str, str | None, str | None, str | None]] = [
             ("room_started", None, None, None)
@@ -393,7 +403,7 @@ class ReferenceRoom:
                 sid: PublicationSnapshot(
                     sid=sid, name=t.name, kind=t.kind, source=t.source, muted=t.muted
                 )
-                for sid, t in k.tracks.items()
+                for sid, t in {**k.tracks, **c.ghosts}.items()
             },
         )
 
@@ -402,9 +412,10 @@ class ReferenceRoom:
         for k in self.clients[sid].remotes.values():
             pubs = {}
             for tsid, t in k.tracks.items():
+                shown = t.subscribed or t.stale
                 if t.paused:
                     stream = StreamState.PAUSED
-                elif t.subscribed and t.kind is TrackKind.VIDEO:
+                elif shown and t.kind is TrackKind.VIDEO:
                     stream = StreamState.ACTIVE
                 else:
                     stream = StreamState.UNKNOWN
@@ -414,7 +425,7 @@ class ReferenceRoom:
                     kind=t.kind,
                     source=t.source,
                     muted=t.muted,
-                    subscribed=t.subscribed,
+                    subscribed=shown,
                     stream_state=stream,
                     allowed=not t.denied,
                 )
@@ -630,7 +641,9 @@ class ReferenceRoom:
             # tracks whose source is no longer allowed are unpublished (server §3 effect 1)
             for t in list(p.tracks.values()):
                 if not p.permission.can_publish_source(t.source):
+                    self._by_server.add(t.sid)
                     self._remove_track(p, t.sid)
+                    self._by_server.discard(t.sid)
         # the server API answers with the participant as it is after the update
         return self._server_snapshot(p)
 
@@ -729,7 +742,18 @@ class ReferenceRoom:
             raise InvalidArgument("reference model: can't subscribe to itself")
         if m.track_sid not in pub.tracks:
             raise UnknownTrack("reference model: the publisher has no such track")
+        if not m.subscribed:
+            # the client's own "off" ends a track livekit.rtc still shows (client §16.1)
+            c = self.clients[me.sid]
+            kt = c.remotes[pub.identity].tracks.get(m.track_sid)
+            if kt is not None and kt.stale:
+                kt.stale = False
+                c.events.append(
+                    E.TrackUnsubscribed(participant=pub.identity, track_sid=m.track_sid)
+                )
+            self._own_off.add((me.sid, m.track_sid))
         self._wish(me, {m.track_sid: m.subscribed})
+        self._own_off.clear()
 
     def _do_update_subscriptions(self, m: M.UpdateSubscriptions) -> None:
         _need(isinstance(m.track_sids, tuple), "track_sids")
@@ -843,19 +867,29 @@ class ReferenceRoom:
         me = self.people.get(c.identity)
         if me is None or me.sid != c.sid:
             reason = self._reasons[c.sid]
+            if reason is DisconnectReason.CLIENT_INITIATED:
+                # its own disconnect unpublishes what it lists first (client §17.1)
+                for sid in sorted((*c.ghosts, *c.leaving), key=lambda s: (len(s), s)):
+                    out.append(E.LocalTrackUnpublished(track_sid=sid))
             out.append(E.ConnectionStateChanged(state=ConnectionState.DISCONNECTED))
             out.append(E.Disconnected(reason=reason))
             c.ended = True
             c.reason = reason
             c.remotes = {}
+            c.ghosts = {}
+            c.leaving = []
             return
         # itself: its own changes arrive as local events
         self._changes(c, c.me, me, local=True)
         mine = c.me.tracks
         for sid in list(mine):
             if sid not in me.tracks:
-                del mine[sid]
-                if sid not in self._silent:
+                kt = mine.pop(sid)
+                if sid in self._silent:
+                    c.leaving.append(sid)
+                elif sid in self._by_server:
+                    c.ghosts[sid] = kt  # livekit.rtc never hears of it (client §16.2)
+                else:
                     out.append(E.LocalTrackUnpublished(track_sid=sid))
         for t in me.tracks.values():
             own = mine.get(t.sid)
@@ -876,7 +910,7 @@ class ReferenceRoom:
             p = visible.get(ident)
             if p is None or p.sid != k.sid:
                 for sid, kt in k.tracks.items():
-                    if kt.subscribed:
+                    if kt.subscribed or kt.stale:
                         out.append(E.TrackUnsubscribed(participant=ident, track_sid=sid))
                     out.append(E.TrackUnpublished(participant=ident, track_sid=sid))
                 # the server drops a replaced session's update for the others: the SDK ends it
@@ -902,7 +936,7 @@ class ReferenceRoom:
             for sid in list(k.tracks):
                 if sid not in p.tracks:
                     kt = k.tracks.pop(sid)
-                    if kt.subscribed:
+                    if kt.subscribed or kt.stale:
                         out.append(E.TrackUnsubscribed(participant=ident, track_sid=sid))
                     out.append(E.TrackUnpublished(participant=ident, track_sid=sid))
             for t in p.tracks.values() if p.state is ParticipantState.ACTIVE else ():
@@ -943,10 +977,16 @@ class ReferenceRoom:
                     kt.subscribed = sub
                     if sub:
                         kt.denied = False
+                        if kt.stale:  # livekit.rtc replaces the stale track (client §16.1)
+                            kt.stale = False
+                            out.append(E.TrackUnsubscribed(participant=ident, track_sid=sid))
                         out.append(E.TrackSubscribed(participant=ident, track_sid=sid))
                     else:
                         kt.paused = False
-                        out.append(E.TrackUnsubscribed(participant=ident, track_sid=sid))
+                        if (c.sid, sid) in self._own_off:
+                            out.append(E.TrackUnsubscribed(participant=ident, track_sid=sid))
+                        else:  # the server ended it: livekit.rtc never hears (§16.1)
+                            kt.stale = True
                 if status is False and not kt.denied:
                     kt.denied = True
                     out.append(
