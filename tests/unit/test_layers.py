@@ -44,6 +44,7 @@ CORE = {
     "roomsim._log",
     "roomsim._profiles",
     "roomsim._project",
+    "roomsim._project_faults",
     "roomsim._quality",
     "roomsim._records",
     "roomsim._server",
