@@ -354,8 +354,16 @@ class PeerVerbs:
         max_round_trip_latency: float | None = None,
     ) -> str:
         """Call ``method`` at ``destination_identity`` and return its response, or raise the
-        ``RpcError``; waiting lets virtual time pass (``PendingRpc.wait``).  Inside a handler a
-        call that does not settle at once raises ``IllegalState``: use ``start_rpc`` there."""
+        ``RpcError``; waiting lets virtual time pass (``PendingRpc.wait``).  Inside a handler it
+        raises ``IllegalState`` and makes no call (virtual time can't pass in dispatch): use
+        ``start_rpc`` there and read the ``PendingRpc`` after the verb returns."""
+        if self._facts.dispatching:
+            raise IllegalState(
+                f"perform_rpc({method!r}) can't wait inside a handler (virtual time can't pass "
+                "during dispatch), so no call was made; use start_rpc() and read the "
+                "PendingRpc's result after the verb returns",
+                code="failed_precondition",
+            )
         pending = self.start_rpc(
             destination_identity,
             method,
@@ -363,14 +371,25 @@ class PeerVerbs:
             response_timeout=response_timeout,
             max_round_trip_latency=max_round_trip_latency,
         )
-        if not pending.done and self._facts.dispatching:
-            raise IllegalState(
-                f"perform_rpc({method!r}) from inside a handler can't wait for {pending.request_id}"
-                " (virtual time can't pass during dispatch); use start_rpc() and read the "
-                "PendingRpc's result after the verb returns",
-                code="failed_precondition",
-            )
         return pending.wait()
+
+    @property
+    def rpc_methods(self) -> tuple[str, ...]:
+        """The RPC method names this client has registered (sorted), as the room decides
+        calls with them (a replayed or forked client has the names, not the functions)."""
+        return tuple(sorted(self._server.peer.methods.get(self.sid, ())))
+
+    @property
+    def awaiting_answer(self) -> tuple[str, ...]:
+        """The request ids this client was invoked for and has not answered yet (its handler
+        returned ``DEFER``, or it has the method name but no function: a replay, a fork);
+        ``respond_rpc`` answers each once."""
+        sid = self.sid
+        return tuple(
+            request_id
+            for request_id, call in self._server.peer.calls.items()
+            if call.callee_sid == sid and call.invoked and not call.answered
+        )
 
     def respond_rpc(
         self, request_id: str, payload: str | None = None, *, error: RpcError | None = None

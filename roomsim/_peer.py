@@ -9,8 +9,10 @@ are in ``_apply/peer``; a callee's handler runs in dispatch (``_client_rpc``).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from typing import Any
 
+from roomsim.errors import broken
 from roomsim.rpc import PendingCall
 from roomsim.snapshot import RoomSnapshot, RpcCallSnapshot
 
@@ -136,6 +138,31 @@ class PeerState:
         self.open_streams = {sid: dict(ids) for sid, ids in snap.streams}
         self.next_request = snap.next_request_number
         self.next_stream = snap.next_stream_number
+
+    def check(self, timers: Iterable[tuple[float, int, Any, Any]], live: Collection[str]) -> None:
+        """Raise ``InternalError`` unless each call in flight ends exactly once: a pending call
+        has a live caller and a timer at or before its next deadline, a Python callee's own
+        deadline has its timer, and a finished call is not kept (``live``: current sids)."""
+        due: dict[Any, float] = {}
+        for when, _order, kind, arg in timers:
+            if kind.value == "rpc":
+                due[arg] = min(when, due.get(arg, when))
+        for request_id, call in self.calls.items():
+            p = call.pending
+            if call.request_id != request_id or call.done():
+                broken("a finished or misfiled RPC call is kept", request_id=request_id)
+            if p.settled != (p.settled_at is not None):
+                broken("an RPC call's outcome and settle time disagree", request_id=request_id)
+            deadline = p.next_deadline()
+            if not p.settled and (
+                call.caller_sid not in live
+                or deadline is None
+                or due.get(request_id, deadline + 1) > deadline
+            ):
+                broken("a pending RPC call can never end", request_id=request_id)
+            own = call.deadline if call.invoked and not call.answered else None
+            if own is not None and due.get(request_id, own + 1) > own:
+                broken("a Python callee's deadline has no timer", request_id=request_id)
 
     def protocol(self, sid: str) -> int:
         return self.protocols.get(sid, 0)

@@ -150,28 +150,29 @@ def _is_me(v: View, rec: ParticipantRecord) -> bool:
 
 
 def _gain(v: View, pub: ParticipantRecord, sid: str) -> _Events:
-    """A subscription started; the first to a publisher also brings its quality and, if it is
-    speaking, its speaker info (server §7, §8)."""
+    """A subscription started.  The first to a publisher also brings, ahead of the track, the
+    publisher's speaker info if it is speaking, then its quality: the server writes them to
+    the signal connection at once, the track comes with a later offer (client §17.2, §17.3;
+    server §7, §8)."""
+    n = v.pub_count.get(pub.identity, 0)
+    v.pub_count[pub.identity] = n + 1
+    if not n:
+        # LiveKit's order (room.go, OnSubscribeStatusChanged): speaker info, then quality
+        if pub.is_speaking:
+            was = pub.identity in v.speakers
+            v.speakers[pub.identity] = pub.audio_level
+            if not was and v.profile.js_events:
+                yield E.IsSpeakingChanged(participant=pub.identity, speaking=True)
+            yield _speaker_list(v, (pub.identity,))
+        yield from _quality_of(v, pub.identity, pub.quality)
     v.subs.add(sid)
     v.denied.discard(sid)
     v.owner[sid] = pub.identity
-    n = v.pub_count.get(pub.identity, 0)
-    v.pub_count[pub.identity] = n + 1
     if sid in v.stale:
         # livekit.rtc replaces the stale track: the old one ends first (client §16.1)
         v.stale.discard(sid)
         yield E.TrackUnsubscribed(participant=pub.identity, track_sid=sid)
     yield E.TrackSubscribed(participant=pub.identity, track_sid=sid)
-    if n:
-        return
-    # LiveKit's order (room.go, OnSubscribeStatusChanged): speaker info, then quality
-    if pub.is_speaking:
-        was = pub.identity in v.speakers
-        v.speakers[pub.identity] = pub.audio_level
-        if not was and v.profile.js_events:
-            yield E.IsSpeakingChanged(participant=pub.identity, speaking=True)
-        yield _speaker_list(v, (pub.identity,))
-    yield from _quality_of(v, pub.identity, pub.quality)
 
 
 def _lose(

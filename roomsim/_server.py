@@ -677,6 +677,7 @@ class Server:
         for identity, client in self.sessions.items():
             if client.identity != identity:
                 broken("a current client is filed under another identity", identity=identity)
+        self.peer.check(self.timers, sids)
 
 
 def preview(records: Mapping[str, Any]) -> str:

@@ -263,6 +263,8 @@ class RoomStateMachine(RuleBasedStateMachine):
         self._known: set[int] = set()
         self._scene_key: tuple[Any, ...] | None = None
         self._scene: Scene | None = None
+        #: mutations applied through ``apply`` (some commit no fact: RPC names and answers)
+        self._applied = 0
         self._allowed: tuple[type[M.Mutation], ...] = self._chosen()
         #: the mutation families this run applies (``populate`` picks them when ``swarm`` is on)
         self._order: tuple[type[M.Mutation] | str, ...] = (*self._allowed, *_EXTRA_RULES)
@@ -289,6 +291,7 @@ class RoomStateMachine(RuleBasedStateMachine):
         try:
             result = self.room.apply(mutation)
         finally:
+            self._applied += 1
             self._discover()
         return result
 
@@ -329,7 +332,7 @@ class RoomStateMachine(RuleBasedStateMachine):
     def _scene_now(self) -> Scene:
         room = self.room
         # every commit appends to the fact log (nested mutations and timers included)
-        key = (room.statistics().facts_committed, room.closed, room.now)
+        key = (room.statistics().facts_committed, room.closed, room.now, self._applied)
         if key != self._scene_key or self._scene is None:
             self._scene_key = key
             self._scene = read_scene(room)

@@ -10,8 +10,9 @@ import attrs
 
 from roomsim._validate import check_str as _check_text
 from roomsim._validate import describe as _describe
-from roomsim.errors import IllegalState, InvalidArgument, InvalidType
+from roomsim.errors import IllegalState, InvalidArgument, InvalidType, broken
 from roomsim.rpc._values import (
+    _UINT32_MAX,
     CLIENT_PROTOCOL_DATA_STREAM_RPC,
     CLIENT_PROTOCOL_DATA_STREAM_V2,
     DEFAULT_MAX_ROUND_TRIP_LATENCY,
@@ -122,6 +123,11 @@ def _seconds(value: Any, what: str) -> float:
     f = float(value)
     if not math.isfinite(f) or f < 0:
         raise InvalidArgument(f"{what} must be a finite number of seconds >= 0, got {value!r}")
+    if f * 1000 > _UINT32_MAX:  # the request carries it as uint32 milliseconds
+        raise InvalidArgument(
+            f"{what} must fit LiveKit's uint32 milliseconds (at most {_UINT32_MAX / 1000} s), "
+            f"got {value!r}; pass a shorter timeout"
+        )
     return f
 
 
@@ -314,6 +320,8 @@ class PendingCall:
         return self._settled_at
 
     def _settle(self, now: float, outcome: str | RpcError) -> None:
+        if self._outcome is not None:
+            broken("an RPC call settles twice", request_id=self.request_id)
         if isinstance(outcome, RpcError):
             outcome = outcome.as_received(self._sdk)
         self._outcome = outcome

@@ -25,6 +25,7 @@ from roomsim.model import ConnectionQuality, Permission, StreamState, TrackKind,
 from roomsim.raise_sites import RAISE_SITES, SITES_BY_ID, RaiseSite
 from roomsim.room import Room
 from roomsim.snapshot import RoomSnapshot
+from roomsim.strategies._rpc import RPC_REFUSALS, RPC_SITE_OF
 from roomsim.strategies._scene import (
     Scene,
     Track,
@@ -455,6 +456,7 @@ _REFUSALS: Final[tuple[_Case, ...]] = (
             lambda o: M.SetStreamState(identity=o[0], track_sid=o[1], state=StreamState.PAUSED)
         )(pick(d, _unsubscribed_video(sc))),
     ),
+    *RPC_REFUSALS,
 )
 
 
@@ -507,6 +509,7 @@ _SITE_OF: Final[dict[str, str]] = {
     "server-subscribe to its own track": "update_subscriptions.own",
     "stream state of an audio track": "set_stream_state.audio",
     "stream state of a video track not subscribed": "set_stream_state.not_subscribed",
+    **RPC_SITE_OF,
 }
 
 

@@ -57,6 +57,8 @@ class Scene:
     #: reconnecting), so the fault family draws nothing for it (faults §10)
     forked: bool = False
     _subscribed: frozenset[tuple[str, str]] | None = None
+    _awaiting: tuple[tuple[str, str], ...] | None = None
+    _methods: tuple[tuple[str, str], ...] | None = None
 
     def person(self, identity: str) -> Person | None:
         for p in self.people:
@@ -84,6 +86,33 @@ class Scene:
                 and room.is_subscribed(p.identity, t.sid)
             )
         return self._subscribed
+
+    @property
+    def awaiting(self) -> tuple[tuple[str, str], ...]:
+        """(callee identity, request id) of every RPC invocation awaiting its callee's answer
+        (``Client.awaiting_answer``), by identity; read only by the drawers that need it."""
+        if self._awaiting is None:
+            room = self.room
+            clients = room.clients if room is not None else {}
+            self._awaiting = tuple(
+                (identity, request_id)
+                for identity in sorted(clients)
+                for request_id in clients[identity].awaiting_answer
+            )
+        return self._awaiting
+
+    @property
+    def methods(self) -> tuple[tuple[str, str], ...]:
+        """(identity, method) of every registered RPC method (``Client.rpc_methods``)."""
+        if self._methods is None:
+            room = self.room
+            clients = room.clients if room is not None else {}
+            self._methods = tuple(
+                (identity, method)
+                for identity in sorted(clients)
+                for method in clients[identity].rpc_methods
+            )
+        return self._methods
 
 
 def read_scene(source: Room | RoomSnapshot) -> Scene:

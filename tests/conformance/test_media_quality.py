@@ -130,8 +130,8 @@ def test_the_first_update_after_joins_gives_each_client_itself_then_its_publishe
     room, alice, bob, mic = _pair()
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=mic),
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         CQ(participant="alice", quality=EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
     alice.drain()
     room.advance(4.99)
@@ -257,14 +257,14 @@ def test_a_leave_triggers_nothing() -> None:
 
 def test_a_new_subscription_sends_the_publishers_current_quality_at_once() -> None:
     """Server §8: a new subscription to a publisher also sends that publisher's current quality
-    immediately; the subscriber sees it right after ``track_subscribed``."""
+    immediately; the subscriber sees it just before ``track_subscribed`` (client §17.2)."""
     room, _alice, bob, mic = _settled()
     room.set_connection_quality("alice", POOR)
     room.advance(5.0)
     dave = room.connect("dave")
     assert dave.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         CQ(participant="alice", quality=POOR),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
     assert dave.remote_participants["alice"].connection_quality is POOR
     # a change the worker has not sent yet is already what a subscription reports
@@ -275,8 +275,8 @@ def test_a_new_subscription_sends_the_publishers_current_quality_at_once() -> No
     assert bob.drain() == (
         ev.TrackUnsubscribed(participant="alice", track_sid=mic),
         ev.ActiveSpeakersChanged(speakers=()),  # the last unsubscription (client §16.6)
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         CQ(participant="alice", quality=GOOD),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
 
 
@@ -295,8 +295,8 @@ def test_quality_interval_zero_sends_at_once() -> None:
     assert bob.drain() == (
         CQ(participant="bob", quality=EXCELLENT),  # bob's activation; no subscriptions yet
         ev.TrackPublished(participant="alice", track_sid=mic),
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         CQ(participant="alice", quality=EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
     alice.drain()
     room.set_connection_quality("alice", POOR)

@@ -263,9 +263,9 @@ def test_a_new_subscription_learns_the_current_speaker() -> None:
     carol.drain()
     carol.set_subscribed("alice", cam, True)
     assert carol.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=cam),
         ev.ActiveSpeakersChanged(speakers=("alice",)),
         ConnectionQualityChanged(participant="alice", quality=EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=cam),
     )
     carol.set_subscribed("alice", mic, True)  # not the first: nothing more
     assert carol.drain() == (ev.TrackSubscribed(participant="alice", track_sid=mic),)
@@ -285,12 +285,12 @@ def test_a_late_joiner_learns_the_current_speakers() -> None:
     room.advance(TICK)
     dave = room.connect("dave")
     assert dave.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=a_mic),
         ev.ActiveSpeakersChanged(speakers=("alice",)),
         ConnectionQualityChanged(participant="alice", quality=EXCELLENT),
-        ev.TrackSubscribed(participant="bob", track_sid=b_mic),
+        ev.TrackSubscribed(participant="alice", track_sid=a_mic),
         ev.ActiveSpeakersChanged(speakers=("bob",)),
         ConnectionQualityChanged(participant="bob", quality=EXCELLENT),
+        ev.TrackSubscribed(participant="bob", track_sid=b_mic),
     )
     assert _speakers(dave) == ("bob", "alice")
 
@@ -503,7 +503,8 @@ def test_the_last_unsubscription_from_a_silent_publisher_brings_a_speaker_update
 def test_first_subscription_sends_speaker_info_before_quality() -> None:
     """Server §7 and §8 (``Room.onSubscribeStatusChanged``): the one-off ``SpeakersChanged`` is
     written before the one-off ``ConnectionQualityUpdate``, and the SDK handles signal
-    messages in order."""
+    messages in order; the track itself comes with a later offer, so ``track_subscribed`` is
+    last (client §17.2)."""
     room = Room("r")
     alice = room.connect("alice")
     mic = alice.publish_track(AUDIO, MIC)
@@ -511,7 +512,7 @@ def test_first_subscription_sends_speaker_info_before_quality() -> None:
     room.advance(TICK)
     dave = room.connect("dave")
     assert dave.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.ActiveSpeakersChanged(speakers=("alice",)),
         ConnectionQualityChanged(participant="alice", quality=EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )

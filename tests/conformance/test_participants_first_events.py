@@ -18,7 +18,8 @@ def test_join_time_subscriptions_reach_handlers_given_at_connect() -> None:
     agent = room.connect(
         "agent", on={"track_subscribed": seen.append, ConnectionQualityChanged: [seen.append]}
     )
-    assert seen[0] == TrackSubscribed(participant="alice", track_sid=mic)
+    # the publisher's quality comes ahead of the track (client §17.2)
+    assert seen[1] == TrackSubscribed(participant="alice", track_sid=mic)
     assert [e.name for e in seen] == [
         e.name for e in agent.events if e.name in {"track_subscribed", "connection_quality_changed"}
     ]

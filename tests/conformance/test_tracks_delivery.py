@@ -93,8 +93,8 @@ def test_script_transcript_for_carol() -> None:
     assert carol == (
         ev.TrackPublished(participant="alice", track_sid="TR_1"),
         ev.TrackPublished(participant="alice", track_sid="TR_2"),
-        ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
         ev.TrackSubscribed(participant="alice", track_sid="TR_2"),
         ev.ActiveSpeakersChanged(speakers=()),
         ev.TrackMuted(participant="alice", track_sid="TR_2"),
@@ -104,16 +104,16 @@ def test_script_transcript_for_carol() -> None:
             permissions=Permission(can_subscribe=False),
         ),
         ev.TrackPublished(participant="bob", track_sid="TR_3"),
-        ev.TrackSubscribed(participant="bob", track_sid="TR_3"),
         ev.ConnectionQualityChanged(participant="bob", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="bob", track_sid="TR_3"),
         ev.ParticipantPermissionsChanged(
             participant="bob",
             old_permissions=Permission(can_subscribe=False),
             permissions=Permission(),
         ),
+        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackUnsubscribed(participant="alice", track_sid="TR_1"),
         ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
-        ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
         ev.TrackUnsubscribed(participant="alice", track_sid="TR_2"),
         ev.TrackSubscribed(participant="alice", track_sid="TR_2"),
         ev.ParticipantPermissionsChanged(
@@ -147,8 +147,8 @@ def test_handler_unsubscribing_on_publish_is_queued_behind() -> None:
     cam = alice.publish_track(VIDEO, CAM)
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=cam),
-        ev.TrackSubscribed(participant="alice", track_sid=cam),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=cam),
         ev.TrackUnsubscribed(participant="alice", track_sid=cam),
         ev.ActiveSpeakersChanged(speakers=()),  # the last unsubscription (client §16.6)
     )

@@ -306,8 +306,8 @@ def test_subscription_permission_errors_keep_the_previous_permissions() -> None:
         _refused(room, exc, "invalid_argument", call)
     room.connect("carol")
     assert room.clients["carol"].drain() == (
-        ev.TrackSubscribed(participant="bob", track_sid=b_cam),
         ev.ConnectionQualityChanged(participant="bob", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="bob", track_sid=b_cam),
     )
     assert bob.remote_participants["alice"].track_publications[mic].subscribed is True
 

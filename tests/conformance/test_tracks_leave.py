@@ -118,8 +118,8 @@ def test_duplicate_identity_replaces_the_session_and_its_tracks() -> None:
     assert mic2 == "TR_3"
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=mic2),
-        ev.TrackSubscribed(participant="alice", track_sid=mic2),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic2),
     )
     # a new track: the publisher's notice is owed again
     assert new.drain() == (

@@ -222,7 +222,7 @@ def test_joiner_sees_existing_mute_as_state() -> None:
     alice.set_track_muted(mic, True)
     dave = room.connect("dave")
     assert dave.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
     assert dave.remote_participants["alice"].track_publications[mic].muted is True

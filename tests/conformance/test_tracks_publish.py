@@ -47,8 +47,8 @@ def test_publish_returns_sequential_sids_and_announces_to_everyone() -> None:
     )
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid="TR_1"),
-        ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid="TR_1"),
         ev.TrackPublished(participant="alice", track_sid="TR_2"),
         ev.TrackSubscribed(participant="alice", track_sid="TR_2"),
     )
@@ -91,8 +91,8 @@ def test_local_track_subscribed_when_first_subscriber_arrives_later() -> None:
     )
     # client §13: bob's join shows alice's track as state; only the subscription is an event
     assert bob.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
 
     room.connect("carol")
@@ -172,8 +172,8 @@ def test_track_published_already_muted_has_no_mute_event() -> None:
     )
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=mic),
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
     assert bob.remote_participants["alice"].track_publications[mic].muted is True
     assert alice.local_participant.track_publications[mic].muted is True
@@ -245,8 +245,8 @@ def test_two_tracks_of_the_same_source_are_both_accepted() -> None:
     assert a != b
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=a),
-        ev.TrackSubscribed(participant="alice", track_sid=a),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=a),
         ev.TrackPublished(participant="alice", track_sid=b),
         ev.TrackSubscribed(participant="alice", track_sid=b),
     )

@@ -176,8 +176,8 @@ def test_granting_later_gives_the_publisher_its_first_subscriber_notice() -> Non
     alice.set_track_subscription_permissions(all_participants=False, allowed={"bob": (mic,)})
     assert bob.drain() == (
         _perm("alice", mic, True),
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
     assert alice.drain() == (ev.LocalTrackSubscribed(track_sid=mic),)
 
@@ -194,8 +194,8 @@ def test_identity_not_yet_present_is_allowed_when_it_joins() -> None:
 
     dave = room.connect("dave", sdk="js")
     assert dave.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
     assert alice.drain() == (
         ev.ParticipantConnected(participant="dave"),
@@ -228,8 +228,8 @@ def test_denied_subscription_stays_desired_without_failure() -> None:
     alice.set_track_subscription_permissions(all_participants=True)
     assert bob.drain() == (
         _perm("alice", mic, True),
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
 
 

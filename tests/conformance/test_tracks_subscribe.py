@@ -36,11 +36,11 @@ def test_joiner_subscribes_to_existing_tracks_in_publish_order() -> None:
     a_cam = alice.publish_track(VIDEO, CAM)
     carol = room.connect("carol")
     assert carol.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=a_mic),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=a_mic),
         ev.TrackSubscribed(participant="alice", track_sid=a_cam),
-        ev.TrackSubscribed(participant="bob", track_sid=b_cam),
         ev.ConnectionQualityChanged(participant="bob", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="bob", track_sid=b_cam),
     )
     assert set(carol.remote_participants) == {"alice", "bob"}
 
@@ -71,8 +71,8 @@ def test_client_auto_subscribe_true_overrides_room_default_off() -> None:
     mic = alice.publish_track(AUDIO, MIC)
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=mic),
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
     assert carol.drain() == (ev.TrackPublished(participant="alice", track_sid=mic),)
 
@@ -109,8 +109,8 @@ def test_held_join_subscribes_at_activate() -> None:
     carol.activate()
 
     assert carol.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.TrackSubscribed(participant="alice", track_sid=cam),
     )
     assert alice.drain() == (
@@ -148,8 +148,8 @@ def test_held_join_manual_subscription_waits_for_active() -> None:
     assert carol.drain() == ()
     carol.activate()
     assert carol.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=mic),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=mic),
     )
 
 
@@ -175,8 +175,8 @@ def test_set_subscribed_off_and_on() -> None:
 
     bob.set_subscribed("alice", cam, True)
     assert bob.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=cam),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=cam),
     )
     assert bob.remote_participants["alice"].track_publications[cam].subscribed is True
     assert alice.drain() == ()
@@ -212,8 +212,8 @@ def test_manual_subscription_without_auto_subscribe() -> None:
     bob.drain()
     bob.set_subscribed("alice", cam, True)
     assert bob.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=cam),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=cam),
     )
     assert alice.drain() == (ev.LocalTrackSubscribed(track_sid=cam),)
     pubs = bob.remote_participants["alice"].track_publications
@@ -233,8 +233,8 @@ def test_unsubscribed_track_stays_unsubscribed_for_later_tracks() -> None:
     cam = alice.publish_track(VIDEO, CAM)
     assert bob.drain() == (
         ev.TrackPublished(participant="alice", track_sid=cam),
-        ev.TrackSubscribed(participant="alice", track_sid=cam),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="alice", track_sid=cam),
     )
     assert bob.remote_participants["alice"].track_publications[mic].subscribed is False
 
@@ -257,10 +257,10 @@ def test_server_update_subscriptions(sdk: str) -> None:
 
     room.update_subscriptions("carol", track_sids=(a_cam, b_mic), subscribe=True)
     assert carol.drain() == (
-        ev.TrackSubscribed(participant="alice", track_sid=a_cam),
         ev.ConnectionQualityChanged(participant="alice", quality=ConnectionQuality.EXCELLENT),
-        ev.TrackSubscribed(participant="bob", track_sid=b_mic),
+        ev.TrackSubscribed(participant="alice", track_sid=a_cam),
         ev.ConnectionQualityChanged(participant="bob", quality=ConnectionQuality.EXCELLENT),
+        ev.TrackSubscribed(participant="bob", track_sid=b_mic),
     )
     assert alice.drain() == ()  # bob already triggered alice's notice
     assert bob.drain() == ()  # alice already triggered bob's notice

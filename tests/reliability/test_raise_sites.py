@@ -45,6 +45,7 @@ from roomsim import mutations as M
 from roomsim.events import Event
 from roomsim.raise_sites import SITES_BY_ID
 from roomsim.testing import check_invariants
+from tests.reliability._rpc_cases import RPC_CASES, RPC_SPECIAL_IDS
 from tests.reliability._world import (
     CONFIG,
     World,
@@ -1309,7 +1310,9 @@ CASES: list[Case] = [
 ]
 
 #: ids with a test of their own below (their state changes, or the room must be corrupted)
-SPECIAL_IDS = {"dispatch.handler", "advance.in_handler", "invariants.broken"}
+CASES += [Case(*c) for c in RPC_CASES]  # RPC and data streams
+
+SPECIAL_IDS = {"dispatch.handler", "advance.in_handler", "invariants.broken", *RPC_SPECIAL_IDS}
 
 
 def _param(c: Case) -> Any:
@@ -1429,8 +1432,8 @@ def test_the_table_documents_each_case(case: Case) -> None:
     """Each case raises a class the raise-site table lists for its id, with the table's code
     (a site whose code depends on the path documents none)."""
     site = SITES_BY_ID[case.id]
-    if not site.errors:  # not a RoomsimError (scenario.EventsMismatch): the note names it
-        assert f"`scenario.{case.cls.__name__}`" in site.note
+    if not site.errors:  # not a RoomsimError (scenario.EventsMismatch, RpcError): the note
+        assert f"{case.cls.__name__}`" in site.note
         return
     assert case.cls in site.errors, f"{case.cls.__name__} is not listed for {site.id}"
     if site.code is not None:

@@ -54,6 +54,7 @@ from roomsim.model import (
     TrackKind,
     TrackSource,
 )
+from tests.toolkit._reference_rpc import RPC_MODELLED, RpcModel
 
 __all__ = ["MODELLED", "UNMODELLED_EVENTS", "ReferenceRoom", "participant_fields"]
 
@@ -65,28 +66,31 @@ UNMODELLED_EVENTS: Final[tuple[type[E.Event], ...]] = (
 )
 
 #: the mutation families the model implements
-MODELLED: Final[frozenset[type[M.Mutation]]] = frozenset(
-    {
-        M.Connect,
-        M.Activate,
-        M.Disconnect,
-        M.SetName,
-        M.SetMetadata,
-        M.SetAttributes,
-        M.UpdateParticipant,
-        M.RemoveParticipant,
-        M.UpdateRoomMetadata,
-        M.PublishTrack,
-        M.UnpublishTrack,
-        M.SetTrackMuted,
-        M.MutePublishedTrack,
-        M.SetSubscribed,
-        M.UpdateSubscriptions,
-        M.SetTrackSubscriptionPermissions,
-        M.SendData,
-        M.SetStreamState,
-    }
-)
+MODELLED: Final[frozenset[type[M.Mutation]]] = (
+    frozenset(
+        {
+            M.Connect,
+            M.Activate,
+            M.Disconnect,
+            M.SetName,
+            M.SetMetadata,
+            M.SetAttributes,
+            M.UpdateParticipant,
+            M.RemoveParticipant,
+            M.UpdateRoomMetadata,
+            M.PublishTrack,
+            M.UnpublishTrack,
+            M.SetTrackMuted,
+            M.MutePublishedTrack,
+            M.SetSubscribed,
+            M.UpdateSubscriptions,
+            M.SetTrackSubscriptionPermissions,
+            M.SendData,
+            M.SetStreamState,
+        }
+    )
+    | RPC_MODELLED
+)  # RPC and data streams: tests/toolkit/_reference_rpc.py
 
 
 # ------------------------------------------------------------------------------------------------
@@ -314,7 +318,7 @@ def _within(size: int, limit: int, what: str, code: str) -> None:
         raise LimitExceeded(f"reference model: {what} is {size} > {limit} bytes", code=code)
 
 
-class ReferenceRoom:
+class ReferenceRoom(RpcModel):
     """The naive model.  ``apply(mutation)`` returns what ``Room.apply`` returns (a client's
     sid for ``Connect``), or raises the error class roomsim must raise."""
 
@@ -331,6 +335,7 @@ class ReferenceRoom:
         self._next_tr = 1
         self._reasons: dict[str, DisconnectReason] = {}
         self._silent: set[str] = set()
+        self._rpc_init()
         #: track sids the server (not their publisher) is unpublishing (client §16.2)
         self._by_server: set[str] = set()
         #: (client sid, track sid): the client itself is unsubscribing (client §16.1)
@@ -549,6 +554,7 @@ class ReferenceRoom:
 
     def _end_session(self, p: _Person, reason: DisconnectReason) -> None:
         """Client §10: each track goes (silently for the leaver itself), then the session."""
+        self._rpc_session_ended(p.sid)
         for sid in list(p.tracks):
             self._silent.add(sid)
             self._remove_track(p, sid)

@@ -24,14 +24,16 @@ from typing import Any, ClassVar
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import precondition, rule
+from hypothesis.stateful import invariant, precondition, rule
 
 from roomsim import Client, ParticipantSnapshot, Room, RoomConfig, RoomsimError
 from roomsim import mutations as M
 from roomsim.events import ALL_EVENTS, Event
+from roomsim.rpc import PendingCall
 from roomsim.stateful import RoomStateMachine
 from roomsim.strategies import Refusal
 from tests.toolkit._reference import MODELLED, UNMODELLED_EVENTS, ReferenceRoom, participant_fields
+from tests.toolkit._reference_rpc import call_fields
 
 
 def _modelled(events: Any) -> list[Event]:
@@ -48,6 +50,8 @@ class DifferentialMachine(RoomStateMachine):
         self.taken: dict[str, list[Event]] = {}
         # for clients with handlers: what the handlers saw, and the model's count at that time
         self.heard: dict[str, tuple[int, list[Event]]] = {}
+        #: roomsim's RPC calls, each compared with the model's after every step
+        self.rpc_handles: list[PendingCall] = []
 
     # the two implementations side by side ------------------------------------------------------
 
@@ -64,6 +68,9 @@ class DifferentialMachine(RoomStateMachine):
             got = type(e)
         if isinstance(got, Client):
             got = got.sid
+        if isinstance(got, PendingCall):  # an RPC call: compared as it settles (rpc_calls_agree)
+            self.rpc_handles.append(got)
+            got = call_fields(got)
         if isinstance(got, ParticipantSnapshot) and isinstance(expected, ParticipantSnapshot):
             got, expected = participant_fields(got), participant_fields(expected)
         assert got == expected, f"{m!r}: roomsim gave {got!r}, the model {expected!r}"
@@ -93,6 +100,16 @@ class DifferentialMachine(RoomStateMachine):
             for w in room.webhooks
         ]
         assert hooks == model.webhooks
+
+    @invariant()
+    def rpc_calls_agree(self) -> None:
+        """Each call's outcome, each client's invocations awaiting an answer and its method
+        names (rpc-and-streams §12), as the model has them."""
+        for call in self.rpc_handles:
+            assert call_fields(call) == self.model.rpc_call(call.request_id), call
+        for c in self.room.clients.values():
+            assert c.awaiting_answer == self.model.awaiting(c.sid), c
+            assert c.rpc_methods == tuple(sorted(self.model.rpc_methods.get(c.sid, ()))), c
 
     # reading clients ---------------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ CORE = {
     "roomsim.mutations",
     "roomsim.raise_sites",
     "roomsim._raise_sites_faults",
+    "roomsim._raise_sites_rpc",
     "roomsim.snapshot",
     "roomsim.webhooks",
 }
