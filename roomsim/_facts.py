@@ -407,3 +407,52 @@ class GaveUp(Fact):
         self.identity = identity
         self.sid = sid
         self.reason = reason
+
+
+class Restarting(Fact):
+    """The client of session ``sid`` leaves it to join again (a full reconnect, faults §3):
+    a fact for it alone; ``known`` are the other participants it knew, which it tears down."""
+
+    __slots__ = ("identity", "known", "sid")
+
+    def __init__(
+        self, identity: str, sid: str, known: tuple[ParticipantRecord, ...], time: float
+    ) -> None:
+        self.subject = None
+        self.before = self.after = None
+        self.identity = identity
+        self.sid = sid
+        self.known = known
+        self.time = time
+
+
+class Restarted(ParticipantFact):
+    """The client that left ``old_sid`` has joined again as the subject (a new sid): the
+    others in its JoinResponse, its republished tracks (old sid, new sid) and the tracks it is
+    subscribed to (publisher identity, track sid), for it alone (faults §3.3)."""
+
+    __slots__ = ("old_sid", "others", "republished", "subs")
+
+    def __init__(
+        self,
+        rec: ParticipantRecord,
+        old_sid: str,
+        others: tuple[ParticipantRecord, ...],
+        republished: tuple[tuple[str, str], ...],
+        subs: tuple[tuple[ParticipantRecord, str], ...],
+        time: float,
+    ) -> None:
+        super().__init__(rec, rec, time)
+        self.old_sid = old_sid
+        self.others = others
+        self.republished = republished
+        self.subs = subs
+
+
+class TokenRefresh(ParticipantFact):
+    """The server sent the subject's client a refreshed token on its schedule (faults §7)."""
+
+    __slots__ = ()
+
+    def __init__(self, rec: ParticipantRecord, time: float) -> None:
+        super().__init__(rec, rec, time)

@@ -12,9 +12,11 @@ from typing import Final
 
 from roomsim import _facts as facts
 from roomsim import mutations
-from roomsim._records import ParticipantRecord
+from roomsim._faults_sdk import fault_profile
+from roomsim._peer import sdk_of
+from roomsim._records import ParticipantRecord, TrackRecord, is_subscribed
 from roomsim._server import Server, TimerKind
-from roomsim.model import DataPacketKind, DisconnectReason, InterruptKind
+from roomsim.model import DataPacketKind, DisconnectReason, InterruptKind, ParticipantState
 
 __all__ = [
     "CLOSE_AFTER_GIVE_UP",
@@ -25,6 +27,7 @@ __all__ = [
     "find",
     "interrupt",
     "reconnecting",
+    "restart",
     "resume",
     "run_timer",
 ]
@@ -33,7 +36,7 @@ __all__ = [
 #: closes a session whose transport failed with CONNECTION_TIMEOUT (faults §4.1)
 SERVER_TIMEOUT: Final = 20.0
 #: the Rust core's nominal backoff sum over its 10 attempts: the Python client gives up
-#: (faults §4.2)
+#: (faults §4.2); a JS client gives up after 44.0 s (``Interruption.give_up_after``)
 GIVE_UP_AFTER: Final = 44.3
 #: a client that gave up closes its peer connection; the server's transport then fails and
 #: the 5 s cleanup timer closes the session (faults §2.1, §4.1)
@@ -41,19 +44,36 @@ CLOSE_AFTER_GIVE_UP: Final = 5.0
 
 
 class Interruption:
-    """One interrupted client: its session, what was cut, since when, and the data packets
-    it sent meanwhile (held until it is reconnected, faults §2.4)."""
+    """One interrupted client: its session, its SDK, what was cut, since when, and the data
+    packets it sent meanwhile with their times (held until it is reconnected, faults §2.4)."""
 
-    __slots__ = ("gave_up", "identity", "kind", "outbox", "sid", "started")
+    __slots__ = ("gave_up", "identity", "kind", "known", "outbox", "rec", "sdk", "sid", "started")
 
-    def __init__(self, identity: str, sid: str, kind: InterruptKind, started: float) -> None:
-        self.identity = identity
-        self.sid = sid
+    def __init__(
+        self, rec: ParticipantRecord, kind: InterruptKind, started: float, sdk: str = "python"
+    ) -> None:
+        self.identity = rec.identity
+        self.sid = rec.sid
+        #: its record at the cut, and the others as its client knew them (a full reconnect
+        #: tears those down and joins with the record's claims, faults §3.3)
+        self.rec = rec
+        self.known: tuple[ParticipantRecord, ...] = ()
         self.kind = kind
         self.started = started
-        self.outbox: list[mutations.SendData] = []
+        self.sdk = sdk
+        self.outbox: list[tuple[float, mutations.SendData]] = []
         #: the client stopped reconnecting; the server has not closed the session yet
         self.gave_up = False
+
+    @property
+    def give_up_after(self) -> float:
+        """Seconds from the cut to the client giving up (its SDK's schedule, faults §4.2)."""
+        return fault_profile(self.sdk).give_up_after
+
+    def holds(self) -> bool:
+        """Whether a packet the client sends now waits for the resume: not on a JS client
+        whose data channels are still up (a SIGNAL cut, faults §2.4)."""
+        return self.kind is InterruptKind.NETWORK or not fault_profile(self.sdk).sends_on_signal_cut
 
 
 def find(server: Server, identity: str) -> Interruption | None:
@@ -79,9 +99,12 @@ def interrupt(
     server: Server, rec: ParticipantRecord, kind: InterruptKind, resume_after: float | None
 ) -> None:
     now = server.now()
-    server.interrupted[rec.sid] = Interruption(rec.identity, rec.sid, kind, now)
+    sdk = sdk_of(server.sessions.get(rec.identity))
+    intr = Interruption(rec, kind, now, sdk)
+    intr.known = tuple(r for r in server.records.values() if r.sid != rec.sid)
+    server.interrupted[rec.sid] = intr
     server.append(facts.Interrupted(rec, now, kind))
-    server.schedule(now + GIVE_UP_AFTER, TimerKind.GIVE_UP, rec.sid)
+    server.schedule(now + intr.give_up_after, TimerKind.GIVE_UP, rec.sid)
     if kind is InterruptKind.NETWORK:
         server.schedule(now + SERVER_TIMEOUT, TimerKind.CONNECTION_TIMEOUT, rec.sid)
     if resume_after is not None:
@@ -90,11 +113,15 @@ def interrupt(
 
 def resume(server: Server, intr: Interruption) -> None:
     """The client is back: the server sends it the room as it is now (the snapshot, then a
-    fresh token), and the data it held goes out."""
+    fresh token), and the data it held goes out, but for a send its SDK stopped waiting for
+    (JS: 15 s, faults §2.4)."""
     del server.interrupted[intr.sid]
-    server.append(facts.Resumed(server.records[intr.identity], server.now()))
-    for m in intr.outbox:
-        commit_data(server, m)
+    now = server.now()
+    server.append(facts.Resumed(server.records[intr.identity], now))
+    wait = fault_profile(intr.sdk).data_wait
+    for sent, m in intr.outbox:
+        if wait is None or now - sent <= wait:
+            commit_data(server, m)
 
 
 def commit_data(server: Server, m: mutations.SendData) -> None:
@@ -114,6 +141,9 @@ def _live(server: Server, intr: Interruption) -> bool:
 
 def run_timer(server: Server, kind: TimerKind, sid: str) -> None:
     """Run a fault timer of session ``sid``; a timer whose interruption is over does nothing."""
+    if kind is TimerKind.TOKEN_REFRESH:
+        _refresh_token(server, sid)
+        return
     intr: Interruption | None = server.interrupted.get(sid)
     if intr is None:
         return
@@ -143,3 +173,74 @@ def _give_up(server: Server, intr: Interruption) -> None:
         server.interrupted[intr.sid] = intr
         intr.gave_up = True
         server.schedule(server.now() + CLOSE_AFTER_GIVE_UP, TimerKind.CONNECTION_TIMEOUT, intr.sid)
+
+
+def restart(server: Server, identity: str) -> None:
+    """A full reconnect (faults §3): the client leaves its session (CLIENT_INITIATED, its leave
+    got through) and joins again with its token's claims under a new sid, republishing its
+    tracks under new sids; auto-subscribe restores its subscriptions.  The client object is
+    the same: the server takes it off the old session so it isn't told that one ended."""
+    client = server.sessions.pop(identity)
+    now = server.now()
+    live = server.records[identity]
+    intr = server.interrupted.pop(live.sid, None)
+    known = (
+        intr.known
+        if intr is not None
+        else tuple(r for r in server.records.values() if r.sid != live.sid)
+    )
+    old_sid = client.sid
+    protocol = server.peer.protocols.get(old_sid, 0)
+    server.append(facts.Restarting(identity, old_sid, known, now))
+    server.end_session(identity, DisconnectReason.CLIENT_INITIATED)
+    server.seq += 1
+    sid = f"PA_{server.next_pa}"
+    server.next_pa += 1
+    rec = ParticipantRecord(
+        seq=server.seq,
+        sid=sid,
+        identity=identity,
+        name=live.name,
+        metadata=live.metadata,
+        attributes=live.attributes,
+        kind=live.kind,
+        kind_details=live.kind_details,
+        permission=live.permission,
+        state=ParticipantState.JOINED,
+        joined_at=now,
+        auto_subscribe=live.auto_subscribe,
+    )
+    server.add_session(rec, hold=False)
+    server.peer.protocols[sid] = protocol
+    server.sessions[identity] = client
+    client.sid = sid
+    server.activate(identity)
+    republished = []
+    for t in live.tracks.values():
+        if t.closing or not rec.permission.can_publish_source(t.source):
+            continue
+        new = TrackRecord(
+            sid=f"TR_{server.next_tr}", name=t.name, kind=t.kind, source=t.source, muted=t.muted
+        )
+        server.next_tr += 1
+        server.add_track(server.records[identity], new)
+        republished.append((t.sid, new.sid))
+    me = server.records[identity]
+    others = tuple(r for r in server.records.values() if r.sid != sid)
+    subs = tuple((p, t) for p in others for t in p.tracks.values() if is_subscribed(me, p, t))
+    server.append(
+        facts.Restarted(
+            me, old_sid, others, tuple(republished), tuple((p, t.sid) for p, t in subs), now
+        )
+    )
+
+
+def _refresh_token(server: Server, sid: str) -> None:
+    """The server's periodic token refresh (faults §7: every ``token_refresh_interval``, 5 min
+    in LiveKit) of a session still current; a client whose signal is down misses it."""
+    for rec in server.records.values():
+        if rec.sid == sid:
+            server.append(facts.TokenRefresh(rec, server.now()))
+            due = server.now() + server.config.token_refresh_interval
+            server.schedule(due, TimerKind.TOKEN_REFRESH, sid)
+            return

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from roomsim import _facts as facts
 from roomsim import events as E
+from roomsim._faults_sdk import fault_profile
 from roomsim._profiles import Profile
 from roomsim._records import (
     ParticipantRecord,
@@ -58,6 +59,7 @@ class View:
         "profile",
         "pub_count",
         "quality",
+        "restarting",
         "sid",
         "speakers",
         "stale",
@@ -100,6 +102,8 @@ class View:
         self.cut: InterruptKind | None = None
         self.held: list[facts.Fact] | None = None
         self.frozen = 0
+        #: between its ``Restarting`` and ``Restarted``: the client is joining again
+        self.restarting = False
 
     # faults (faults §10): a reconnecting client's state waits at the cut
 
@@ -117,14 +121,20 @@ class View:
         the server's leave (but not its own), and learns its give-up's reason."""
         if isinstance(f, facts.GaveUp):
             return f.sid == self.sid and self.held is not None
-        return f.rec.sid == self.sid and (
-            self.held is None or f.reason is DisconnectReason.CLIENT_INITIATED
+        return (
+            f.rec.sid == self.sid
+            and not self.restarting
+            and (self.held is None or f.reason is DisconnectReason.CLIENT_INITIATED)
         )
 
     def connection_state(self, ended: bool) -> ConnectionState:
         if ended:
             return ConnectionState.DISCONNECTED
-        return ConnectionState.CONNECTED if self.held is None else ConnectionState.RECONNECTING
+        if self.held is None:
+            return ConnectionState.CONNECTED
+        if self.cut is InterruptKind.SIGNAL and fault_profile(self.profile.name).signal_state:
+            return ConnectionState.SIGNAL_RECONNECTING  # JS (faults §2.3)
+        return ConnectionState.RECONNECTING
 
 
 _Events = Iterator[E.Event]
@@ -572,76 +582,25 @@ PROJECTORS: dict[type[facts.Fact], Callable[[View, facts.Fact], _Events]] = {
 }
 
 
-# --------------------------------------------------------------------------------------------
-# faults (faults §2, §4, §10): reconnecting, resumed, gave up
+class _FaultHook:
+    """What a reconnecting client does with a fact (``hold``), and the facts it folds itself
+    (``facts``); ``roomsim._project_faults`` fills it in as it registers its projectors."""
+
+    __slots__ = ("facts", "hold")
+
+    def __init__(self) -> None:
+        self.facts: frozenset[type[facts.Fact]] = frozenset()
+        self.hold: Callable[[View, facts.Fact], _Events] = _none
 
 
-def _interrupted(v: View, f: facts.Fact) -> _Events:
-    assert isinstance(f, facts.Interrupted)
-    if _is_me(v, f.rec):
-        v.cut = f.kind
-        v.held = []
-        yield E.ConnectionStateChanged(state=ConnectionState.RECONNECTING)
-        yield E.Reconnecting()
-
-
-def _resumed(v: View, f: facts.Fact) -> _Events:
-    """The room's state arrives: the client folds what it missed (in order), then gets a
-    fresh token and is connected again (faults §2.2)."""
-    assert isinstance(f, facts.Resumed)
-    if not _is_me(v, f.rec) or v.held is None:
-        return
-    missed, v.held, v.cut = v.held, None, None
-    for old in missed:
-        yield from project(v, old)
-    v.me = f.rec
-    yield E.TokenRefreshed()
-    yield E.ConnectionStateChanged(state=ConnectionState.CONNECTED)
-    yield E.Reconnected()
-
-
-def _gave_up(v: View, f: facts.Fact) -> _Events:
-    assert isinstance(f, facts.GaveUp)
-    if f.sid != v.sid or v.held is None:
-        return
-    v.held = v.cut = None
-    v.leaving = list(v.me.tracks)  # its records wait at the cut (faults §10)
-    yield from _own_end(v, f.reason, own=False)
-
-
-def _hold(v: View, f: facts.Fact, held: list[facts.Fact]) -> _Events:
-    """A fact that reaches a reconnecting client: data on channels that are still up is
-    delivered, reliable data waits for the resume, lossy data is lost; the server's signal
-    messages are lost and the resume's snapshot replaces them, modelled as the facts held and
-    folded at the resume (faults §2.4, §10).  The client's state waits with them."""
-    if isinstance(f, facts.Data):
-        if v.cut is InterruptKind.SIGNAL:
-            yield from _data(v, f)
-        elif f.kind is DataPacketKind.RELIABLE:
-            held.append(f)
-        return
-    if isinstance(f, facts.Left) and f.rec.sid == v.sid:
-        if f.reason is DisconnectReason.CLIENT_INITIATED:
-            v.held = v.cut = None
-            v.leaving = list(v.me.tracks)  # its records wait at the cut (faults §10)
-            v.me = f.rec
-            yield from _left(v, f)
-        # else the server's leave is lost with the signal: the client gives up later (§4.3)
-        return
-    held.append(f)
-
-
-PROJECTORS[facts.Interrupted] = _interrupted
-PROJECTORS[facts.Resumed] = _resumed
-PROJECTORS[facts.GaveUp] = _gave_up
-_FAULTS = frozenset({facts.Interrupted, facts.Resumed, facts.GaveUp})
+FAULT_HOOK = _FaultHook()
 
 
 def project(v: View, f: facts.Fact) -> _Events:
     """The events ``v``'s client receives for ``f``, one at a time; ``v`` changes as they are
     taken (the client's own record first)."""
-    if v.held is not None and type(f) not in _FAULTS:
-        return _hold(v, f, v.held)
+    if (v.held is not None or v.restarting) and type(f) not in FAULT_HOOK.facts:
+        return FAULT_HOOK.hold(v, f)  # a reconnecting client (faults §10)
     a = f.after
     if a is not None and a.sid == v.sid:
         v.me = a

@@ -61,6 +61,15 @@ class FaultVerbs:
         receives what it missed, a fresh token, then ``reconnected`` (faults §2)."""
         self.apply(mutations.Resume(identity=identity))
 
+    def reconnect(self, identity: str) -> None:
+        """``identity``'s client does a full reconnect (faults §3): it leaves its session
+        (others see it leave with CLIENT_INITIATED) and joins again under a new sid, with its
+        tracks republished under new sids and its subscriptions restored by auto-subscribe.
+        Its own client tears down what it knew and emits ``reconnecting``, the room again,
+        ``local_track_republished`` per track (Python) and ``reconnected``.  Works on a
+        connected client or one that is reconnecting (a resume that failed)."""
+        self.apply(mutations.Reconnect(identity=identity))
+
     def delete(self) -> None:
         """Server API ``DeleteRoom``: everyone leaves with ROOM_DELETED and the room closes."""
         self.apply(mutations.DeleteRoom())

@@ -32,6 +32,7 @@ __all__ = [
     "LocalTrackPublished",
     "LocalTrackUnpublished",
     "LocalTrackSubscribed",
+    "LocalTrackRepublished",
     "TrackSubscribed",
     "TrackUnsubscribed",
     "TrackSubscriptionFailed",
@@ -51,6 +52,7 @@ __all__ = [
     "ConnectionStateChanged",
     "Disconnected",
     "Reconnecting",
+    "SignalReconnecting",
     "Reconnected",
     "TokenRefreshed",
     "ALL_EVENTS",
@@ -142,6 +144,18 @@ class LocalTrackSubscribed(Event):
 
     name: ClassVar[str] = "local_track_subscribed"
     track_sid: str
+
+
+@final
+@attrs.frozen(kw_only=True)
+class LocalTrackRepublished(Event):
+    """A full reconnect republished this client's own track under a new sid (faults §3.3;
+    JS reports ``local_track_unpublished`` and ``local_track_published`` instead)."""
+
+    name: ClassVar[str] = "local_track_republished"
+    sdks: ClassVar[tuple[str, ...]] = ("python",)
+    track_sid: str
+    previous_sid: str
 
 
 @final
@@ -342,6 +356,16 @@ class Reconnecting(Event):
 
 @final
 @attrs.frozen(kw_only=True)
+class SignalReconnecting(Event):
+    """This client lost its signal connection only and is resuming it (JS
+    ``RoomEvent.SignalReconnecting``, faults §2.3)."""
+
+    name: ClassVar[str] = "signal_reconnecting"
+    sdks: ClassVar[tuple[str, ...]] = ("js",)
+
+
+@final
+@attrs.frozen(kw_only=True)
 class Reconnected(Event):
     """This client's connection is back; its session (and sid) is the same (faults §2.2)."""
 
@@ -352,9 +376,10 @@ class Reconnected(Event):
 @attrs.frozen(kw_only=True)
 class TokenRefreshed(Event):
     """The server sent this client a fresh token (faults §7); ``livekit.rtc`` passes no
-    arguments."""
+    arguments.  JS has no public event for it."""
 
     name: ClassVar[str] = "token_refreshed"
+    sdks: ClassVar[tuple[str, ...]] = ("python",)
 
 
 ALL_EVENTS: Final[tuple[type[Event], ...]] = (
@@ -366,6 +391,7 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     LocalTrackPublished,
     LocalTrackUnpublished,
     LocalTrackSubscribed,
+    LocalTrackRepublished,
     TrackSubscribed,
     TrackUnsubscribed,
     TrackSubscriptionFailed,
@@ -385,6 +411,7 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     ConnectionStateChanged,
     Disconnected,
     Reconnecting,
+    SignalReconnecting,
     Reconnected,
     TokenRefreshed,
 )
@@ -394,7 +421,6 @@ EVENTS_BY_NAME: Final[Mapping[str, type[Event]]] = {cls.name: cls for cls in ALL
 #: ``livekit.rtc`` events roomsim does not simulate yet, and why (listed in docs/)
 NOT_SIMULATED: Final[Mapping[str, str]] = {
     "connected": "a client is connected when connect() returns; there is no connecting phase",
-    "local_track_republished": "a full reconnect is not simulated yet (faults §3)",
     "e2ee_state_changed": "end-to-end encryption is not simulated",
     "participant_encryption_status_changed": "end-to-end encryption is not simulated",
     "transcription_received": "transcription is not simulated",

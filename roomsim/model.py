@@ -150,11 +150,14 @@ class DisconnectReason(_Enum):
 
 @final
 class ConnectionState(_Enum):
-    """A client's own connection (Python SDK ``ConnectionState``)."""
+    """A client's own connection (Python SDK ``ConnectionState``; JS adds
+    ``SIGNAL_RECONNECTING``, faults §2.3)."""
 
     DISCONNECTED = "disconnected"
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
+    #: JS only: the signal is lost but the peer connection is up (``'signalReconnecting'``)
+    SIGNAL_RECONNECTING = "signal_reconnecting"
 
 
 @final

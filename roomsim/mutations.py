@@ -66,6 +66,7 @@ __all__ = [
     "SendStreamPackets",
     "Interrupt",
     "Resume",
+    "Reconnect",
     "ShutdownServer",
     "ALL_MUTATIONS",
 ]
@@ -496,6 +497,18 @@ class Resume(Mutation):
 
 @final
 @attrs.frozen(kw_only=True)
+class Reconnect(Mutation):
+    """A participant's client does a full reconnect (faults §3): it leaves its session and
+    joins again under a new sid, republishing its tracks; after a failed resume, or when
+    LiveKit asks it to (``Leave{RECONNECT}``)."""
+
+    path: ClassVar[str] = "media"
+    verb: ClassVar[str] = "reconnect"
+    identity: str = attrs.field(metadata=IDENTITY)
+
+
+@final
+@attrs.frozen(kw_only=True)
 class ShutdownServer(Mutation):
     """The server node stops (a forced stop): everyone leaves with SERVER_SHUTDOWN and the
     room closes (faults §6)."""
@@ -631,6 +644,7 @@ ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     SendStreamPackets,
     Interrupt,
     Resume,
+    Reconnect,
     ShutdownServer,
 )
 

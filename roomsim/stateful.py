@@ -247,7 +247,7 @@ class RoomStateMachine(RuleBasedStateMachine):
     config: ClassVar[RoomConfig] = RoomConfig(handler_errors="raise")
     identities: ClassVar[tuple[str, ...]] = DEFAULT_IDENTITIES
     families: ClassVar[frozenset[type[M.Mutation]] | None] = frozenset(
-        set(M.ALL_MUTATIONS) - {M.DeleteRoom, M.ShutdownServer, M.Interrupt, M.Resume}
+        set(M.ALL_MUTATIONS) - {M.DeleteRoom, M.ShutdownServer, M.Interrupt, M.Resume, M.Reconnect}
     )
     swarm: ClassVar[bool] = True
     weights: ClassVar[Mapping[type[M.Mutation], int]] = {

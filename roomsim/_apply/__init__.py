@@ -46,6 +46,7 @@ APPLIERS: dict[type[mutations.Mutation], Callable[[Server, Any], Any]] = {
     mutations.SendStreamPackets: peer.apply_send_stream_packets,
     mutations.Interrupt: faults.apply_interrupt,
     mutations.Resume: faults.apply_resume,
+    mutations.Reconnect: faults.apply_reconnect,
     mutations.ShutdownServer: faults.apply_shutdown,
     mutations.PushAudio: audio.apply_push_audio,
 }

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from roomsim import _faults, mutations
 from roomsim._apply import media
-from roomsim._faults import GIVE_UP_AFTER, SERVER_TIMEOUT
+from roomsim._faults import SERVER_TIMEOUT
+from roomsim._faults_sdk import fault_profile
+from roomsim._peer import sdk_of
 from roomsim._server import Server
 from roomsim.errors import IllegalState, InvalidArgument
 from roomsim.model import DisconnectReason, InterruptKind, ParticipantState
 
-__all__ = ["apply_interrupt", "apply_resume", "apply_send_data", "apply_shutdown"]
+__all__ = [
+    "apply_interrupt",
+    "apply_reconnect",
+    "apply_resume",
+    "apply_send_data",
+    "apply_shutdown",
+]
 
 
 def apply_interrupt(server: Server, m: mutations.Interrupt) -> None:
@@ -49,10 +57,11 @@ def apply_interrupt(server: Server, m: mutations.Interrupt) -> None:
                 "join again as a new session, which roomsim doesn't simulate (faults §4.3); "
                 f"resume sooner, or pass None to see the server close it"
             )
-        if after >= GIVE_UP_AFTER:
+        give_up = fault_profile(sdk_of(server.sessions.get(rec.identity))).give_up_after
+        if after >= give_up:
             raise InvalidArgument(
                 f"interrupt(resume_after={after!r}) is past the client's give-up time "
-                f"({GIVE_UP_AFTER:g} s, faults §4.2); resume sooner, or pass None to see it "
+                f"({give_up:g} s, faults §4.2); resume sooner, or pass None to see it "
                 "give up"
             )
     _faults.interrupt(server, rec, m.kind, after)
@@ -69,7 +78,7 @@ def apply_resume(server: Server, m: mutations.Resume) -> None:
     if intr.gave_up:
         raise IllegalState(
             f"can't resume {intr.identity!r}: its client gave up reconnecting "
-            f"{GIVE_UP_AFTER:g} s after the interrupt (faults §4.2); connect it again",
+            f"{intr.give_up_after:g} s after the interrupt (faults §4.2); connect it again",
             code="failed_precondition",
         )
     now = server.records.get(intr.identity)
@@ -83,12 +92,45 @@ def apply_resume(server: Server, m: mutations.Resume) -> None:
     _faults.resume(server, intr)
 
 
+def apply_reconnect(server: Server, m: mutations.Reconnect) -> None:
+    if m.identity not in server.records and _faults.find(server, m.identity) is not None:
+        raise IllegalState(
+            f"can't reconnect {m.identity!r}: the server closed its session while it was "
+            "away, and a full reconnect after that is not simulated yet (faults §4.3); "
+            "reconnect it before the server's timeout, or let it give up",
+            code="failed_precondition",
+        )
+    rec = server.lookup(m.identity)
+    intr = server.interrupted.get(rec.sid)
+    if intr is not None and intr.gave_up:
+        raise IllegalState(
+            f"can't reconnect {m.identity!r}: its client gave up reconnecting "
+            f"{intr.give_up_after:g} s after the interrupt (faults §4.2); connect it again",
+            code="failed_precondition",
+        )
+    client = server.sessions.get(m.identity)
+    if client is None or client.sid != rec.sid:
+        raise IllegalState(
+            f"can't reconnect {rec.identity!r}: roomsim runs no client for its session "
+            f"{rec.sid} (a fork's session without one); connect it again",
+            code="failed_precondition",
+        )
+    if rec.state is not ParticipantState.ACTIVE:
+        raise IllegalState(
+            f"can't reconnect {rec.identity!r}: it is {rec.state.name}, its media never "
+            "connected; activate() it first (faults §3.1)",
+            code="failed_precondition",
+        )
+    _faults.restart(server, m.identity)
+
+
 def apply_send_data(server: Server, m: mutations.SendData) -> None:
     if m.sender is not None:
         rec = server.lookup(m.sender)
         intr = server.interrupted.get(rec.sid)
-        if intr is not None:
-            intr.outbox.append(m)  # sent when the client is reconnected (faults §2.4)
+        if intr is not None and intr.holds():
+            # sent when the client is reconnected (faults §2.4)
+            intr.outbox.append((server.now(), m))
             return
     media.apply_send_data(server, m)
 

@@ -177,7 +177,7 @@ _RTC: Final[dict[type[enum.Enum], _Table]] = {
         _table(TrackSource, _ft.TrackSource, names=_SOURCE_RTC),
         _table(StreamState, _ft.StreamState, "STATE_"),
         _table(DisconnectReason, _fp.DisconnectReason),
-        _table(ConnectionState, _fr.ConnectionState, "CONN_"),
+        _table(ConnectionState, _fr.ConnectionState, "CONN_", skip=("SIGNAL_RECONNECTING",)),
         _table(DataPacketKind, _fr.DataPacketKind, "KIND_"),
     )
 }

@@ -68,6 +68,7 @@ class Encoder:
             E.LocalTrackPublished: self._local_track_published,
             E.LocalTrackUnpublished: self._local_track_unpublished,
             E.LocalTrackSubscribed: self._local_track_subscribed,
+            E.LocalTrackRepublished: self._local_track_republished,
             E.TrackSubscribed: self._track_subscribed,
             E.TrackUnsubscribed: self._track_unsubscribed,
             E.TrackSubscriptionFailed: self._track_subscription_failed,
@@ -153,6 +154,16 @@ class Encoder:
 
     def _local_track_subscribed(self, e: E.LocalTrackSubscribed) -> dict[str, Any]:
         return {"local_track_subscribed": _fr.LocalTrackSubscribed(track_sid=e.track_sid)}
+
+    def _local_track_republished(self, e: E.LocalTrackRepublished) -> dict[str, Any]:
+        pub = self.client.local_participant.track_publications[e.track_sid]
+        return {
+            "local_track_republished": _fr.LocalTrackRepublished(
+                publication_handle=self.owned("publication", self.client.identity, pub.sid).id,
+                previous_sid=e.previous_sid,
+                info=to_rtc(pub),
+            )
+        }
 
     def _track_subscribed(self, e: E.TrackSubscribed) -> dict[str, Any]:
         pub = self._participant(e.participant).track_publications[e.track_sid]

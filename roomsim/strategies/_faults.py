@@ -1,4 +1,5 @@
-"""The fault family: interrupted connections, resumes and the server's shutdown (faults §9).
+"""The fault family: interrupted connections, resumes, full reconnects and the server's
+shutdown (faults §9).
 
 Registered into ``_valid.VALID`` when :mod:`roomsim.strategies` is imported, so
 :func:`~roomsim.strategies.mutations` and the state machine draw them like any other family.
@@ -47,6 +48,14 @@ def _draw_interrupt(draw: st.DrawFn, sc: Scene, pool: tuple[str, ...]) -> M.Muta
     )
 
 
+def _reconnectable(sc: Scene) -> list[str]:
+    return [*_interruptible(sc), *_reconnecting(sc)]
+
+
+def _draw_reconnect(draw: st.DrawFn, sc: Scene, pool: tuple[str, ...]) -> M.Mutation:
+    return M.Reconnect(identity=pick(draw, _reconnectable(sc)))
+
+
 def _draw_resume(draw: st.DrawFn, sc: Scene, pool: tuple[str, ...]) -> M.Mutation:
     return M.Resume(identity=pick(draw, _reconnecting(sc)))
 
@@ -54,6 +63,7 @@ def _draw_resume(draw: st.DrawFn, sc: Scene, pool: tuple[str, ...]) -> M.Mutatio
 FAULTS: Final[dict[type[M.Mutation], tuple[Check, Drawer]]] = {
     M.Interrupt: (lambda sc: bool(_interruptible(sc)), _draw_interrupt),
     M.Resume: (lambda sc: bool(_reconnecting(sc)), _draw_resume),
+    M.Reconnect: (lambda sc: bool(_reconnectable(sc)), _draw_reconnect),
     M.ShutdownServer: (lambda sc: not sc.forked, lambda d, sc, p: M.ShutdownServer()),
 }
 

@@ -246,6 +246,7 @@ def test_js_only_events_are_not_fed() -> None:
         "is_speaking_changed",
         "track_stream_state_changed",
         "track_subscription_permission_changed",
+        "signal_reconnecting",
     }
     assert set(FED_EVENTS) | set(ROOMSIM_ONLY_EVENTS) == set(E.ALL_EVENTS)
     room = Room("r")

@@ -105,6 +105,8 @@ def test_protocol_enums_round_trip(cls: type[enum.Enum]) -> None:
 @pytest.mark.parametrize("cls", RTC_ENUMS, ids=lambda c: c.__name__)
 def test_sdk_enums_round_trip(cls: type[enum.Enum]) -> None:
     for m in cls:
+        if m is ConnectionState.SIGNAL_RECONNECTING:
+            continue  # JS only (faults §2.3): livekit.rtc has no such state
         assert enum_from_rtc(cls, to_rtc(m)) is m
 
 

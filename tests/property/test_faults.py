@@ -1,6 +1,7 @@
 """Faults mixed into random histories: every invariant holds (faults §10).
 
-The state machine draws from every family with the fault family (``Interrupt``, ``Resume``)
+The state machine draws from every family with the fault family (``Interrupt``, ``Resume``,
+``Reconnect``)
 weighted up; on top of ``check_invariants`` it checks the fault invariants of faults §9.10:
 a resumed session keeps its sid and its tracks, a reconnecting client says so, and every
 session that left has exactly one reason.  A second test replays the histories from their
@@ -37,10 +38,13 @@ class FaultyRoom(RoomStateMachine):
         M.RemoveParticipant: 2,
         M.Interrupt: 5,
         M.Resume: 4,
+        M.Reconnect: 2,
         M.Advance: 4,
     }
 
     def apply(self, mutation: M.Mutation) -> Any:
+        if isinstance(mutation, M.Reconnect):
+            return self._full_reconnect(mutation)
         if not isinstance(mutation, M.Resume):
             return super().apply(mutation)
         before = self.room.participants[mutation.identity]
@@ -51,11 +55,28 @@ class FaultyRoom(RoomStateMachine):
         assert list(after.track_publications) == list(before.track_publications)
         return result
 
+    def _full_reconnect(self, mutation: M.Reconnect) -> Any:
+        before = self.room.participants.get(mutation.identity)
+        client = self.room.clients.get(mutation.identity)
+        result = super().apply(mutation)
+        after = self.room.participants[mutation.identity]
+        assert before is not None and client is not None
+        # a full reconnect is a new session of the same client: never a sid reused, the
+        # tracks republished under new sids (faults §3, §9.10)
+        assert after.sid != before.sid and client.sid == after.sid
+        assert self.room.clients[mutation.identity] is client
+        assert len(after.track_publications) <= len(before.track_publications)
+        assert not set(after.track_publications) & set(before.track_publications)
+        return result
+
     @invariant()
     def reconnecting_clients_say_so(self) -> None:
         cut = set(self.room.reconnecting)
         for identity, client in self.room.clients.items():
-            reconnecting = client.connection_state is ConnectionState.RECONNECTING
+            reconnecting = client.connection_state in (
+                ConnectionState.RECONNECTING,
+                ConnectionState.SIGNAL_RECONNECTING,
+            )
             assert reconnecting == (identity in cut), (identity, client.connection_state)
             if identity in cut:
                 assert client.sid == self.room.participants[identity].sid
@@ -79,7 +100,15 @@ def test_histories_with_faults_replay_from_their_scenario_files(data: st.DataObj
     """faults §10: the controls are mutations; a dump replays to an equal room, with every
     client's events."""
     room = Room("r")
-    families = [M.Connect, M.Interrupt, M.Resume, M.Advance, M.SendData, M.PublishTrack]
+    families = [
+        M.Connect,
+        M.Interrupt,
+        M.Resume,
+        M.Reconnect,
+        M.Advance,
+        M.SendData,
+        M.PublishTrack,
+    ]
     for _ in range(data.draw(st.integers(0, 25))):
         m = data.draw(rs.mutations(room, families=families))
         if isinstance(m, M.Connect) and m.identity in room.reconnecting:

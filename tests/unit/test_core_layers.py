@@ -54,6 +54,7 @@ def _record(identity: str, seq: int, **kw: Any) -> ParticipantRecord:
 class _Session:
     def __init__(self, identity: str) -> None:
         self.identity = identity
+        self.sid = ""
         self.ended: DisconnectReason | None = None
 
     def session_ended(self, reason: DisconnectReason) -> None:
