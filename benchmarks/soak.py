@@ -228,7 +228,7 @@ def run(
             us = 1e6 / n
             totals.append((apply_s + drain_s) * us)
             rss.append(rss_mb())
-            table.add_row(
+            row = (
                 f"{done:,}",
                 f"{apply_s * us:.1f}",
                 f"{drain_s * us:.1f}",
@@ -240,6 +240,9 @@ def run(
                 f"{len(room.departed):,}",
                 f"{len(room.webhooks):,}",
             )
+            table.add_row(*row)
+            if not console.is_terminal:  # a log file: each window as it ends, not only at the end
+                print("window:", *row, flush=True)
         bar.remove_task(task)
     console.print()
     _summary(totals, rss, base_rss)

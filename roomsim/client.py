@@ -25,6 +25,7 @@ from roomsim._project_faults import FAULTS as _FAULT_FACTS  # noqa: F401 (regist
 from roomsim._records import ParticipantRecord, is_subscribed, permission_state
 from roomsim._server import Server
 from roomsim._views import SnapshotMap
+from roomsim.config import NEVER, history_limit
 from roomsim.errors import (
     ClientDisconnected,
     HandlerFailure,
@@ -53,13 +54,6 @@ if TYPE_CHECKING:
 __all__ = ["Client"]
 
 _H = TypeVar("_H", bound=Handler)
-_NEVER = 2**63
-
-
-def history_limit(keep: int) -> int:
-    """The length at which a history kept to ``keep`` events is trimmed (0: never): a
-    quarter more, so the list is cut once per ``keep // 4`` events, not on every event."""
-    return keep + max(keep // 4, 64) if keep else _NEVER
 
 
 class _EventsView(Sequence[Event]):
@@ -112,6 +106,7 @@ class Client(PeerVerbs):
         "__weakref__",
         "_backlog",
         "_cursor",
+        "_dropped",
         "_events",
         "_facts",
         "_gone",
@@ -149,6 +144,7 @@ class Client(PeerVerbs):
     _keep: bool
     _events: list[Event]
     _taken: int
+    _dropped: int
     #: the history's length at which its oldest events are dropped (``_trim``)
     _trim_at: int
     _unread: deque[Event]
@@ -181,8 +177,8 @@ class Client(PeerVerbs):
         self._reason = None
         self._keep = keep_events
         self._events = []
-        self._taken = 0
-        self._trim_at = history_limit(server.config.keep_events) if keep_events else _NEVER
+        self._taken = self._dropped = 0
+        self._trim_at = history_limit(server.config.keep_events) if keep_events else NEVER
         self._unread = deque()
         self._handlers = {}
         self._peer = None
@@ -276,6 +272,7 @@ class Client(PeerVerbs):
         keep = self._server.config.keep_events
         drop = len(self._events) - keep
         del self._events[:drop]
+        self._dropped += drop
         self._taken = max(0, self._taken - drop)
         self._trim_at = history_limit(keep)
 
@@ -306,6 +303,12 @@ class Client(PeerVerbs):
                 "use next_event() or drain()"
             )
         return _EventsView(self)
+
+    @property
+    def events_dropped(self) -> int:
+        """How many of the oldest events ``RoomConfig.keep_events`` dropped from ``events``."""
+        self._sync()
+        return self._dropped
 
     def next_event(self) -> Event | None:
         """The oldest event not yet taken by ``next_event()``/``drain()``, or None."""

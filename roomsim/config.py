@@ -19,6 +19,15 @@ UINT32_MAX = 2**32 - 1
 MIN_INTERVAL = 0.001
 
 
+NEVER = 2**63
+
+
+def history_limit(keep: int) -> int:
+    """The length at which a history kept to ``keep`` events is trimmed (0: never): a
+    quarter more, so the list is cut once per ``keep // 4`` events, not on every event."""
+    return keep + max(keep // 4, 64) if keep else NEVER
+
+
 def _nonneg_int(inst: Any, a: attrs.Attribute[Any], v: Any) -> None:
     if type(v) is not int:
         raise InvalidType(
@@ -107,7 +116,7 @@ class RoomConfig:
     keep_webhooks: int = attrs.field(default=0, validator=_nonneg_int)
     #: ended clients ``room.all_clients`` and snapshots keep, the latest joined (0 keeps every
     #: one); a dropped client you still hold stays readable
-    keep_ended_clients: int = attrs.field(default=1_000, validator=_nonneg_int)
+    keep_ended_clients: int = attrs.field(default=100, validator=_nonneg_int)
     #: events each client keeps in ``client.events``, the newest (0 keeps every one): the
     #: oldest are dropped a quarter at a time, taken or not; ``connect(keep_events=False)``
     #: keeps no history but every event not yet taken

@@ -79,11 +79,13 @@ def _with_events(room: Room, sc: Scenario, watched: tuple[str, ...]) -> Scenario
 
     The attribution comes from a replay; the replayed streams must equal the room's own.
     """
-    own: dict[str, list[Event]] = {}
+    own: dict[str, list[tuple[int, Sequence[Event]]]] = {}  # per session: dropped, kept
     unkept: set[str] = set()  # identities with a session that keeps no history
-    for c in room.snapshot().clients:
-        own.setdefault(c.identity, []).extend(c.events)
-        if not c.keep_events:
+    for c in room.all_clients:
+        try:
+            own.setdefault(c.identity, []).append((c.events_dropped, tuple(c.events)))
+        except IllegalState:  # connected with keep_events=False
+            own.setdefault(c.identity, [])
             unkept.add(c.identity)
     unknown = [i for i in watched if i not in own]
     if unknown:
@@ -104,12 +106,24 @@ def _with_events(room: Room, sc: Scenario, watched: tuple[str, ...]) -> Scenario
         if identity in unkept:
             continue
         replayed = [d.event for d in expected if d.recipient == identity]
-        if replayed != own[identity]:
+        if not _same_stream(replayed, own[identity]):
             raise InternalError(
                 f"replaying room {room.name!r} from its log does not give {identity!r} the "
                 "events it received; this is a roomsim bug: please report it"
             )
     return attrs.evolve(sc, expected=expected)
+
+
+def _same_stream(replayed: Sequence[Event], sessions: list[tuple[int, Sequence[Event]]]) -> bool:
+    """Whether ``replayed`` is the sessions' events in order, each session's first
+    ``dropped`` (by ``RoomConfig.keep_events``) unseen."""
+    at = 0
+    for dropped, kept in sessions:
+        at += dropped
+        if list(replayed[at : at + len(kept)]) != list(kept):
+            return False
+        at += len(kept)
+    return at == len(replayed)
 
 
 def _scenario(source: Scenario | PathOrFile) -> Scenario:
@@ -245,9 +259,10 @@ class _Watcher:
         for c in self._clients:
             key = id(c)
             if self._kept[key]:
-                evs = c.events
-                new: Sequence[Event] = evs[self._seen[key] :]
-                self._seen[key] = len(evs)
+                # positions count every event received: RoomConfig.keep_events drops the oldest
+                evs, dropped = c.events, c.events_dropped
+                new: Sequence[Event] = evs[max(0, self._seen[key] - dropped) :]
+                self._seen[key] = dropped + len(evs)
             else:
                 new = c.drain()
             out.extend(Delivery(step=step, recipient=c.identity, event=e) for e in new)

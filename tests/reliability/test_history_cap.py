@@ -4,10 +4,12 @@ carry the bounded history."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from roomsim import Permission, Room, RoomConfig
-from roomsim.client import history_limit
+from roomsim import Permission, Room, RoomConfig, scenario
+from roomsim.config import history_limit
 from roomsim.errors import InvalidArgument, InvalidType
 from roomsim.events import ParticipantAttributesChanged
 
@@ -92,3 +94,21 @@ def test_a_fork_keeps_the_bounded_history() -> None:
 def test_the_cap_is_a_count(value: object, error: type[Exception]) -> None:
     with pytest.raises(error, match="keep_events"):
         RoomConfig(keep_events=value)  # type: ignore[arg-type]
+
+
+def test_a_room_whose_histories_were_capped_dumps_and_replays() -> None:
+    room = Room("r", config=RoomConfig(keep_events=70))
+    room.connect("a", permission=_GRANT)
+    b = room.connect("b")
+    _updates(room, 150)
+    b.disconnect()
+    b2 = room.connect("b")
+    _updates(room, 150)
+    assert b.events_dropped > 0 and b2.events_dropped > 0
+    assert b.events_dropped + len(b.events) == 152  # a connected, 150 updates, disconnected
+    buf = io.StringIO()
+    scenario.dump(room, buf, events_of=["a", "b"])
+    buf.seek(0)
+    played = scenario.check(buf)
+    received = [d.event for d in played.deliveries if d.recipient == "b"]
+    assert received[-len(b2.events) :] == list(b2.events)
