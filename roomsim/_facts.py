@@ -447,3 +447,12 @@ class Restarted(ParticipantFact):
         self.others = others
         self.republished = republished
         self.subs = subs
+
+
+class TokenRefresh(ParticipantFact):
+    """The server sent the subject's client a refreshed token on its schedule (faults §7)."""
+
+    __slots__ = ()
+
+    def __init__(self, rec: ParticipantRecord, time: float) -> None:
+        super().__init__(rec, rec, time)

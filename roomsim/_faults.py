@@ -141,6 +141,9 @@ def _live(server: Server, intr: Interruption) -> bool:
 
 def run_timer(server: Server, kind: TimerKind, sid: str) -> None:
     """Run a fault timer of session ``sid``; a timer whose interruption is over does nothing."""
+    if kind is TimerKind.TOKEN_REFRESH:
+        _refresh_token(server, sid)
+        return
     intr: Interruption | None = server.interrupted.get(sid)
     if intr is None:
         return
@@ -230,3 +233,14 @@ def restart(server: Server, identity: str) -> None:
             me, old_sid, others, tuple(republished), tuple((p, t.sid) for p, t in subs), now
         )
     )
+
+
+def _refresh_token(server: Server, sid: str) -> None:
+    """The server's periodic token refresh (faults §7: every ``token_refresh_interval``, 5 min
+    in LiveKit) of a session still current; a client whose signal is down misses it."""
+    for rec in server.records.values():
+        if rec.sid == sid:
+            server.append(facts.TokenRefresh(rec, server.now()))
+            due = server.now() + server.config.token_refresh_interval
+            server.schedule(due, TimerKind.TOKEN_REFRESH, sid)
+            return

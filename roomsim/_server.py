@@ -69,6 +69,8 @@ class TimerKind(enum.Enum):
     RESUME = "resume"
     CONNECTION_TIMEOUT = "connection_timeout"
     GIVE_UP = "give_up"
+    #: the server's periodic token refresh of a session (faults §7)
+    TOKEN_REFRESH = "token_refresh"
 
 
 #: a pending timer: (due, order of scheduling, kind, argument)
@@ -231,6 +233,10 @@ class Server:
         self.append(facts.Joined(None, rec, self.now()))
         if hold:
             self.schedule(self.now() + self.config.join_timeout, TimerKind.JOIN_TIMEOUT, rec.sid)
+        if self.config.token_refresh_interval:
+            self.schedule(
+                self.now() + self.config.token_refresh_interval, TimerKind.TOKEN_REFRESH, rec.sid
+            )
 
     def activate(self, identity: str) -> None:
         before = self.records[identity]

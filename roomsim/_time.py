@@ -115,7 +115,9 @@ class Timekeeper:
         self.facts.dispatch()
 
 
-_FAULT_TIMERS = frozenset({TimerKind.RESUME, TimerKind.CONNECTION_TIMEOUT, TimerKind.GIVE_UP})
+_FAULT_TIMERS = frozenset(
+    {TimerKind.RESUME, TimerKind.CONNECTION_TIMEOUT, TimerKind.GIVE_UP, TimerKind.TOKEN_REFRESH}
+)
 
 
 def run_timer(server: Server) -> None:

@@ -21,6 +21,7 @@ from roomsim._handlers import Handler, check_handler, event_name
 from roomsim._log import Backlog, FactLog
 from roomsim._profiles import PROFILES
 from roomsim._project import View, project
+from roomsim._project_faults import FAULTS as _FAULT_FACTS  # noqa: F401 (registers them)
 from roomsim._records import ParticipantRecord, is_subscribed, permission_state
 from roomsim._server import Server
 from roomsim._views import SnapshotMap

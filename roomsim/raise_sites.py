@@ -11,6 +11,7 @@ from typing import Final, final
 
 import attrs
 
+from roomsim._raise_sites_faults import FAULT_ROWS
 from roomsim._raise_sites_rpc import RPC_ROWS
 from roomsim.errors import (
     ClientDisconnected,
@@ -684,6 +685,7 @@ RAISE_SITES: Final[tuple[RaiseSite, ...]] = (
         "`scenario.EventsMismatch` (an `AssertionError`, not a `RoomsimError`)",
     ),
     *(_site(*row) for row in RPC_ROWS),  # RPC and data streams
+    *(_site(*row) for row in FAULT_ROWS),  # the fault verbs' sites (faults §10)
 )
 
 #: the sites by id

@@ -159,7 +159,9 @@ class Encoder:
         pub = self.client.local_participant.track_publications[e.track_sid]
         return {
             "local_track_republished": _fr.LocalTrackRepublished(
-                previous_sid=e.previous_sid, info=to_rtc(pub)
+                publication_handle=self.owned("publication", self.client.identity, pub.sid).id,
+                previous_sid=e.previous_sid,
+                info=to_rtc(pub),
             )
         }
 

@@ -127,6 +127,7 @@ def test_others_see_the_old_session_leave_and_a_new_one_join(sdk: str) -> None:
     assert _news(bob.drain()) == (
         E.TrackUnsubscribed(participant="alice", track_sid=mine),
         E.TrackUnpublished(participant="alice", track_sid=mine),
+        E.ActiveSpeakersChanged(speakers=()),  # the server's forced update (client §16.6)
         E.ParticipantDisconnected(participant="alice", reason=DisconnectReason.CLIENT_INITIATED),
         E.ParticipantConnected(participant="alice"),
         E.ParticipantActive(participant="alice"),

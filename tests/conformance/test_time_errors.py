@@ -182,6 +182,7 @@ def _one_of_each() -> list[M.Mutation]:
         ),
         M.Interrupt(identity="alice"),
         M.Resume(identity="alice"),
+        M.Reconnect(identity="alice"),
         M.ShutdownServer(),
         # even a malformed mutation meets the closed room first
         M.Connect(identity=""),

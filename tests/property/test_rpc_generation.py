@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import invariant, run_state_machine_as_test
+from hypothesis.stateful import invariant, precondition, rule, run_state_machine_as_test
 
 from roomsim import Room, RoomsimError
 from roomsim import mutations as M
@@ -89,6 +89,16 @@ class RpcMachine(RoomStateMachine):
         super().__init__()
         self.calls: list[PendingCall] = []
         self.outcomes: dict[str, tuple[object, float | None]] = {}
+        self.seeded = False
+
+    @precondition(lambda self: not self.seeded and len(self.room.participants) >= 2)
+    @rule()
+    def seed_a_call(self) -> None:
+        """One call awaiting its callee's answer, so that every run has an answer to draw."""
+        self.seeded = True
+        caller, callee = list(self.room.participants)[:2]
+        self.apply(M.RegisterRpcMethod(identity=callee, method="seeded"))
+        self.apply(M.PerformRpc(caller=caller, destination=callee, method="seeded"))
 
     def apply(self, mutation: M.Mutation) -> Any:
         result = super().apply(mutation)

@@ -22,10 +22,12 @@ from roomsim import (
     HandlerError,
     IllegalState,
     InternalError,
+    InterruptKind,
     InvalidArgument,
     InvalidType,
     LimitExceeded,
     ManualClock,
+    ParticipantKind,
     Permission,
     PermissionDenied,
     Room,
@@ -72,6 +74,27 @@ def _close_by_timeout(w: World) -> None:
         w.room.remove_participant(identity)
     w.room.advance(CONFIG.departure_timeout)
     assert w.room.closed
+
+
+def _held(w: World) -> None:
+    w.room.connect("held", kind=ParticipantKind.AGENT, active=False)  # agents aren't counted
+
+
+def _gave_up(w: World) -> None:
+    w.room.interrupt("alice")
+    w.room.advance(44.3)  # faults §4.2
+
+
+def _timed_out(w: World) -> None:
+    w.room.interrupt("alice", kind=InterruptKind.NETWORK)
+    w.room.advance(20.0)  # faults §4.1
+
+
+def _fork_without_bob(w: World) -> None:
+    snap = w.room.snapshot()
+    w.room = Room.from_snapshot(
+        attrs.evolve(snap, clients=tuple(c for c in snap.clients if c.identity != "bob"))
+    )
 
 
 class Case(NamedTuple):
@@ -1194,6 +1217,95 @@ CASES: list[Case] = [
         scenario.EventsMismatch,
         None,
         "room_metadata_changed",
+    ),
+    # fault verbs (faults §10; roomsim._raise_sites_faults)
+    Case(
+        "interrupt.reconnecting",
+        "again",
+        lambda w: w.room.interrupt("alice"),
+        IllegalState,
+        FP,
+        "resume('alice')",
+        setup=lambda w: w.room.interrupt("alice"),
+    ),
+    Case(
+        "interrupt.held",
+        "JOINED",
+        lambda w: w.room.interrupt("held"),
+        IllegalState,
+        FP,
+        "activate() it first",
+        setup=lambda w: _held(w),
+    ),
+    Case(
+        "interrupt.resume_after",
+        "past the server timeout",
+        lambda w: w.room.interrupt("alice", kind=InterruptKind.NETWORK, resume_after=20.0),
+        InvalidArgument,
+        IA,
+        "resume sooner",
+    ),
+    Case(
+        "resume.connected",
+        "connected",
+        lambda w: w.room.resume("alice"),
+        IllegalState,
+        FP,
+        "interrupt() it first",
+    ),
+    Case(
+        "resume.gave_up",
+        "gave up",
+        lambda w: w.room.resume("alice"),
+        IllegalState,
+        FP,
+        "connect it again",
+        setup=lambda w: _gave_up(w),
+    ),
+    Case(
+        "resume.closed",
+        "server timed out",
+        lambda w: w.room.resume("alice"),
+        IllegalState,
+        FP,
+        "let it give up",
+        setup=lambda w: _timed_out(w),
+    ),
+    Case(
+        "reconnect.closed",
+        "server timed out",
+        lambda w: w.room.reconnect("alice"),
+        IllegalState,
+        FP,
+        "reconnect it before the server's timeout",
+        setup=lambda w: _timed_out(w),
+    ),
+    Case(
+        "reconnect.gave_up",
+        "gave up",
+        lambda w: w.room.reconnect("alice"),
+        IllegalState,
+        FP,
+        "connect it again",
+        setup=lambda w: _gave_up(w),
+    ),
+    Case(
+        "reconnect.no_client",
+        "fork without the client",
+        lambda w: w.room.reconnect("bob"),
+        IllegalState,
+        FP,
+        "connect it again",
+        setup=lambda w: _fork_without_bob(w),
+    ),
+    Case(
+        "reconnect.held",
+        "JOINED",
+        lambda w: w.room.reconnect("held"),
+        IllegalState,
+        FP,
+        "activate() it first",
+        setup=lambda w: _held(w),
     ),
 ]
 
