@@ -193,11 +193,9 @@ def restart(server: Server, identity: str) -> None:
     protocol = server.peer.protocols.get(old_sid, 0)
     server.append(facts.Restarting(identity, old_sid, known, now))
     server.end_session(identity, DisconnectReason.CLIENT_INITIATED)
-    server.seq += 1
-    sid = f"PA_{server.next_pa}"
-    server.next_pa += 1
+    seq, sid = server.new_session()
     rec = ParticipantRecord(
-        seq=server.seq,
+        seq=seq,
         sid=sid,
         identity=identity,
         name=live.name,

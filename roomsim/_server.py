@@ -155,6 +155,12 @@ class Server:
     def now(self) -> float:
         return self.clock.now
 
+    def new_session(self) -> tuple[int, str]:
+        """A new session's join order and participant sid (the counters move on)."""
+        self.seq += 1
+        self.next_pa += 1
+        return self.seq, f"PA_{self.next_pa - 1}"
+
     def lookup(self, identity: Any, what: str = "participant") -> ParticipantRecord:
         rec = self.records.get(identity)
         if rec is None:

@@ -72,11 +72,9 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
     # commit
     if identity in server.records:
         server.end_session(identity, DisconnectReason.DUPLICATE_IDENTITY)
-    server.seq += 1
-    sid = f"PA_{server.next_pa}"
-    server.next_pa += 1
+    seq, sid = server.new_session()
     rec = ParticipantRecord(
-        seq=server.seq,
+        seq=seq,
         sid=sid,
         identity=identity,
         name=m.name,
