@@ -120,7 +120,10 @@ def _seconds(value: Any, what: str) -> float:
         raise InvalidType(
             f"{what} takes a number of seconds (int or float), got {_describe(value)}"
         )
-    f = float(value)
+    try:
+        f = float(value)
+    except OverflowError:  # an int beyond a float
+        f = math.inf
     if not math.isfinite(f) or f < 0:
         raise InvalidArgument(f"{what} must be a finite number of seconds >= 0, got {value!r}")
     if f * 1000 > _UINT32_MAX:  # the request carries it as uint32 milliseconds

@@ -10,6 +10,7 @@ from typing import Any, Final, TypeAlias, final
 
 import attrs
 
+from roomsim._validate import _copy_map
 from roomsim._validate import check_str as _text
 from roomsim._validate import describe as _describe
 from roomsim.errors import InvalidArgument, InvalidType
@@ -114,7 +115,7 @@ def _size(value: Any, what: str) -> int | None:
 def _seconds(value: Any, what: str) -> float:
     if type(value) not in (int, float):
         raise InvalidType(f"{what} takes virtual seconds (int or float), got {_describe(value)}")
-    f = float(value)
+    f: float = _float_if_int(value)
     if not math.isfinite(f) or f < 0:
         raise InvalidArgument(f"{what} must be a finite number of seconds >= 0, got {value!r}")
     return f
@@ -154,11 +155,19 @@ def _v_enum(cls: type[enum.Enum]) -> Callable[[Any, attrs.Attribute[Any], Any], 
 
 
 def _float_if_int(value: Any) -> Any:
-    return float(value) if type(value) is int else value
+    if type(value) is not int:
+        return value
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond a float: refused as not finite
+        return math.inf
 
 
 def _freeze_mapping(value: Any) -> Any:
-    return MappingProxyType(dict(value)) if isinstance(value, Mapping) else value
+    # one read of the caller's mapping: one whose reads fail is refused here (InvalidArgument)
+    if not isinstance(value, Mapping):
+        return value
+    return MappingProxyType(_copy_map(value, "attributes", "must be a mapping of str to str"))
 
 
 def _tuple_if_list(value: Any) -> Any:

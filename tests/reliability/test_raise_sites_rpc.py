@@ -72,3 +72,28 @@ def test_no_can_publish_data_is_not_refused() -> None:
     with pytest.raises(RpcError) as info:
         mute.perform_rpc("bob", "m")
     assert info.value.code == 1501
+
+
+def test_huge_ints_and_unreadable_mappings_are_refused_not_escaped() -> None:
+    """Found by the fuzz at 5,000 examples: an int beyond a float as a timeout or a timestamp
+    (``OverflowError``) and stream attributes whose reads raise (the mapping's own error)
+    escaped; both are ``InvalidArgument`` now, and nothing changes."""
+    from roomsim import InvalidArgument
+    from roomsim import mutations as M
+    from roomsim.streams import text_header
+    from tests.reliability.test_fuzz import _Broken
+
+    w = world()
+    before = w.room.snapshot()
+    with pytest.raises(InvalidArgument, match="finite number of seconds"):
+        w.room.apply(
+            M.PerformRpc(
+                caller="alice", destination="bob", method="m", max_round_trip_latency=10**400
+            )
+        )
+    with pytest.raises(InvalidArgument, match="could not be read as a mapping"):
+        w.alice.send_text("hi", topic="t", attributes=_Broken())
+    with pytest.raises(InvalidArgument, match="finite number of seconds"):
+        text_header(stream_id="S", topic="t", timestamp=10**400)
+    assert w.room.snapshot() == before
+    still_usable(w.room)
