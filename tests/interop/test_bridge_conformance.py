@@ -26,15 +26,7 @@ from roomsim import Client, ClientDisconnected, Room
 from tests.interop._harness import Harness
 
 #: conformance tests the bridge can't run as they are, and why
-_NEW_SID = (
-    "a full reconnect gives the local participant a new sid; the bridge does not yet feed "
-    "livekit.rtc the local info update that goes with it (faults §3.3)"
-)
-SKIPPED: dict[str, str] = {
-    "test_faults_reconnect__python_full_reconnect_new_sid_tracks_republished": _NEW_SID,
-    "test_faults_reconnect__others_see_the_old_session_leave_and_a_new_one_join": _NEW_SID,
-    "test_faults_reconnect__a_failed_resume_escalates_to_a_full_reconnect": _NEW_SID,
-}
+SKIPPED: dict[str, str] = {}
 
 
 def _collect() -> dict[str, Any]:

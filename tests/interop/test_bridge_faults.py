@@ -57,3 +57,23 @@ def test_giving_up_reaches_livekit_rtc_as_a_disconnect() -> None:
         ("disconnected", rtc.DisconnectReason.UNKNOWN_REASON),
     ]
     assert not sdk.isconnected()
+
+
+def test_after_a_full_reconnect_livekit_rtc_keeps_the_old_local_sid() -> None:
+    """faults §3.3: the Rust core replaces its local info without an event, so
+    ``local_participant.sid`` stays the first session's; the republished track is re-keyed
+    at once.  (The bridge feeds no ``participants_updated``, so the participant's own next
+    update does not correct the sid either: a deviation, faults §3.3.)"""
+    from roomsim import TrackKind, TrackSource
+
+    room = Room("r")
+    alice = room.connect("alice")
+    track = alice.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)
+    sdk = rtc_room(alice)
+    first = alice.sid
+    room.reconnect("alice")
+    assert alice.sid != first
+    assert sdk.local_participant.sid == first
+    [new_track] = alice.local_participant.track_publications
+    assert new_track != track
+    assert list(sdk.local_participant.track_publications) == [new_track]
