@@ -22,3 +22,9 @@ def load_example(app: str) -> Any:
     module = ModuleType(spec.name)
     spec.loader.exec_module(module)
     return module
+
+
+def import_lines(path: Path) -> list[str]:
+    """The top-level ``import``/``from`` lines of a source file, in order."""
+    source = path.read_text(encoding="utf-8")
+    return [line for line in source.splitlines() if line.startswith(("import ", "from "))]

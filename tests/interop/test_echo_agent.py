@@ -17,7 +17,7 @@ pytest.importorskip("livekit.api")
 from livekit import rtc
 
 from roomsim.livekit import LiveKitServer, NotSimulated, serve
-from tests.interop._examples import example_path, load_example
+from tests.interop._examples import example_path, import_lines, load_example
 
 APP = example_path("echo_agent")
 RATE = 48000
@@ -52,9 +52,7 @@ async def join(lk: LiveKitServer, identity: str) -> rtc.Room:
 
 
 def test_the_agent_imports_nothing_of_roomsim() -> None:
-    source = APP.read_text(encoding="utf-8")
-    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert imports == [
+    assert import_lines(APP) == [
         "from __future__ import annotations",
         "import asyncio",
         "from collections.abc import Coroutine",

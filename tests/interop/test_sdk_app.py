@@ -15,7 +15,7 @@ from roomsim import events as E
 from roomsim import mutations as M
 from roomsim.livekit import LiveKitServer, serve
 from roomsim.streams import StreamChunk
-from tests.interop._examples import example_path, load_example
+from tests.interop._examples import example_path, import_lines, load_example
 
 APP = example_path("sdk_app")
 
@@ -24,9 +24,7 @@ app = load_example("sdk_app")
 
 
 def test_the_app_imports_nothing_of_roomsim() -> None:
-    source = APP.read_text(encoding="utf-8")
-    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert imports == [
+    assert import_lines(APP) == [
         "from __future__ import annotations",
         "import asyncio",
         "from collections.abc import Coroutine",
