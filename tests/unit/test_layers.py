@@ -51,6 +51,7 @@ CORE = {
     "roomsim._time",
     "roomsim._validate",
     "roomsim._views",
+    "roomsim._webhook_log",
     "roomsim.clock",
     "roomsim.config",
     "roomsim.errors",
