@@ -69,7 +69,13 @@ CORE_PACKAGES = ("roomsim.rpc", "roomsim.streams")
 #: export helpers and event formatting (each imports only the core)
 GLUE = {"roomsim", "roomsim.__main__", "roomsim._docgen", "roomsim._exports", "roomsim._format"}
 #: the facade: the two classes users hold
-FACADE = {"roomsim.room", "roomsim.client", "roomsim._client_rpc", "roomsim._room_faults"}
+FACADE = {
+    "roomsim.room",
+    "roomsim.client",
+    "roomsim._client_rpc",
+    "roomsim._room_faults",
+    "roomsim._hot",
+}
 #: what the core and the facade never import
 TOOLS_PREFIXES = (
     "roomsim.scenario",
