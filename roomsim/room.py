@@ -17,6 +17,7 @@ from roomsim import _fork, _time, mutations
 from roomsim import _validate as checks
 from roomsim._apply import APPLIERS
 from roomsim._handlers import handler_pairs
+from roomsim._hot import HOT
 from roomsim._log import FactLog
 from roomsim._records import ParticipantRecord, is_subscribed
 from roomsim._room_faults import FaultVerbs
@@ -359,9 +360,11 @@ class Room(FaultVerbs):
         every client exactly as they were.  Returns the mutation's result (``Client`` for
         ``Connect``, the track sid for ``PublishTrack``, ...).
         """
+        kind = type(mutation)
+        if (hot := HOT.get(kind)) is not None and hot(self, mutation):
+            return None  # a fused update verb did it all (roomsim._hot)
         if threading.current_thread() is not self._owner:
             self._wrong_thread()
-        kind = type(mutation)
         if kind is mutations.Advance:
             applier: Any = None
         else:
