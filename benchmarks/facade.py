@@ -28,7 +28,9 @@ which counts only the SDK's state update and emit as the SDK's cost) and ``total
 SDK's whole receive path, issue 21 asks for at most 1.2).  1.0 would mean roomsim and the
 facade cost nothing next to the SDK.
 
-    python -m benchmarks.facade [--updates 2000] [--repeat 5]
+    python -m benchmarks.facade [--updates 2000] [--repeat 5] [--verb attributes|metadata|mute]
+
+``--verb`` picks the update (attributes by default, the figure issue 21 names).
 """
 
 from __future__ import annotations
@@ -92,7 +94,35 @@ def _timer_cost(clock: Callable[[], float], n: int = 20_000) -> float:
     return min(costs)
 
 
-async def _measure(updates: int, repeat: int) -> tuple[list[Figures], float]:
+#: --verb -> the SDK events its updates become
+VERBS: dict[str, tuple[str, ...]] = {
+    "attributes": ("participant_attributes_changed",),
+    "metadata": ("participant_metadata_changed",),
+    "mute": ("track_muted", "track_unmuted"),
+}
+
+
+def _stepper(verb: str, actor: Any) -> Callable[[int, int], None]:
+    """``step(i, rep)``: the actor's i-th update of repetition ``rep`` (each one a change)."""
+    from roomsim import TrackKind, TrackSource
+
+    if verb == "attributes":
+        return lambda i, rep: actor.set_attributes({"k": str(i & 7), "rep": str(rep)})
+    if verb == "metadata":
+        return lambda i, rep: actor.set_metadata(f"{rep}:{i}")
+    sid = actor.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)
+    count = [0]
+
+    def mute(i: int, rep: int) -> None:
+        actor.set_track_muted(sid, count[0] % 2 == 0)
+        count[0] += 1
+
+    return mute
+
+
+async def _measure(
+    updates: int, repeat: int, verb: str = "attributes"
+) -> tuple[list[Figures], float]:
     from livekit import rtc
     from livekit.rtc._proto import ffi_pb2
 
@@ -108,13 +138,15 @@ async def _measure(updates: int, repeat: int) -> tuple[list[Figures], float]:
         agent = rtc.Room()
         seen = [0]
 
-        @agent.on("participant_attributes_changed")
-        def on_attributes(changed: dict[str, str], participant: Any) -> None:
+        def on_update(*args: Any) -> None:
             seen[0] += 1
 
+        for name in VERBS[verb]:
+            agent.on(name, on_update)  # type: ignore[arg-type]
         await agent.connect(lk.url, lk.token("agent", room="bench", kind="agent"))
         room = lk.room("bench")
         actor = room.connect("actor", permission=Permission(can_update_metadata=True))
+        step = _stepper(verb, actor)
         await lk.settle()
         (session,) = [s for s in lk.ffi.sessions if s.client.identity == "agent"]
         spent = {"inner": 0.0, "handler": 0.0, "handoff": 0.0}
@@ -145,7 +177,7 @@ async def _measure(updates: int, repeat: int) -> tuple[list[Figures], float]:
             gc.collect()
             t0 = clock()
             for i in range(updates):
-                actor.set_attributes({"k": str(i & 7), "rep": str(rep)})
+                step(i, rep)
             t1 = clock()
             await lk.settle()
             return t1 - t0, clock() - t1
@@ -215,7 +247,9 @@ def _three(values: Sequence[float], fmt: str) -> str:
     return "  ".join(format(v, fmt) for v in (min(values), statistics.median(values), max(values)))
 
 
-def report(figures: Sequence[Figures], updates: int, repeat: int, timer: float) -> str:
+def report(
+    figures: Sequence[Figures], updates: int, repeat: int, timer: float, verb: str = "attributes"
+) -> str:
     """The table of one run: per event, min median max over the repetitions."""
 
     def per_event(key: str) -> str:
@@ -242,7 +276,7 @@ def report(figures: Sequence[Figures], updates: int, repeat: int, timer: float) 
         ("  sum of the parts", per_event("decomposed")),
     ]
     head = (
-        f"{updates} attribute updates x {repeat} repetitions, CPU time per event "
+        f"{updates} {verb} updates x {repeat} repetitions, CPU time per event "
         f"(us; ratios plain): min median max\n"
         f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
         f"load average {load}"
@@ -254,9 +288,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.facade", description=__doc__)
     p.add_argument("--updates", type=int, default=2000, help="attribute updates per repetition")
     p.add_argument("--repeat", type=int, default=5, help="timed repetitions (+1 warm-up)")
+    p.add_argument(
+        "--verb", choices=sorted(VERBS), default="attributes", help="what the actor updates"
+    )
     a = p.parse_args(argv)
-    figures, timer = asyncio.run(_measure(a.updates, a.repeat))
-    print(report(figures, a.updates, a.repeat, timer))
+    figures, timer = asyncio.run(_measure(a.updates, a.repeat, a.verb))
+    print(report(figures, a.updates, a.repeat, timer, a.verb))
     return 0
 
 
