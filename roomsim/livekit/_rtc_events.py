@@ -19,7 +19,7 @@ from livekit.rtc._proto import track_pb2 as _ft
 from roomsim import events as E
 from roomsim.client import Client
 from roomsim.errors import InternalError
-from roomsim.livekit._convert import rtc_track_info, to_rtc
+from roomsim.livekit._convert import RoomInfo, rtc_track_info, to_rtc
 from roomsim.model import ConnectionQuality, ParticipantSnapshot, PublicationSnapshot
 
 __all__ = ["FED_EVENTS", "ROOMSIM_ONLY_EVENTS", "Encoder", "participant_of"]
@@ -87,6 +87,8 @@ class Encoder:
             E.Reconnecting: self._reconnecting,
             E.Reconnected: self._reconnected,
             E.TokenRefreshed: self._token_refreshed,
+            E.Moved: self._moved,
+            E.RoomUpdated: self._room_updated,
         }
         #: how many tokens this client was sent (each refresh gets a new opaque one)
         self.refreshes = 0
@@ -288,6 +290,14 @@ class Encoder:
         client = self.client
         token = f"roomsim-refreshed:{client.room.name}:{client.identity}:{self.refreshes}"
         return {"token_refreshed": _fr.TokenRefreshed(token=token)}
+
+    # a move (faults §5): livekit.rtc takes the new room's info from both (``room.name``)
+
+    def _room_updated(self, e: E.RoomUpdated) -> dict[str, Any]:
+        return {"room_updated": to_rtc(RoomInfo.of(self.client.room))}
+
+    def _moved(self, e: E.Moved) -> dict[str, Any]:
+        return {"moved": to_rtc(RoomInfo.of(self.client.room))}
 
 
 def complete_room_event(room_handle: int, fields: dict[str, Any]) -> _fr.RoomEvent:

@@ -29,6 +29,7 @@ CORE = {
     "roomsim._apply._dropped",
     "roomsim._apply.audio",
     "roomsim._apply.faults",
+    "roomsim._apply.move",
     "roomsim._audio",
     "roomsim._apply.media",
     "roomsim._apply.peer",
@@ -45,6 +46,7 @@ CORE = {
     "roomsim._profiles",
     "roomsim._project",
     "roomsim._project_faults",
+    "roomsim._project_move",
     "roomsim._quality",
     "roomsim._records",
     "roomsim._server",
@@ -59,6 +61,7 @@ CORE = {
     "roomsim.mutations",
     "roomsim.raise_sites",
     "roomsim._raise_sites_faults",
+    "roomsim._raise_sites_move",
     "roomsim._raise_sites_rpc",
     "roomsim.snapshot",
     "roomsim.webhooks",
@@ -69,7 +72,13 @@ CORE_PACKAGES = ("roomsim.rpc", "roomsim.streams")
 #: export helpers and event formatting (each imports only the core)
 GLUE = {"roomsim", "roomsim.__main__", "roomsim._docgen", "roomsim._exports", "roomsim._format"}
 #: the facade: the two classes users hold
-FACADE = {"roomsim.room", "roomsim.client", "roomsim._client_rpc", "roomsim._room_faults"}
+FACADE = {
+    "roomsim.room",
+    "roomsim.client",
+    "roomsim._client_rpc",
+    "roomsim._room_faults",
+    "roomsim._room_move",
+}
 #: what the core and the facade never import
 TOOLS_PREFIXES = (
     "roomsim.scenario",
