@@ -260,6 +260,8 @@ class Bridge:
                     self.client.local_participant.track_publications[event.track_sid]
                 )
             with capturing() as sdk_errors:
+                if type(event) is E.Moved:  # its new sid, silently (faults §5)
+                    self.room._on_room_event(complete_room_event(0, self._encoder.local_info()))
                 self.room._on_room_event(complete_room_event(0, self._encoder.encode(event)))
             failed = sdk_errors.take(self.client.identity)
             if failed is not None and self.client.room.config.handler_errors == "raise":

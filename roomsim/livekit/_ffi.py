@@ -150,6 +150,8 @@ class Session:
     def on_event(self, event: E.Event) -> None:
         if self.ended:
             return
+        if type(event) is E.Moved:  # its new sid, silently, before ``moved`` (faults §5)
+            self.emit(self.room_event(self.encoder.local_info()))
         self.emit(self.room_event(self.encoder.encode(event)))
         if type(event) is E.Disconnected:
             self.end()

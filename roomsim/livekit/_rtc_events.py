@@ -299,6 +299,13 @@ class Encoder:
     def _moved(self, e: E.Moved) -> dict[str, Any]:
         return {"moved": to_rtc(RoomInfo.of(self.client.room))}
 
+    def local_info(self) -> dict[str, Any]:
+        """``participants_updated`` with the client's own info (its new sid after a move):
+        the Rust core dispatches it in ``handle_room_moved``, and livekit.rtc replaces its
+        local participant's info with it, silently (faults §5)."""
+        info = to_rtc(self.client.local_participant)
+        return {"participants_updated": _fr.ParticipantsUpdated(participants=[info])}
+
 
 def complete_room_event(room_handle: int, fields: dict[str, Any]) -> _fr.RoomEvent:
     """The ``RoomEvent`` message; refuses one the FFI layer would not send (proto2 required)."""
