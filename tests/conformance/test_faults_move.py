@@ -295,3 +295,29 @@ def test_hidden_participants_stay_hidden_across_a_move() -> None:
     t.move()
     assert "spy" not in [getattr(e, "participant", None) for e in t.alice.drain()]
     check_invariants(t.stage)
+
+
+def test_a_mover_that_read_nothing_reads_the_old_room_first() -> None:
+    """A client folds lazily (design §1): what it had not read of the old room comes before
+    the move's events, as if it had read them before."""
+    t = Two()
+    t.carol.publish_track(TrackKind.VIDEO, TrackSource.CAMERA)
+    t.move()
+    names = [e.name for e in _news(t.alice.drain())]
+    assert names[:3] == ["track_published", "track_subscribed", "token_refreshed"]
+    assert names[-2:] == ["moved", "track_subscribed"]
+
+
+def test_a_mover_without_history_and_a_fork_of_the_destination() -> None:
+    """``keep_events=False`` moves too; the destination forks with the moved client in it."""
+    clock = ManualClock()
+    lobby, stage = Room("lobby", clock=clock), Room("stage", clock=clock)
+    alice = lobby.connect("alice", keep_events=False)
+    alice.register_rpc_method("ping", lambda inv: "pong")
+    stage.connect("bob")
+    lobby.move_participant("alice", "stage")
+    assert [e.name for e in alice.drain()][-1] == "moved"
+    assert alice.rpc_methods == ("ping",)  # the SDK keeps its handlers (faults §5.1)
+    fork = Room.from_snapshot(stage.snapshot())
+    assert fork.clients["alice"].sid == alice.sid
+    check_invariants(fork)
