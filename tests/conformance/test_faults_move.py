@@ -284,6 +284,12 @@ def test_the_move_is_logged_in_both_rooms_and_not_dumped() -> None:
     for room in (t.lobby, t.stage):
         with pytest.raises(IllegalState, match="one room"):
             scenario.dump(room, io.StringIO())
+    # a file that holds one (written by hand) fails at that line: no destination on replay
+    sc = scenario.Scenario(
+        room="lobby", config=t.lobby.config, start=0.0, mutations=(M.Connect(identity="alice"), m)
+    )
+    with pytest.raises(InvalidArgument, match="line 3: MoveParticipant is refused"):
+        scenario.replay(sc)
 
 
 def test_hidden_participants_stay_hidden_across_a_move() -> None:
