@@ -24,7 +24,7 @@ from roomsim._server import Server
 from roomsim._views import ReadOnlySeq, SnapshotMap
 from roomsim.client import Client
 from roomsim.clock import ManualClock
-from roomsim.config import RoomConfig
+from roomsim.config import DEFAULT_CONFIG, RoomConfig
 from roomsim.errors import (
     HandlerError,
     IllegalState,
@@ -35,6 +35,7 @@ from roomsim.errors import (
 )
 from roomsim.events import Event
 from roomsim.model import (
+    DEFAULT_PERMISSION,
     EMPTY_MAP,
     ConnectionQuality,
     KindDetail,
@@ -78,7 +79,7 @@ class Room(FaultVerbs):
         if not name:
             raise InvalidArgument("Room(name=...) must be a non-empty str")
         if config is None:
-            config = RoomConfig()
+            config = DEFAULT_CONFIG
         elif not isinstance(config, RoomConfig):
             raise InvalidType(
                 f"Room(config=...) must be a RoomConfig, got {config!r} "
@@ -253,7 +254,7 @@ class Room(FaultVerbs):
                     attributes=attributes if attributes is not None else EMPTY_MAP,
                     kind=kind,
                     kind_details=kind_details,  # type: ignore[arg-type]
-                    permission=permission if permission is not None else Permission(),
+                    permission=permission if permission is not None else DEFAULT_PERMISSION,
                     active=active,
                     auto_subscribe=auto_subscribe,
                     keep_events=keep_events,
