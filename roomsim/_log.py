@@ -69,6 +69,10 @@ class Backlog:
     def at(self, pos: int) -> Fact:
         return self._facts[pos - self._base]
 
+    def between(self, start: int, stop: int) -> list[Fact]:
+        """The facts at positions ``start`` to ``stop`` (exclusive) that it holds."""
+        return self._facts[start - self._base : stop - self._base]
+
 
 class FactLog:
     """The room's facts, its readers, and delivery to the eager ones."""
@@ -119,6 +123,10 @@ class FactLog:
 
     def since(self, pos: int) -> list[Fact]:
         return self._facts[pos - self._base :]
+
+    def between(self, start: int, stop: int) -> list[Fact]:
+        """The facts at positions ``start`` to ``stop`` (exclusive), a copy of references."""
+        return self._facts[start - self._base : stop - self._base]
 
     def backlog(self, start: int, stop: int) -> Backlog:
         """The facts at positions ``start`` to ``stop`` (exclusive), kept apart from the log."""

@@ -25,7 +25,7 @@ from roomsim._server import Server
 from roomsim._views import ReadOnlySeq, SnapshotMap
 from roomsim.client import Client
 from roomsim.clock import ManualClock
-from roomsim.config import RoomConfig
+from roomsim.config import DEFAULT_CONFIG, RoomConfig
 from roomsim.errors import (
     HandlerError,
     IllegalState,
@@ -36,6 +36,7 @@ from roomsim.errors import (
 )
 from roomsim.events import Event
 from roomsim.model import (
+    DEFAULT_PERMISSION,
     EMPTY_MAP,
     ConnectionQuality,
     KindDetail,
@@ -79,7 +80,7 @@ class Room(FaultVerbs):
         if not name:
             raise InvalidArgument("Room(name=...) must be a non-empty str")
         if config is None:
-            config = RoomConfig()
+            config = DEFAULT_CONFIG
         elif not isinstance(config, RoomConfig):
             raise InvalidType(
                 f"Room(config=...) must be a RoomConfig, got {config!r} "
@@ -254,7 +255,7 @@ class Room(FaultVerbs):
                     attributes=attributes if attributes is not None else EMPTY_MAP,
                     kind=kind,
                     kind_details=kind_details,  # type: ignore[arg-type]
-                    permission=permission if permission is not None else Permission(),
+                    permission=permission if permission is not None else DEFAULT_PERMISSION,
                     active=active,
                     auto_subscribe=auto_subscribe,
                     keep_events=keep_events,
@@ -359,8 +360,7 @@ class Room(FaultVerbs):
         every client exactly as they were.  Returns the mutation's result (``Client`` for
         ``Connect``, the track sid for ``PublishTrack``, ...).
         """
-        kind = type(mutation)
-        if (hot := HOT.get(kind)) is not None and hot(self, mutation):
+        if (hot := HOT.get(kind := type(mutation))) is not None and hot(self, mutation):
             return None  # a fused update verb did it all (roomsim._hot)
         if threading.current_thread() is not self._owner:
             self._wrong_thread()

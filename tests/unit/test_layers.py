@@ -51,6 +51,7 @@ CORE = {
     "roomsim._time",
     "roomsim._validate",
     "roomsim._views",
+    "roomsim._webhook_log",
     "roomsim.clock",
     "roomsim.config",
     "roomsim.errors",
@@ -72,6 +73,7 @@ GLUE = {"roomsim", "roomsim.__main__", "roomsim._docgen", "roomsim._exports", "r
 FACADE = {
     "roomsim.room",
     "roomsim.client",
+    "roomsim._client_events",
     "roomsim._client_rpc",
     "roomsim._room_faults",
     "roomsim._hot",
