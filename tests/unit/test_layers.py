@@ -76,6 +76,7 @@ FACADE = {
     "roomsim._client_events",
     "roomsim._client_rpc",
     "roomsim._room_faults",
+    "roomsim._hot",
 }
 #: what the core and the facade never import
 TOOLS_PREFIXES = (
