@@ -15,6 +15,7 @@ session it has not read, a slice of references) and folds them when it is read, 
 from __future__ import annotations
 
 import bisect
+import itertools
 from typing import Protocol
 
 from roomsim._facts import Fact
@@ -55,23 +56,22 @@ class Reader(Protocol):
 
 class Backlog:
     """An ended reader's unread facts, detached from the log so that the log can trim them:
-    a list of references (no projection), read with the log's ``at``."""
+    the log's list of references up to ``stop`` (shared: the log never trims a list in place,
+    it starts a new one), read with the log's ``at``."""
 
-    __slots__ = ("_base", "_facts")
+    __slots__ = ("_base", "_facts", "_stop")
 
-    def __init__(self, facts: list[Fact], base: int) -> None:
+    def __init__(self, facts: list[Fact], base: int, stop: int) -> None:
         self._facts = facts
         self._base = base
-
-    def __len__(self) -> int:
-        return len(self._facts)
+        self._stop = stop
 
     def at(self, pos: int) -> Fact:
         return self._facts[pos - self._base]
 
     def between(self, start: int, stop: int) -> list[Fact]:
         """The facts at positions ``start`` to ``stop`` (exclusive) that it holds."""
-        return self._facts[start - self._base : stop - self._base]
+        return self._facts[start - self._base : min(stop, self._stop) - self._base]
 
 
 class FactLog:
@@ -83,6 +83,7 @@ class FactLog:
         "_dispatching",
         "_eager",
         "_facts",
+        "_gone",
         "_linked",
         "_readers",
         "_retired",
@@ -97,6 +98,9 @@ class FactLog:
         self._readers: list[Reader] = []
         #: how many of ``_readers`` pin nothing (sessions that ended)
         self._retired = 0
+        #: the readers whose session ended (``retire``) in join order: the ones ``retire``
+        #: looks at first, so that it costs O(ended readers), not O(readers)
+        self._gone: list[Reader] = []
         self._eager: list[Reader] = []
         self._dispatch_pos = 0
         self._dispatching = False
@@ -132,8 +136,10 @@ class FactLog:
         return self._facts[start - self._base : stop - self._base]
 
     def backlog(self, start: int, stop: int) -> Backlog:
-        """The facts at positions ``start`` to ``stop`` (exclusive), kept apart from the log."""
-        return Backlog(self._facts[start - self._base : stop - self._base], start)
+        """The facts at positions ``start`` to ``stop`` (exclusive), kept apart from the log:
+        its list shared, not copied (O(1): a reader that leaves after a long unread session
+        costs what it changes, issue 21)."""
+        return Backlog(self._facts, self._base, stop)
 
     def records_at(
         self, pos: int, current: dict[str, ParticipantRecord]
@@ -171,17 +177,31 @@ class FactLog:
 
     def restore_readers(self, readers: list[Reader]) -> None:
         self._readers = list(readers)
-        self._retired = sum(1 for r in readers if r.pinned() is None)
+        self._gone = [r for r in readers if r.pinned() is None]
+        self._retired = len(self._gone)
 
-    def retire(self, keep: int) -> None:
-        """A reader's session ended: keep at most ``keep`` ended readers (0 keeps all),
+    def retire(self, keep: int, reader: Reader) -> None:
+        """``reader``'s session ended: keep at most ``keep`` ended readers (0 keeps all),
         dropping the earliest joined, so that a long run's readers stay bounded."""
         self._retired += 1
-        if keep and self._retired > keep:
-            readers = self._readers
-            for i, r in enumerate(readers):
-                if r.pinned() is None:
+        if not keep:
+            return
+        gone = self._gone
+        if _place(gone, reader) is None:
+            bisect.insort(gone, reader, key=_order)
+        if self._retired <= keep:
+            return
+        # the earliest joined reader that pins nothing: one whose session ended (a live
+        # reader pins), else (a fork's restored reader) any
+        readers = self._readers
+        for r in itertools.chain(gone, readers):
+            if r.pinned() is None:
+                i = _place(readers, r)
+                if i is not None:
                     del readers[i]
+                    j = _place(gone, r)
+                    if j is not None:
+                        del gone[j]
                     self._retired -= 1
                     return
 
@@ -217,9 +237,9 @@ class FactLog:
             self._dispatch_pos = self.end
             return
         self._dispatching = True
-        facts = self._facts
         try:
             while True:
+                facts = self._facts  # (a new list after a trim)
                 i = self._dispatch_pos
                 k = i - self._base
                 if k >= len(facts):
@@ -247,8 +267,19 @@ class FactLog:
                 low = pos
         drop = low - self._base
         if drop >= len(self._facts) // 2:
-            del self._facts[:drop]
+            self._facts = self._facts[drop:]  # a new list: backlogs share the old one
             self._base = low
         # the scan costs O(readers): make the next one wait until the log has doubled, so its
         # cost stays amortised O(1) per fact even while unread readers pin the log
         self._trim_at = max(TRIM_AT, 2 * len(self._facts))
+
+
+def _order(reader: Reader) -> int:
+    return reader.order
+
+
+def _place(readers: list[Reader], reader: Reader) -> int | None:
+    """Where ``reader`` is in ``readers`` (a list in join order, as the log's readers are), or
+    None: found by bisection on ``Reader.order``."""
+    i = bisect.bisect_left(readers, reader.order, key=_order)
+    return i if i < len(readers) and readers[i] is reader else None

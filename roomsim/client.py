@@ -263,7 +263,7 @@ class Client(PeerVerbs):
         self._gone = True
         if not self._handlers:
             self._detach()
-        self._facts.retire(self._server.config.keep_ended_clients)
+        self._facts.retire(self._server.config.keep_ended_clients, self)
 
     def _check_live(self, verb: str) -> None:
         if self._gone:
