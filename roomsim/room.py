@@ -1,9 +1,8 @@
 """``Room``: the facade over one room's server, fact log and time.
 
-A verb builds a mutation and calls ``apply``, which checks it completely (``_apply``), commits
-it (``_server``), logs it (``_time``), then delivers to the clients with handlers (``_log``).
-Reading a client folds the facts it has not read (``client.py``, ``_project``).  This module
-holds no room logic of its own; ``docs/design.md`` has the map of the layers.
+A verb builds a mutation and calls ``apply``, which checks it (``_apply``), commits it
+(``_server``), logs it (``_time``), delivers to clients with handlers (``_log``); reading a
+client folds its unread facts (``_project``).  No room logic lives here (``docs/design.md``).
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from roomsim import _fork, _time, mutations
 from roomsim import _validate as checks
 from roomsim._apply import APPLIERS
 from roomsim._handlers import handler_pairs
+from roomsim._hot import HOT
 from roomsim._log import FactLog
 from roomsim._records import ParticipantRecord, is_subscribed
 from roomsim._room_faults import FaultVerbs
@@ -359,9 +359,11 @@ class Room(FaultVerbs):
         every client exactly as they were.  Returns the mutation's result (``Client`` for
         ``Connect``, the track sid for ``PublishTrack``, ...).
         """
+        kind = type(mutation)
+        if (hot := HOT.get(kind)) is not None and hot(self, mutation):
+            return None  # a fused update verb did it all (roomsim._hot)
         if threading.current_thread() is not self._owner:
             self._wrong_thread()
-        kind = type(mutation)
         if kind is mutations.Advance:
             applier: Any = None
         else:

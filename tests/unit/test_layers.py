@@ -79,6 +79,7 @@ FACADE = {
     "roomsim._client_events",
     "roomsim._client_rpc",
     "roomsim._room_faults",
+    "roomsim._hot",
     "roomsim._room_move",
 }
 #: what the core and the facade never import
