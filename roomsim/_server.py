@@ -230,7 +230,7 @@ class Server:
         if not rec.dependent:
             self.ever_joined = True
             self.counted += 1
-        self.append(facts.Joined(None, rec, self.now()))
+        self.log.append(facts.Joined(None, rec, self.clock.now))
         if hold:
             self.schedule(self.now() + self.config.join_timeout, TimerKind.JOIN_TIMEOUT, rec.sid)
         if self.config.token_refresh_interval:
@@ -242,15 +242,16 @@ class Server:
         before = self.records[identity]
         after = evolve(before, state=ParticipantState.ACTIVE)
         subs = self.subscriber_changes(before, after)
-        self.set(after)
+        self.records[identity] = after
         self.qualities.set(identity, after.seq, after.quality)
-        self.append(facts.Activated(before, after, self.now(), tuple(subs)))
+        self.log.append(facts.Activated(before, after, self.clock.now, tuple(subs)))
         self.webhook("participant_joined", after, full=after)
-        # what it published while held is announced now, after its ACTIVE info (client §16.14)
-        for t in after.tracks.values():
-            self.webhook("track_published", after, track=t)
-        self.after_subscriber_change(subs, after)
+        if subs:
+            self.after_subscriber_change(subs, after)
         if after.tracks:
+            # what it published while held is announced now, after its ACTIVE info (§16.14)
+            for t in after.tracks.values():
+                self.webhook("track_published", after, track=t)
             self.first_subscribed(after)
         self.mark_quality()
 
@@ -356,12 +357,15 @@ class Server:
         if rec.seq not in pubs:
             self.pubs_unsorted |= bool(pubs) and rec.seq < next(reversed(pubs))
             pubs[rec.seq] = rec.identity
-        self.append(facts.TrackAdded(rec, after, self.now(), t))
+        self.log.append(facts.TrackAdded(rec, after, self.clock.now, t))
         if rec.state is ParticipantState.ACTIVE:  # else announced at activation (§16.14)
             self.webhook("track_published", after, track=t)
         if t.source is TrackSource.MICROPHONE:
             self.mark_speakers(rec.identity)
-        self.first_subscribed(after, (t.sid,))
+        for sub in self.records.values():  # first_subscribed, for this one new track
+            if not sub.permission.hidden and is_subscribed(sub, after, t):
+                self.mark_subscribed(rec.identity, t.sid)
+                break
 
     def remove_track(
         self, identity: str, track_sid: str, *, silent: bool, by_server: bool = False
@@ -422,8 +426,8 @@ class Server:
             return
         t2 = evolve(t, ever_subscribed=True)
         after = evolve(before, tracks=replaced(before.tracks, track_sid, t2))
-        self.set(after)
-        self.append(facts.FirstSubscribed(before, after, self.now(), t2))
+        self.records[publisher] = after
+        self.log.append(facts.FirstSubscribed(before, after, self.clock.now, t2))
 
     def subscriber_changes(
         self,
@@ -438,8 +442,8 @@ class Server:
         """
         self.play_audio()
         out: list[SubChange] = []
-        if only is None and not (wants_any(before) or wants_any(after)):
-            return out  # no wish, no subscription, no permission status (server §6)
+        if only is None and not (self.publishers and (wants_any(before) or wants_any(after))):
+            return out  # no track, or no wish: no subscription, no permission status (§6)
         if only is not None:
             pubs: list[tuple[ParticipantRecord, TrackRecord]] = []
             for sid, owner in only.items():

@@ -8,7 +8,7 @@ right after each commit.  Either way the events are the same.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
@@ -172,7 +172,7 @@ class Client(PeerVerbs):
         """Whether this client has folded the end of its session."""
         return self._view.ended
 
-    def _fold(self, f: facts.Fact) -> Iterator[Event]:
+    def _fold(self, f: facts.Fact) -> Iterable[Event]:
         """Start folding the fact at the cursor: the events, one at a time, as they are taken."""
         kind = type(f)
         if kind is facts.Interrupted:

@@ -1,9 +1,8 @@
 """``Room``: the facade over one room's server, fact log and time.
 
-A verb builds a mutation and calls ``apply``, which checks it completely (``_apply``), commits
-it (``_server``), logs it (``_time``), then delivers to the clients with handlers (``_log``).
-Reading a client folds the facts it has not read (``client.py``, ``_project``).  This module
-holds no room logic of its own; ``docs/design.md`` has the map of the layers.
+A verb builds a mutation and calls ``apply``, which checks it (``_apply``), commits it
+(``_server``), logs it (``_time``), delivers to clients with handlers (``_log``); reading a
+client folds its unread facts (``_project``).  No room logic lives here (``docs/design.md``).
 """
 
 from __future__ import annotations

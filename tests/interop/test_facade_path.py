@@ -133,3 +133,13 @@ def test_kept_attributes_that_differ_from_the_clients_view_fail_loudly_when_veri
     failure = info.value.failures[0].exception
     assert isinstance(failure, InternalError)
     assert "attributes of 'alice'" in str(failure)
+
+
+def test_the_facade_benchmark_runs_its_three_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m benchmarks.facade`` end to end, tiny (timings are never asserted)."""
+    from benchmarks import facade
+
+    assert facade.main(["--updates", "3", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    for row in ("through serve() (total)", "livekit.rtc's receive path", "sum of the parts"):
+        assert row in out
