@@ -5,8 +5,8 @@ Registered into ``_valid.VALID`` when :mod:`roomsim.strategies` is imported, so
 :func:`~roomsim.strategies.mutations` and the state machine draw them like any other family.
 Interrupts resume within the limits roomsim simulates (before the server's 20 s timeout for a
 NETWORK cut); a cut left without ``resume_after`` runs to the client's give-up once enough
-time passes.  Drawing for a ``RoomSnapshot`` draws no fault: a snapshot does not hold who is
-reconnecting, so its fork cannot say which interrupts and resumes would be valid.
+time passes.  A ``RoomSnapshot`` holds who is reconnecting (faults §10), so drawing for one
+draws faults too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from roomsim import mutations as M
 from roomsim.model import InterruptKind, ParticipantState
-from roomsim.strategies._scene import Scene, pick
+from roomsim.strategies._scene import Scene, always, pick
 from roomsim.strategies._valid import VALID, Check, Drawer
 
 __all__: list[str] = []
@@ -31,7 +31,7 @@ def _reconnecting(sc: Scene) -> tuple[str, ...]:
 
 
 def _interruptible(sc: Scene) -> list[str]:
-    if sc.room is None or sc.forked:
+    if sc.room is None:
         return []
     clients = sc.room.clients
     busy = set(_reconnecting(sc))
@@ -64,7 +64,7 @@ FAULTS: Final[dict[type[M.Mutation], tuple[Check, Drawer]]] = {
     M.Interrupt: (lambda sc: bool(_interruptible(sc)), _draw_interrupt),
     M.Resume: (lambda sc: bool(_reconnecting(sc)), _draw_resume),
     M.Reconnect: (lambda sc: bool(_reconnectable(sc)), _draw_reconnect),
-    M.ShutdownServer: (lambda sc: not sc.forked, lambda d, sc, p: M.ShutdownServer()),
+    M.ShutdownServer: (always, lambda d, sc, p: M.ShutdownServer()),
 }
 
 VALID.update(FAULTS)
