@@ -8,6 +8,7 @@ What each client *sees* is ``_project``'s business (faults §10).
 
 from __future__ import annotations
 
+import heapq
 from typing import Final
 
 from roomsim import _facts as facts
@@ -23,6 +24,7 @@ __all__ = [
     "GIVE_UP_AFTER",
     "SERVER_TIMEOUT",
     "Interruption",
+    "claims_changed",
     "commit_data",
     "find",
     "interrupt",
@@ -30,6 +32,7 @@ __all__ = [
     "restart",
     "resume",
     "run_timer",
+    "session_started",
 ]
 
 #: ICE disconnected (10 s) + failed (5 s) + ``disconnectCleanupDuration`` (5 s): the server
@@ -118,6 +121,7 @@ def resume(server: Server, intr: Interruption) -> None:
     del server.interrupted[intr.sid]
     now = server.now()
     server.append(facts.Resumed(server.records[intr.identity], now))
+    _restart_refreshes(server, intr.sid)
     wait = fault_profile(intr.sdk).data_wait
     for sent, m in intr.outbox:
         if wait is None or now - sent <= wait:
@@ -242,3 +246,38 @@ def _refresh_token(server: Server, sid: str) -> None:
             due = server.now() + server.config.token_refresh_interval
             server.schedule(due, TimerKind.TOKEN_REFRESH, sid)
             return
+
+
+# --------------------------------------------------------------------------------------------
+# the faithful token refresh (faults §7), on with ``RoomConfig.token_refresh_interval``
+
+
+def session_started(server: Server, rec: ParticipantRecord) -> None:
+    """A session's signal worker starts (a join): its first act is a token refresh
+    (``rtcSessionWorker``, faults §7).  A resume's refresh comes with ``Resumed``."""
+    if server.config.token_refresh_interval:
+        server.append(facts.TokenRefresh(rec, server.now()))
+
+
+def claims_changed(
+    server: Server, before: ParticipantRecord, after: ParticipantRecord, force: bool = False
+) -> ParticipantRecord:
+    """A participant's own claims changed (``OnClaimsChanged``: name, metadata, permission
+    when the value differs; attributes on any non-empty update, ``force``): the server sends
+    it a token with the new claims (faults §7).  Returns ``after``."""
+    if server.config.token_refresh_interval and (force or after is not before):
+        server.append(facts.TokenRefresh(after, server.now()))
+    return after
+
+
+def _restart_refreshes(server: Server, sid: str) -> None:
+    """The resumed session's worker restarts its refresh ticker (faults §7)."""
+    interval = server.config.token_refresh_interval
+    if not interval:
+        return
+    timers = server.timers
+    kept = [t for t in timers if not (t[2] is TimerKind.TOKEN_REFRESH and t[3] == sid)]
+    if len(kept) != len(timers):
+        heapq.heapify(kept)
+        server.timers = kept
+    server.schedule(server.now() + interval, TimerKind.TOKEN_REFRESH, sid)

@@ -10,8 +10,8 @@ from types import MappingProxyType
 from typing import Any
 
 from roomsim import _facts as facts
+from roomsim import _faults, mutations
 from roomsim import _validate as checks
-from roomsim import mutations
 from roomsim._records import (
     ParticipantRecord,
 )
@@ -91,6 +91,7 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
     server.peer.protocols[rec.sid] = m.client_protocol
     client = server.open_session(rec, m.keep_events, m.sdk)
     server.sessions[identity] = client
+    _faults.session_started(server, rec)
     if m.active:
         server.activate(identity)
     return client
@@ -130,7 +131,7 @@ def apply_set_name(server: Server, m: mutations.SetName) -> None:
     checks.check_limit(
         checks.nbytes(m.name), server.config.max_name_length, "the name", "max_name_length", _CLIENT
     )
-    server.commit_name(rec, m.name)
+    _faults.claims_changed(server, rec, server.commit_name(rec, m.name))
 
 
 def apply_set_metadata(server: Server, m: mutations.SetMetadata) -> None:
@@ -142,7 +143,7 @@ def apply_set_metadata(server: Server, m: mutations.SetMetadata) -> None:
         "max_metadata_size",
         _CLIENT,
     )
-    server.commit_metadata(rec, m.metadata)
+    _faults.claims_changed(server, rec, server.commit_metadata(rec, m.metadata))
 
 
 def apply_set_attributes(server: Server, m: mutations.SetAttributes) -> None:
@@ -158,7 +159,9 @@ def apply_set_attributes(server: Server, m: mutations.SetAttributes) -> None:
             "max_attributes_size",
             _CLIENT,
         )
-    server.commit_attributes(rec, m.attributes)
+    _faults.claims_changed(
+        server, rec, server.commit_attributes(rec, m.attributes), bool(m.attributes)
+    )
 
 
 def apply_update_participant(server: Server, m: mutations.UpdateParticipant) -> ParticipantSnapshot:
@@ -195,13 +198,15 @@ def apply_update_participant(server: Server, m: mutations.UpdateParticipant) -> 
         )
     # commit: name, metadata, attributes, permission, each its own update (server §1)
     if m.name is not None:
-        rec = server.commit_name(rec, m.name)
+        rec = _faults.claims_changed(server, rec, server.commit_name(rec, m.name))
     if m.metadata is not None:
-        rec = server.commit_metadata(rec, m.metadata)
+        rec = _faults.claims_changed(server, rec, server.commit_metadata(rec, m.metadata))
     if m.attributes is not None:
-        rec = server.commit_attributes(rec, m.attributes)
+        after = server.commit_attributes(rec, m.attributes)
+        rec = _faults.claims_changed(server, rec, after, bool(m.attributes))
     if m.permission is not None and m.permission != rec.permission:
         server.commit_permission(rec, m.permission)
+        _faults.claims_changed(server, rec, server.records[rec.identity], True)
     return server.records[rec.identity].snapshot()
 
 
