@@ -126,6 +126,7 @@ def _interruption_of(intr: Interruption) -> InterruptionSnapshot:
         known=tuple(session_of(r) for r in intr.known),
         outbox=tuple(intr.outbox),
         gave_up=intr.gave_up,
+        protocol=intr.protocol,
     )
 
 
@@ -134,6 +135,7 @@ def _interruption(s: InterruptionSnapshot) -> Interruption:
     intr.known = tuple(record_of(k) for k in s.known)
     intr.outbox = list(s.outbox)
     intr.gave_up = s.gave_up
+    intr.protocol = s.protocol
     return intr
 
 
@@ -152,6 +154,8 @@ def restore_clients(
         if not cs.view.gone:
             server.sessions[cs.identity] = client
     log.restore_readers(readers)
+    for intr in server.interrupted.values():
+        intr.client = next((c for c in readers if c.sid == intr.sid), None)
 
 
 def restore(server: Server, tk: Timekeeper, snap: RoomSnapshot) -> None:

@@ -282,6 +282,12 @@ class Client(PeerVerbs):
             self._detach()
         self._facts.retire(self._server.config.keep_ended_clients)
 
+    def session_rejoined(self) -> None:
+        """The server closed the session while this client was away, and it joins again
+        (faults §4.3): it is a current session's client once more."""
+        self._gone = False
+        self._facts.unretire()
+
     def _check_live(self, verb: str) -> None:
         if self._gone:
             raise ClientDisconnected(

@@ -237,6 +237,8 @@ class InterruptionSnapshot:
     outbox: tuple[tuple[float, SendData], ...]
     #: the client stopped reconnecting; the server has not closed the session yet
     gave_up: bool
+    #: the protocol its client speaks (it joins again with it, faults §4.3)
+    protocol: int = 0
 
 
 @final

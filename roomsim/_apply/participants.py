@@ -106,6 +106,7 @@ def apply_activate(server: Server, m: mutations.Activate) -> None:
 
 def apply_disconnect(server: Server, m: mutations.Disconnect) -> None:
     rec = server.lookup(m.identity)
+    server.interrupted.pop(rec.sid, None)  # a cut client that leaves stops reconnecting
     server.end_session(rec.identity, DisconnectReason.CLIENT_INITIATED)
 
 
