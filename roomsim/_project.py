@@ -10,7 +10,7 @@ decides *what* happened, this module decides what each client *sees* of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from roomsim import _facts as facts
 from roomsim import events as E
@@ -143,6 +143,9 @@ class View:
 
 
 _Events = Iterator[E.Event]
+#: what a projector returns: its events, lazily (an iterator) or, when they change nothing in
+#: the view, at once (a tuple)
+_Some = Iterable[E.Event]
 _UNKNOWN = ConnectionQuality.UNKNOWN
 
 
@@ -250,25 +253,37 @@ def _permission_event(v: View, pub: str, sid: str, allowed: bool) -> _Events:
         yield E.TrackSubscriptionPermissionChanged(participant=pub, track_sid=sid, allowed=allowed)
 
 
-def _joined(v: View, f: facts.Fact) -> _Events:
+# A projector whose events change nothing in the view returns them as a tuple (no generator
+# to make and run: a small room's first drain is mostly such facts); one that changes the view
+# yields, so that each change happens as its event is taken.
+
+
+def _joined(v: View, f: facts.Fact) -> _Some:
     assert isinstance(f, facts.Joined) and f.after is not None
     rec = f.after
-    if _is_me(v, rec) or rec.permission.hidden:
-        return
+    if rec.sid == v.sid or rec.permission.hidden:
+        return ()
     # a new participant: connected; its tracks are announced when it is ACTIVE (client §16.14)
-    yield E.ParticipantConnected(participant=rec.identity)
+    return (E.ParticipantConnected(participant=rec.identity),)
 
 
-def _activated(v: View, f: facts.Fact) -> _Events:
+def _activated(v: View, f: facts.Fact) -> _Some:
     assert isinstance(f, facts.Activated) and f.after is not None
     rec = f.after
-    if _is_me(v, rec):
-        yield from _own_subscriptions(v, f.subs)
-    elif not rec.permission.hidden:
-        yield E.ParticipantActive(participant=rec.identity)
-        # then what it published while held, each as a new track (client §16.14)
-        for t in rec.tracks.values():
-            yield from _announce(v, rec, t)
+    if rec.sid == v.sid:
+        return _own_subscriptions(v, f.subs) if f.subs else ()
+    if rec.permission.hidden:
+        return ()
+    if not rec.tracks:
+        return (E.ParticipantActive(participant=rec.identity),)
+    return _active_with_tracks(v, rec)
+
+
+def _active_with_tracks(v: View, rec: ParticipantRecord) -> _Events:
+    yield E.ParticipantActive(participant=rec.identity)
+    # then what it published while held, each as a new track (client §16.14)
+    for t in rec.tracks.values():
+        yield from _announce(v, rec, t)
 
 
 def _left(v: View, f: facts.Fact) -> _Events:
@@ -353,15 +368,14 @@ def _permission(v: View, f: facts.Fact) -> _Events:
         yield from _own_subscriptions(v, f.subs, by_server=True)
 
 
-def _track_added(v: View, f: facts.Fact) -> _Events:
+def _track_added(v: View, f: facts.Fact) -> _Some:
     assert isinstance(f, facts.TrackAdded) and f.after is not None
     a, t = f.after, f.track
-    if _is_me(v, a):
-        yield E.LocalTrackPublished(track_sid=t.sid)
-        return
+    if a.sid == v.sid:
+        return (E.LocalTrackPublished(track_sid=t.sid),)
     if a.permission.hidden or a.state is not ParticipantState.ACTIVE:
-        return  # a held publisher's track is announced at activation (client §16.14)
-    yield from _announce(v, a, t)
+        return ()  # a held publisher's track is announced at activation (client §16.14)
+    return _announce(v, a, t)
 
 
 def _announce(v: View, a: ParticipantRecord, t: TrackRecord) -> _Events:
@@ -418,10 +432,11 @@ def _track_mute(v: View, f: facts.Fact) -> _Events:
         yield E.TrackUnmuted(participant=a.identity, track_sid=t.sid)
 
 
-def _first_subscribed(v: View, f: facts.Fact) -> _Events:
+def _first_subscribed(v: View, f: facts.Fact) -> _Some:
     assert isinstance(f, facts.FirstSubscribed) and f.after is not None
-    if _is_me(v, f.after):
-        yield E.LocalTrackSubscribed(track_sid=f.track.sid)
+    if f.after.sid == v.sid:
+        return (E.LocalTrackSubscribed(track_sid=f.track.sid),)
+    return ()
 
 
 def _own_subscriptions(v: View, subs: tuple[SubChange, ...], *, by_server: bool = False) -> _Events:
@@ -557,7 +572,7 @@ def _data(v: View, f: facts.Fact) -> _Events:
     )
 
 
-PROJECTORS: dict[type[facts.Fact], Callable[[View, facts.Fact], _Events]] = {
+PROJECTORS: dict[type[facts.Fact], Callable[[View, facts.Fact], _Some]] = {
     facts.Joined: _joined,
     facts.Activated: _activated,
     facts.Left: _left,
@@ -601,7 +616,7 @@ class _FaultHook:
 FAULT_HOOK = _FaultHook()
 
 
-def project(v: View, f: facts.Fact) -> _Events:
+def project(v: View, f: facts.Fact) -> _Some:
     """The events ``v``'s client receives for ``f``, one at a time; ``v`` changes as they are
     taken (the client's own record first)."""
     if (v.held is not None or v.restarting) and type(f) not in FAULT_HOOK.facts:

@@ -51,8 +51,9 @@ class QualityBook:
         self._sent: dict[str, Entry] = {}
         #: identities changed since the last version was written to the history
         self._changed: set[str] = set()
-        #: the updates still referenced (version -> view): they pin the history they read
-        self._live: weakref.WeakValueDictionary[int, QualityView] = weakref.WeakValueDictionary()
+        #: the updates still referenced (version -> view): they pin the history they read (made
+        #: by the first update: a room that never sends one doesn't pay for it)
+        self._live: weakref.WeakValueDictionary[int, QualityView] | None = None
         #: the number of updates sent so far
         self._version = 0
         #: a restored room's "sent", exactly as its snapshot had it, until the next tick
@@ -109,6 +110,8 @@ class QualityBook:
                 self._entries += 1
         self._changed.clear()
         view = QualityView(self, version, len(current))
+        if self._live is None:
+            self._live = weakref.WeakValueDictionary()
         self._live[version] = view
         if self._entries > self._prune_at:
             self._prune()
@@ -116,7 +119,8 @@ class QualityBook:
 
     def _prune(self) -> None:
         """Drop the history no live update can read (amortised O(1) per entry)."""
-        floor = min(list(self._live.keys()), default=self._version)
+        live = () if self._live is None else list(self._live.keys())
+        floor = min(live, default=self._version)
         kept = 0
         for identity in list(self._history):
             past = self._history[identity]

@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from sortedcontainers import SortedDict
-
 from roomsim import _facts as facts
 from roomsim._audio import AudioLayer
 from roomsim._log import FactLog
@@ -34,6 +32,7 @@ from roomsim._records import (
     replaced,
     wants_any,
 )
+from roomsim._webhook_log import WebhookLog
 from roomsim.clock import ManualClock
 from roomsim.config import RoomConfig
 from roomsim.errors import UnknownParticipant, UnknownTrack, broken
@@ -46,7 +45,6 @@ from roomsim.model import (
     Permission,
     TrackSource,
 )
-from roomsim.webhooks import Webhook
 
 __all__ = ["Server", "Session", "TimerKind"]
 
@@ -121,13 +119,15 @@ class Server:
         self.levels: dict[str, float] = {}
         #: pushed audio's tracks (``_audio``), made by the first push
         self.audio: AudioLayer | None = None
-        #: participants with at least one track, by join order: seq -> identity
-        self.publishers: SortedDict = SortedDict()
+        #: participants with at least one track: seq -> identity, in join order unless
+        #: ``pubs_unsorted`` (an earlier joiner's first track; sorted when next read)
+        self.publishers: dict[int, str] = {}
+        self.pubs_unsorted = False
         self.track_owner: dict[str, str] = {}
         #: the newest final snapshots and webhooks (``RoomConfig.keep_departed`` and
         #: ``keep_webhooks`` bound them)
         self.departed: deque[ParticipantSnapshot] = deque(maxlen=config.keep_departed or None)
-        self.webhooks: deque[Webhook] = deque(maxlen=config.keep_webhooks or None)
+        self.webhooks = WebhookLog(config.keep_webhooks)
         #: the current session of each identity
         self.sessions: dict[str, Session] = {}
         # counters: sessions joined, next sids, webhooks, timers
@@ -185,6 +185,9 @@ class Server:
         return rec, rec.tracks[track_sid]
 
     def publisher_records(self, exclude_sid: str | None = None) -> Iterator[ParticipantRecord]:
+        if self.pubs_unsorted:
+            self.publishers = dict(sorted(self.publishers.items()))
+            self.pubs_unsorted = False
         for identity in self.publishers.values():
             rec = self.records[identity]
             if rec.sid != exclude_sid:
@@ -204,21 +207,12 @@ class Server:
         event: str,
         rec: ParticipantRecord | None = None,
         *,
-        full: ParticipantSnapshot | None = None,
+        full: ParticipantRecord | ParticipantSnapshot | None = None,
         track: TrackRecord | None = None,
     ) -> None:
-        self.webhooks.append(
-            Webhook(
-                event=event,
-                id=f"EV_{self.next_ev}",
-                created_at=self.now(),
-                room=self.name,
-                room_sid=self.sid,
-                participant_identity=rec.identity if rec is not None else None,
-                participant_sid=rec.sid if rec is not None else None,
-                participant=full,
-                track=track.snapshot() if track is not None else None,
-            )
+        """Send a webhook (server §10); its value is built when read (``_webhook_log``)."""
+        self.webhooks.add(
+            (event, self.next_ev, self.clock.now, self.name, self.sid, rec, full, track)
         )
         self.next_ev += 1
 
@@ -238,7 +232,7 @@ class Server:
         if not rec.dependent:
             self.ever_joined = True
             self.counted += 1
-        self.append(facts.Joined(None, rec, self.now()))
+        self.log.append(facts.Joined(None, rec, self.clock.now))
         if hold:
             self.schedule(self.now() + self.config.join_timeout, TimerKind.JOIN_TIMEOUT, rec.sid)
         if self.config.token_refresh_interval:
@@ -250,15 +244,16 @@ class Server:
         before = self.records[identity]
         after = evolve(before, state=ParticipantState.ACTIVE)
         subs = self.subscriber_changes(before, after)
-        self.set(after)
+        self.records[identity] = after
         self.qualities.set(identity, after.seq, after.quality)
-        self.append(facts.Activated(before, after, self.now(), tuple(subs)))
-        self.webhook("participant_joined", after, full=after.snapshot())
-        # what it published while held is announced now, after its ACTIVE info (client §16.14)
-        for t in after.tracks.values():
-            self.webhook("track_published", after, track=t)
-        self.after_subscriber_change(subs, after)
+        self.log.append(facts.Activated(before, after, self.clock.now, tuple(subs)))
+        self.webhook("participant_joined", after, full=after)
+        if subs:
+            self.after_subscriber_change(subs, after)
         if after.tracks:
+            # what it published while held is announced now, after its ACTIVE info (§16.14)
+            for t in after.tracks.values():
+                self.webhook("track_published", after, track=t)
             self.first_subscribed(after)
         self.mark_quality()
 
@@ -360,13 +355,19 @@ class Server:
         after = evolve(rec, tracks=replaced(rec.tracks, t.sid, t))
         self.set(after)
         self.track_owner[t.sid] = rec.identity
-        self.publishers[rec.seq] = rec.identity
-        self.append(facts.TrackAdded(rec, after, self.now(), t))
+        pubs = self.publishers
+        if rec.seq not in pubs:
+            self.pubs_unsorted |= bool(pubs) and rec.seq < next(reversed(pubs))
+            pubs[rec.seq] = rec.identity
+        self.log.append(facts.TrackAdded(rec, after, self.clock.now, t))
         if rec.state is ParticipantState.ACTIVE:  # else announced at activation (§16.14)
             self.webhook("track_published", after, track=t)
         if t.source is TrackSource.MICROPHONE:
             self.mark_speakers(rec.identity)
-        self.first_subscribed(after, (t.sid,))
+        for sub in self.records.values():  # first_subscribed, for this one new track
+            if not sub.permission.hidden and is_subscribed(sub, after, t):
+                self.mark_subscribed(rec.identity, t.sid)
+                break
 
     def remove_track(
         self, identity: str, track_sid: str, *, silent: bool, by_server: bool = False
@@ -427,8 +428,8 @@ class Server:
             return
         t2 = evolve(t, ever_subscribed=True)
         after = evolve(before, tracks=replaced(before.tracks, track_sid, t2))
-        self.set(after)
-        self.append(facts.FirstSubscribed(before, after, self.now(), t2))
+        self.records[publisher] = after
+        self.log.append(facts.FirstSubscribed(before, after, self.clock.now, t2))
 
     def subscriber_changes(
         self,
@@ -443,8 +444,8 @@ class Server:
         """
         self.play_audio()
         out: list[SubChange] = []
-        if only is None and not (wants_any(before) or wants_any(after)):
-            return out  # no wish, no subscription, no permission status (server §6)
+        if only is None and not (self.publishers and (wants_any(before) or wants_any(after))):
+            return out  # no track, or no wish: no subscription, no permission status (§6)
         if only is not None:
             pubs: list[tuple[ParticipantRecord, TrackRecord]] = []
             for sid, owner in only.items():

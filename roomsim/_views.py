@@ -55,16 +55,16 @@ class SnapshotMap(Mapping[str, _V], Generic[_R, _V]):
 
 
 class ReadOnlySeq(Sequence[Any]):
-    """A read-only view of a list."""
+    """A read-only view of a list, a deque or another sequence (``room.webhooks``)."""
 
     __slots__ = ("_items",)
 
-    def __init__(self, items: list[Any] | deque[Any]) -> None:
+    def __init__(self, items: list[Any] | deque[Any] | Sequence[Any]) -> None:
         self._items = items
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice) and not isinstance(self._items, list):
-            return list(self._items)[i]  # a deque (room.departed, room.webhooks)
+            return list(self._items)[i]  # a deque (room.departed) or room.webhooks
         return self._items[i]
 
     def __len__(self) -> int:

@@ -8,7 +8,7 @@ right after each commit.  Either way the events are the same.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
@@ -16,11 +16,12 @@ from roomsim import _facts as facts
 from roomsim import _fork, _fork_views, mutations
 from roomsim._apply.audio import open_tap, push_audio_mutation
 from roomsim._audio import AudioTap
+from roomsim._client_events import EventsView
 from roomsim._client_rpc import PeerVerbs
 from roomsim._handlers import Handler, check_handler, event_name
 from roomsim._log import Backlog, FactLog
 from roomsim._profiles import PROFILES
-from roomsim._project import View, project
+from roomsim._project import PROJECTORS, View, project
 from roomsim._project_faults import FAULTS as _FAULT_FACTS  # noqa: F401 (registers them)
 from roomsim._records import ParticipantRecord, is_subscribed, permission_state
 from roomsim._server import Server
@@ -53,45 +54,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Client"]
 
+#: the facts that may end a client's session (``_fold`` reads their reason)
+_ENDS = frozenset({facts.Left, facts.GaveUp})
+#: the facts ``_fold`` reads beyond what ``project`` does
+_CLIENT_FACTS = _ENDS | {facts.Interrupted, facts.RoomMetadata}
+
 _H = TypeVar("_H", bound=Handler)
-
-
-class _EventsView(Sequence[Event]):
-    """Every event a client received, read-only, without a copy per access."""
-
-    __slots__ = ("_client",)
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def _list(self) -> list[Event]:
-        self._client._sync()
-        return self._client._events
-
-    @overload
-    def __getitem__(self, i: int) -> Event: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Event]: ...
-    def __getitem__(self, i: int | slice) -> Event | Sequence[Event]:
-        if isinstance(i, slice):
-            return tuple(self._list()[i])
-        return self._list()[i]
-
-    def __len__(self) -> int:
-        return len(self._list())
-
-    def __iter__(self) -> Iterator[Event]:
-        return iter(self._list())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return list(self._list()) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return repr(self._list())
 
 
 @final
@@ -204,25 +172,40 @@ class Client(PeerVerbs):
         """Whether this client has folded the end of its session."""
         return self._view.ended
 
-    def _fold(self, f: facts.Fact) -> Iterator[Event]:
+    def _fold(self, f: facts.Fact) -> Iterable[Event]:
         """Start folding the fact at the cursor: the events, one at a time, as they are taken."""
-        self._view.note(f, self._cursor)
+        kind = type(f)
+        if kind is facts.Interrupted:
+            self._view.note(f, self._cursor)
         self._cursor += 1
-        if type(f) is facts.RoomMetadata:
-            self._room_metadata = f.new
-        elif isinstance(f, facts.Left | facts.GaveUp) and self._view.ends_with(f):
-            self._reason = f.reason
+        if kind in _ENDS:
+            if self._view.ends_with(f):  # type: ignore[arg-type]
+                self._reason = f.reason  # type: ignore[attr-defined]
+        elif kind is facts.RoomMetadata:
+            self._room_metadata = f.new  # type: ignore[attr-defined]
         return project(self._view, f)
 
     def catch_up(self, upto: int) -> None:
         """Fold facts up to ``upto`` (exclusive) without calling handlers."""
+        view = self._view
         log: FactLog | Backlog = self._facts if self._backlog is None else self._backlog
         store = self._events if self._keep else self._unread
-        while self._cursor < upto and not self._view.ended:
-            store.extend(self._fold(log.at(self._cursor)))
+        fold = self._fold
+        for f in log.between(self._cursor, upto):
+            if view.ended:
+                break
+            kind = type(f)
+            if kind in _CLIENT_FACTS or view.held is not None or view.restarting:
+                store.extend(fold(f))
+            else:  # ``_fold`` and ``project`` in one, for the facts only ``project`` reads
+                self._cursor += 1
+                a = f.after
+                if a is not None and a.sid == view.sid:
+                    view.me = a
+                store.extend(PROJECTORS[kind](view, f))
             if len(store) >= self._trim_at:
                 self._trim()
-        if self._backlog is not None and self._view.ended:
+        if self._backlog is not None and view.ended:
             self._backlog = None  # read to its end: nothing more to keep
 
     def _sync(self) -> None:
@@ -308,7 +291,7 @@ class Client(PeerVerbs):
                 f"client {self.identity!r} keeps no history (connected with keep_events=False); "
                 "use next_event() or drain()"
             )
-        return _EventsView(self)
+        return EventsView(self)
 
     @property
     def events_dropped(self) -> int:

@@ -6,6 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, final
 
+from roomsim._validate import check_finite_nonneg
+from roomsim.errors import InvalidArgument
+
 __all__ = ["ManualClock", "MAX_TIME"]
 
 #: the latest virtual time roomsim reaches, in seconds (about 31,700 years): far beyond any
@@ -25,9 +28,6 @@ class ManualClock:
     __slots__ = ("_advancing", "_members", "_now")
 
     def __init__(self, start: float = 0.0) -> None:
-        from roomsim._validate import check_finite_nonneg
-        from roomsim.errors import InvalidArgument
-
         now = check_finite_nonneg(start, "ManualClock(start=...)")
         if now > MAX_TIME:
             raise InvalidArgument(
@@ -50,9 +50,6 @@ class ManualClock:
         if self._members:
             self._members[0].room_advance(dt)
             return
-        from roomsim._validate import check_finite_nonneg
-        from roomsim.errors import InvalidArgument
-
         step = check_finite_nonneg(dt, "ManualClock.advance(dt=...)")
         if self._now + step > MAX_TIME:
             raise InvalidArgument(

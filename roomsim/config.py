@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, final
+from typing import Any, Final, final
 
 import attrs
 
@@ -126,3 +126,8 @@ class RoomConfig:
     handler_errors: str = attrs.field(default="raise", validator=_handler_errors)
     #: warn ``SilentlyDropped`` for each action LiveKit drops silently (off: fidelity first)
     strict: bool = attrs.field(default=False, validator=_bool)
+
+
+#: the settings ``Room()`` uses when given none (one shared frozen value: a room built per
+#: property-based example doesn't pay for building and validating it)
+DEFAULT_CONFIG: Final = RoomConfig()

@@ -1,9 +1,8 @@
 """``Room``: the facade over one room's server, fact log and time.
 
-A verb builds a mutation and calls ``apply``, which checks it completely (``_apply``), commits
-it (``_server``), logs it (``_time``), then delivers to the clients with handlers (``_log``).
-Reading a client folds the facts it has not read (``client.py``, ``_project``).  This module
-holds no room logic of its own; ``docs/design.md`` has the map of the layers.
+A verb builds a mutation and calls ``apply``, which checks it (``_apply``), commits it
+(``_server``), logs it (``_time``), delivers to clients with handlers (``_log``); reading a
+client folds its unread facts (``_project``).  No room logic lives here (``docs/design.md``).
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from roomsim import _fork, _time, mutations
 from roomsim import _validate as checks
 from roomsim._apply import APPLIERS
 from roomsim._handlers import handler_pairs
+from roomsim._hot import HOT
 from roomsim._log import FactLog
 from roomsim._records import ParticipantRecord, is_subscribed
 from roomsim._room_faults import FaultVerbs
@@ -24,7 +24,7 @@ from roomsim._server import Server
 from roomsim._views import ReadOnlySeq, SnapshotMap
 from roomsim.client import Client
 from roomsim.clock import ManualClock
-from roomsim.config import RoomConfig
+from roomsim.config import DEFAULT_CONFIG, RoomConfig
 from roomsim.errors import (
     HandlerError,
     IllegalState,
@@ -35,6 +35,7 @@ from roomsim.errors import (
 )
 from roomsim.events import Event
 from roomsim.model import (
+    DEFAULT_PERMISSION,
     EMPTY_MAP,
     ConnectionQuality,
     KindDetail,
@@ -78,7 +79,7 @@ class Room(FaultVerbs):
         if not name:
             raise InvalidArgument("Room(name=...) must be a non-empty str")
         if config is None:
-            config = RoomConfig()
+            config = DEFAULT_CONFIG
         elif not isinstance(config, RoomConfig):
             raise InvalidType(
                 f"Room(config=...) must be a RoomConfig, got {config!r} "
@@ -253,7 +254,7 @@ class Room(FaultVerbs):
                     attributes=attributes if attributes is not None else EMPTY_MAP,
                     kind=kind,
                     kind_details=kind_details,  # type: ignore[arg-type]
-                    permission=permission if permission is not None else Permission(),
+                    permission=permission if permission is not None else DEFAULT_PERMISSION,
                     active=active,
                     auto_subscribe=auto_subscribe,
                     keep_events=keep_events,
@@ -358,9 +359,10 @@ class Room(FaultVerbs):
         every client exactly as they were.  Returns the mutation's result (``Client`` for
         ``Connect``, the track sid for ``PublishTrack``, ...).
         """
+        if (hot := HOT.get(kind := type(mutation))) is not None and hot(self, mutation):
+            return None  # a fused update verb did it all (roomsim._hot)
         if threading.current_thread() is not self._owner:
             self._wrong_thread()
-        kind = type(mutation)
         if kind is mutations.Advance:
             applier: Any = None
         else:

@@ -145,3 +145,18 @@ def test_the_pytest_benchmark_suite_runs_every_side_once(tmp_path: Path) -> None
     assert done.returncode == 0, done.stdout + done.stderr
     sides = 3 if HAS_LIVEKIT else 2
     assert f"{len(WORKLOADS) * 2 * sides} passed" in done.stdout
+
+
+def test_small_room_build_phases_and_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import small_room
+
+    room = small_room.build()
+    assert sorted(room.participants) == ["alice", "bob", "carol"]
+    assert all(not c.drain() for c in room.clients.values())  # every client was drained
+    assert len(small_room.measure(2, 1, "cpu")) == 1
+    phases = small_room.measure_phases(2, 1)
+    assert list(phases) == list(small_room.PHASES) and all(len(v) == 1 for v in phases.values())
+    assert small_room.main(["--builds", "2", "--repeat", "1", "--phases"]) == 0
+    assert small_room.main(["--builds", "2", "--profile"]) == 0
+    out = capsys.readouterr().out
+    assert "3 drains" in out and "Python calls per build" in out

@@ -22,6 +22,7 @@ from roomsim.errors import (
     RoomFull,
 )
 from roomsim.model import (
+    EMPTY_MAP,
     DisconnectReason,
     ParticipantSnapshot,
     ParticipantState,
@@ -37,26 +38,26 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
     cfg = server.config
     identity = m.identity
     code = "invalid_argument"
-    checks.check_limit(
-        checks.nbytes(identity),
-        cfg.max_identity_length,
-        "the identity",
-        "max_identity_length",
-        code,
-    )
-    checks.check_limit(
-        checks.nbytes(m.name), cfg.max_name_length, "the name", "max_name_length", code
-    )
-    checks.check_limit(
-        checks.nbytes(m.metadata), cfg.max_metadata_size, "the metadata", "max_metadata_size", code
-    )
-    checks.check_limit(
-        checks.attributes_size(m.attributes),
-        cfg.max_attributes_size,
-        "the attributes",
-        "max_attributes_size",
-        code,
-    )
+    # the limits, in LiveKit's order; each check runs only when its value may be over
+    nbytes = checks.nbytes
+    if cfg.max_identity_length and len(identity) > cfg.max_identity_length // 4:
+        checks.check_limit(
+            nbytes(identity), cfg.max_identity_length, "the identity", "max_identity_length", code
+        )
+    if cfg.max_name_length and len(m.name) > cfg.max_name_length // 4:
+        checks.check_limit(nbytes(m.name), cfg.max_name_length, "the name", "max_name_length", code)
+    if cfg.max_metadata_size and len(m.metadata) > cfg.max_metadata_size // 4:
+        checks.check_limit(
+            nbytes(m.metadata), cfg.max_metadata_size, "the metadata", "max_metadata_size", code
+        )
+    if m.attributes:
+        checks.check_limit(
+            checks.attributes_size(m.attributes),
+            cfg.max_attributes_size,
+            "the attributes",
+            "max_attributes_size",
+            code,
+        )
     perm = m.permission
     dependent = is_dependent(m.kind, perm)
     if cfg.max_participants and not dependent:
@@ -79,7 +80,9 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
         identity=identity,
         name=m.name,
         metadata=m.metadata,
-        attributes=MappingProxyType({k: v for k, v in m.attributes.items() if v != ""}),
+        attributes=MappingProxyType({k: v for k, v in m.attributes.items() if v != ""})
+        if m.attributes
+        else EMPTY_MAP,
         kind=m.kind,
         kind_details=m.kind_details,
         permission=perm,

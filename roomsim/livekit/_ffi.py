@@ -41,9 +41,10 @@ from roomsim.client import Client
 from roomsim.errors import HandlerError, RoomsimError
 from roomsim.livekit._convert import RoomInfo, enum_from_rtc, to_rtc
 from roomsim.livekit._ffi_audio import FfiAudio
+from roomsim.livekit._ffi_handoff import Handoff
 from roomsim.livekit._ffi_rpc import RpcRequests
 from roomsim.livekit._ffi_streams import StreamRequests
-from roomsim.livekit._rtc_events import FED_EVENTS, Encoder, complete_room_event
+from roomsim.livekit._rtc_events import FED_EVENTS, Encoder, ffi_room_event
 from roomsim.livekit._tokens import TokenRefused, verify_token
 from roomsim.model import DisconnectReason, TrackKind, TrackSource
 
@@ -150,12 +151,14 @@ class Session:
     def on_event(self, event: E.Event) -> None:
         if self.ended:
             return
-        self.emit(self.room_event(self.encoder.encode(event)))
+        if type(event) is E.Moved:  # its new sid, silently, before ``moved`` (faults §5)
+            self.emit(self.room_event(self.encoder.local_info()))
+        self.emit(self.encoder.ffi_event(event, self.room_handle))
         if type(event) is E.Disconnected:
             self.end()
 
     def room_event(self, fields: dict[str, Any]) -> _ff.FfiEvent:
-        return _ff.FfiEvent(room_event=complete_room_event(self.room_handle, fields))
+        return ffi_room_event(self.room_handle, fields)
 
     def emit(self, event: _ff.FfiEvent) -> None:
         if self.capture is not None:
@@ -206,6 +209,7 @@ class InProcessFfi:
         self.server = server
         self._pid = os.getpid()
         self._queue: FfiQueue[_ff.FfiEvent] = FfiQueue()
+        self._handoff = Handoff(self._queue)  # FfiQueue.put, one loop handle per run
         self._ffi_lib = _Lib(self)
         self._handles: dict[int, Any] = {}
         self._next_async = 1
@@ -293,7 +297,7 @@ class InProcessFfi:
 
     def put(self, event: _ff.FfiEvent) -> None:
         self.sent += 1
-        self._queue.put(event)
+        self._handoff.put(event)
 
     def _async_id(self) -> int:
         n = self._next_async
@@ -439,7 +443,7 @@ class InProcessFfi:
                 for identity, p in client.remote_participants.items()
             ],
         )
-        join_events = [session.room_event(enc.encode(e)) for e in client.events]
+        join_events = [enc.ffi_event(e, session.room_handle) for e in client.events]
         return result, join_events
 
     def _disconnect(self, req: _fr.DisconnectRequest) -> _ff.FfiResponse:

@@ -8,9 +8,10 @@ between the two is only how an owned handle and a data buffer are made: the call
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Final
 
+from livekit.rtc._proto import ffi_pb2 as _ff
 from livekit.rtc._proto import handle_pb2 as _fh
 from livekit.rtc._proto import participant_pb2 as _fp
 from livekit.rtc._proto import room_pb2 as _fr
@@ -19,7 +20,7 @@ from livekit.rtc._proto import track_pb2 as _ft
 from roomsim import events as E
 from roomsim.client import Client
 from roomsim.errors import InternalError
-from roomsim.livekit._convert import rtc_track_info, to_rtc
+from roomsim.livekit._convert import RoomInfo, rtc_track_info, to_rtc
 from roomsim.model import ConnectionQuality, ParticipantSnapshot, PublicationSnapshot
 
 __all__ = ["FED_EVENTS", "ROOMSIM_ONLY_EVENTS", "Encoder", "participant_of"]
@@ -38,6 +39,8 @@ ROOMSIM_ONLY_EVENTS: Final[tuple[type[E.Event], ...]] = tuple(
 Owner = Callable[[str, str, str], _fh.FfiOwnedHandle]
 #: what makes the SDK-readable copy of a data packet's bytes
 Bufferer = Callable[[bytes], _fr.OwnedBuffer]
+#: writes one event into a ``RoomEvent``
+Filler = Callable[[Any, _fr.RoomEvent], None]
 
 
 def participant_of(client: Client, identity: str) -> ParticipantSnapshot:
@@ -52,8 +55,11 @@ class Encoder:
 
     ``encode(event)`` returns ``{field: message}``: one oneof field of ``RoomEvent``.  It reads
     the client's view, so it must run while the view is the one right after the event (in the
-    client's handler, as roomsim calls it).
+    client's handler, as roomsim calls it), and it must see every event the client gets.
     """
+
+    #: check the attributes it keeps against the client's view at every use (the tests do)
+    verify_mirror: ClassVar[bool] = False
 
     def __init__(self, client: Client, owned: Owner, buffer: Bufferer) -> None:
         self.client = client
@@ -72,30 +78,73 @@ class Encoder:
             E.TrackSubscribed: self._track_subscribed,
             E.TrackUnsubscribed: self._track_unsubscribed,
             E.TrackSubscriptionFailed: self._track_subscription_failed,
-            E.TrackMuted: self._track_muted,
-            E.TrackUnmuted: self._track_unmuted,
-            E.ParticipantMetadataChanged: self._metadata_changed,
-            E.ParticipantNameChanged: self._name_changed,
-            E.ParticipantAttributesChanged: self._attributes_changed,
             E.ParticipantPermissionsChanged: self._permissions_changed,
-            E.ActiveSpeakersChanged: self._active_speakers_changed,
-            E.ConnectionQualityChanged: self._connection_quality_changed,
             E.RoomMetadataChanged: self._room_metadata_changed,
-            E.DataReceived: self._data_received,
             E.ConnectionStateChanged: self._connection_state_changed,
             E.Disconnected: self._disconnected,
             E.Reconnecting: self._reconnecting,
             E.Reconnected: self._reconnected,
             E.TokenRefreshed: self._token_refreshed,
+            E.Moved: self._moved,
+            E.RoomUpdated: self._room_updated,
+        }
+        #: the frequent events, written straight into the RoomEvent: building a message and
+        #: copying it in costs twice as much (docs/performance.md, fourth session)
+        self._fillers: Final[dict[type[E.Event], Filler]] = {
+            E.TrackMuted: self._fill_track_muted,
+            E.TrackUnmuted: self._fill_track_unmuted,
+            E.ParticipantMetadataChanged: self._fill_metadata_changed,
+            E.ParticipantNameChanged: self._fill_name_changed,
+            E.ParticipantAttributesChanged: self._fill_attributes_changed,
+            E.ActiveSpeakersChanged: self._fill_active_speakers_changed,
+            E.ConnectionQualityChanged: self._fill_connection_quality_changed,
+            E.DataReceived: self._fill_data_received,
         }
         #: how many tokens this client was sent (each refresh gets a new opaque one)
         self.refreshes = 0
-        missing = [cls.name for cls in FED_EVENTS if cls not in self._encoders]
+        #: identity -> its attributes as the client sees them, kept from the changes of an
+        #: unbroken run of attribute events (reading the client's view costs more than the
+        #: rest of the event); any other event clears it
+        self._attributes: dict[str, dict[str, str]] = {}
+        missing = [
+            cls.name for cls in FED_EVENTS if cls not in self._encoders and cls not in self._fillers
+        ]
         if missing:
             raise InternalError(f"roomsim.livekit has no encoder for {missing}; add one")
 
-    def encode(self, event: E.Event) -> dict[str, Any]:
-        return self._encoders[type(event)](event)
+    @property
+    def handled(self) -> frozenset[type[E.Event]]:
+        """The event classes it writes (every class in ``FED_EVENTS``)."""
+        return frozenset(self._encoders) | frozenset(self._fillers)
+
+    def fill(self, event: E.Event, target: _fr.RoomEvent) -> None:
+        """Write ``event`` as the one ``message`` field of ``target`` (not its handle)."""
+        cls = type(event)
+        if cls is not E.ParticipantAttributesChanged and self._attributes:
+            # the kept attributes live through an unbroken run of attribute events only
+            self._attributes.clear()
+        filler = self._fillers.get(cls)
+        if filler is not None:
+            filler(event, target)
+            return
+        for field, message in self._encoders[cls](event).items():
+            getattr(target, field).CopyFrom(message)
+
+    def room_event(self, event: E.Event, room_handle: int) -> _fr.RoomEvent:
+        """The ``RoomEvent`` the Rust core sends for ``event`` (the bridge's)."""
+        target = _fr.RoomEvent(room_handle=room_handle)
+        self.fill(event, target)
+        return _checked(target)
+
+    def ffi_event(self, event: E.Event, room_handle: int) -> _ff.FfiEvent:
+        """The ``FfiEvent`` carrying it (the facade's), written in place: one message tree."""
+        ffi_event = _ff.FfiEvent()
+        target = ffi_event.room_event
+        target.room_handle = room_handle
+        self.fill(event, target)
+        if type(event) not in self._fillers:  # a filler sets every field it has
+            _checked(target)
+        return ffi_event
 
     # -- messages the FFI layer builds from state ------------------------------------------
 
@@ -189,44 +238,28 @@ class Encoder:
             )
         }
 
-    def _track_muted(self, e: E.TrackMuted) -> dict[str, Any]:
-        return {
-            "track_muted": _fr.TrackMuted(participant_identity=e.participant, track_sid=e.track_sid)
-        }
-
-    def _track_unmuted(self, e: E.TrackUnmuted) -> dict[str, Any]:
-        return {
-            "track_unmuted": _fr.TrackUnmuted(
-                participant_identity=e.participant, track_sid=e.track_sid
+    def _current_attributes(self, e: E.ParticipantAttributesChanged) -> Mapping[str, str]:
+        current = self._attributes.get(e.participant)
+        if current is None:
+            current = self._attributes[e.participant] = dict(
+                self._participant(e.participant).attributes
             )
-        }
-
-    def _metadata_changed(self, e: E.ParticipantMetadataChanged) -> dict[str, Any]:
-        return {
-            "participant_metadata_changed": _fr.ParticipantMetadataChanged(
-                participant_identity=e.participant, metadata=e.new_metadata
-            )
-        }
-
-    def _name_changed(self, e: E.ParticipantNameChanged) -> dict[str, Any]:
-        return {
-            "participant_name_changed": _fr.ParticipantNameChanged(
-                participant_identity=e.participant, name=e.new_name
-            )
-        }
-
-    def _attributes_changed(self, e: E.ParticipantAttributesChanged) -> dict[str, Any]:
-        # the FFI event carries the changed keys and the whole current map (client §2)
-        current = self._participant(e.participant).attributes
-        return {
-            "participant_attributes_changed": _fr.ParticipantAttributesChanged(
-                participant_identity=e.participant,
-                attributes=[_fr.AttributesEntry(key=k, value=v) for k, v in current.items()],
-                changed_attributes=[
-                    _fr.AttributesEntry(key=k, value=v) for k, v in e.changed_attributes.items()
-                ],
-            )
-        }
+        else:
+            # as the server merges an update: a changed key keeps its place, a new one goes
+            # last, "" removes it
+            for k, v in e.changed_attributes.items():
+                if v:
+                    current[k] = v
+                else:
+                    current.pop(k, None)
+            if self.verify_mirror:
+                seen = self._participant(e.participant).attributes
+                if list(seen.items()) != list(current.items()):
+                    raise InternalError(
+                        f"roomsim.livekit's attributes of {e.participant!r} are "
+                        f"{current!r}, the client sees {dict(seen)!r}"
+                    )
+        return current
 
     def _permissions_changed(self, e: E.ParticipantPermissionsChanged) -> dict[str, Any]:
         return {
@@ -235,37 +268,67 @@ class Encoder:
             )
         }
 
-    def _active_speakers_changed(self, e: E.ActiveSpeakersChanged) -> dict[str, Any]:
-        return {
-            "active_speakers_changed": _fr.ActiveSpeakersChanged(
-                participant_identities=list(e.speakers)
-            )
-        }
+    # -- the frequent events, written in place --------------------------------------------
 
-    def _connection_quality_changed(self, e: E.ConnectionQualityChanged) -> dict[str, Any]:
+    def _fill_track_muted(self, e: E.TrackMuted, t: _fr.RoomEvent) -> None:
+        m = t.track_muted
+        m.participant_identity = e.participant
+        m.track_sid = e.track_sid
+
+    def _fill_track_unmuted(self, e: E.TrackUnmuted, t: _fr.RoomEvent) -> None:
+        m = t.track_unmuted
+        m.participant_identity = e.participant
+        m.track_sid = e.track_sid
+
+    def _fill_metadata_changed(self, e: E.ParticipantMetadataChanged, t: _fr.RoomEvent) -> None:
+        m = t.participant_metadata_changed
+        m.participant_identity = e.participant
+        m.metadata = e.new_metadata
+
+    def _fill_name_changed(self, e: E.ParticipantNameChanged, t: _fr.RoomEvent) -> None:
+        m = t.participant_name_changed
+        m.participant_identity = e.participant
+        m.name = e.new_name
+
+    def _fill_attributes_changed(self, e: E.ParticipantAttributesChanged, t: _fr.RoomEvent) -> None:
+        # the FFI event carries the changed keys and the whole current map (client §2)
+        m = t.participant_attributes_changed
+        m.participant_identity = e.participant
+        add = m.attributes.add
+        for k, v in self._current_attributes(e).items():
+            add(key=k, value=v)
+        add = m.changed_attributes.add
+        for k, v in e.changed_attributes.items():
+            add(key=k, value=v)
+
+    def _fill_active_speakers_changed(self, e: E.ActiveSpeakersChanged, t: _fr.RoomEvent) -> None:
+        m = t.active_speakers_changed
+        m.SetInParent()  # present even when nobody speaks
+        m.participant_identities.extend(e.speakers)
+
+    def _fill_connection_quality_changed(
+        self, e: E.ConnectionQualityChanged, t: _fr.RoomEvent
+    ) -> None:
         if e.quality is ConnectionQuality.UNKNOWN:
             raise InternalError(
                 f"{e!r}: LiveKit never sends an UNKNOWN quality (client §7; the FFI "
                 "enum has no number for it)"
             )
-        return {
-            "connection_quality_changed": _fr.ConnectionQualityChanged(
-                participant_identity=e.participant, quality=to_rtc(e.quality)
-            )
-        }
+        m = t.connection_quality_changed
+        m.participant_identity = e.participant
+        m.quality = to_rtc(e.quality)
+
+    def _fill_data_received(self, e: E.DataReceived, t: _fr.RoomEvent) -> None:
+        m = t.data_packet_received
+        m.kind = to_rtc(e.kind)
+        m.participant_identity = e.participant or ""
+        user = m.user
+        user.data.CopyFrom(self.buffer(e.data))
+        if e.topic is not None:
+            user.topic = e.topic
 
     def _room_metadata_changed(self, e: E.RoomMetadataChanged) -> dict[str, Any]:
         return {"room_metadata_changed": _fr.RoomMetadataChanged(metadata=e.new_metadata)}
-
-    def _data_received(self, e: E.DataReceived) -> dict[str, Any]:
-        user = _fr.UserPacket(data=self.buffer(e.data))
-        if e.topic is not None:
-            user.topic = e.topic
-        return {
-            "data_packet_received": _fr.DataPacketReceived(
-                kind=to_rtc(e.kind), participant_identity=e.participant or "", user=user
-            )
-        }
 
     def _connection_state_changed(self, e: E.ConnectionStateChanged) -> dict[str, Any]:
         return {"connection_state_changed": _fr.ConnectionStateChanged(state=to_rtc(e.state))}
@@ -289,10 +352,36 @@ class Encoder:
         token = f"roomsim-refreshed:{client.room.name}:{client.identity}:{self.refreshes}"
         return {"token_refreshed": _fr.TokenRefreshed(token=token)}
 
+    # a move (faults §5): livekit.rtc takes the new room's info from both (``room.name``)
 
-def complete_room_event(room_handle: int, fields: dict[str, Any]) -> _fr.RoomEvent:
-    """The ``RoomEvent`` message; refuses one the FFI layer would not send (proto2 required)."""
-    event = _fr.RoomEvent(room_handle=room_handle, **fields)
+    def _room_updated(self, e: E.RoomUpdated) -> dict[str, Any]:
+        return {"room_updated": to_rtc(RoomInfo.of(self.client.room))}
+
+    def _moved(self, e: E.Moved) -> dict[str, Any]:
+        return {"moved": to_rtc(RoomInfo.of(self.client.room))}
+
+    def local_info(self) -> dict[str, Any]:
+        """``participants_updated`` with the client's own info (its new sid after a move):
+        the Rust core dispatches it in ``handle_room_moved``, and livekit.rtc replaces its
+        local participant's info with it, silently (faults §5)."""
+        info = to_rtc(self.client.local_participant)
+        return {"participants_updated": _fr.ParticipantsUpdated(participants=[info])}
+
+
+def ffi_room_event(room_handle: int, fields: dict[str, Any]) -> _ff.FfiEvent:
+    """An ``FfiEvent`` carrying the ``RoomEvent`` of ``fields`` ({field: message}), which the
+    FFI layer sends without a roomsim event (end of stream, the server going away)."""
+    event = _ff.FfiEvent()
+    target = event.room_event
+    target.room_handle = room_handle
+    for field, message in fields.items():
+        getattr(target, field).CopyFrom(message)
+    _checked(target)
+    return event
+
+
+def _checked(event: _fr.RoomEvent) -> _fr.RoomEvent:
+    """Refuses a ``RoomEvent`` the FFI layer would not send (proto2 required fields)."""
     if not event.IsInitialized():
         missing = ", ".join(event.FindInitializationErrors())  # type: ignore[attr-defined]
         raise InternalError(f"the RoomEvent built for the SDK lacks required {missing}")

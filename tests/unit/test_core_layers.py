@@ -271,7 +271,7 @@ def test_a_projection_changes_the_view_before_each_event_it_yields() -> None:
     after = evolve(pub, tracks=MappingProxyType({"TR_1": track}))
     assert is_subscribed(me, after, track)
     view = View(me, PYTHON)
-    events = project(view, facts.TrackAdded(pub, after, 0.0, track))
+    events = iter(project(view, facts.TrackAdded(pub, after, 0.0, track)))
     assert next(events).name == "track_published"
     assert "TR_1" not in view.subs
     # the publisher's quality comes ahead of the track (client §17.2): not subscribed yet

@@ -29,6 +29,7 @@ CORE = {
     "roomsim._apply._dropped",
     "roomsim._apply.audio",
     "roomsim._apply.faults",
+    "roomsim._apply.move",
     "roomsim._audio",
     "roomsim._apply.media",
     "roomsim._apply.peer",
@@ -46,12 +47,14 @@ CORE = {
     "roomsim._profiles",
     "roomsim._project",
     "roomsim._project_faults",
+    "roomsim._project_move",
     "roomsim._quality",
     "roomsim._records",
     "roomsim._server",
     "roomsim._time",
     "roomsim._validate",
     "roomsim._views",
+    "roomsim._webhook_log",
     "roomsim.clock",
     "roomsim.config",
     "roomsim.errors",
@@ -60,6 +63,7 @@ CORE = {
     "roomsim.mutations",
     "roomsim.raise_sites",
     "roomsim._raise_sites_faults",
+    "roomsim._raise_sites_move",
     "roomsim._raise_sites_rpc",
     "roomsim.snapshot",
     "roomsim.webhooks",
@@ -70,7 +74,15 @@ CORE_PACKAGES = ("roomsim.rpc", "roomsim.streams")
 #: export helpers and event formatting (each imports only the core)
 GLUE = {"roomsim", "roomsim.__main__", "roomsim._docgen", "roomsim._exports", "roomsim._format"}
 #: the facade: the two classes users hold
-FACADE = {"roomsim.room", "roomsim.client", "roomsim._client_rpc", "roomsim._room_faults"}
+FACADE = {
+    "roomsim.room",
+    "roomsim.client",
+    "roomsim._client_events",
+    "roomsim._client_rpc",
+    "roomsim._room_faults",
+    "roomsim._hot",
+    "roomsim._room_move",
+}
 #: what the core and the facade never import
 TOOLS_PREFIXES = (
     "roomsim.scenario",
