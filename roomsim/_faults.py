@@ -170,16 +170,24 @@ def run_timer(server: Server, kind: TimerKind, sid: str) -> None:
     intr: Interruption | None = server.interrupted.get(sid)
     if intr is None:
         return
+    # a session cut again: a timer of its earlier cut, due at another time, is stale
     if kind is TimerKind.RESUME:
+        if intr.gave_up:
+            return
         if _live(server, intr):
             resume(server, intr)
         elif intr.identity not in server.records and intr.client is not None:
             rejoin(server, intr)  # its resume is refused: it joins again (faults §4.3)
     elif kind is TimerKind.CONNECTION_TIMEOUT:
-        if _live(server, intr):
+        after = intr.give_up_after + CLOSE_AFTER_GIVE_UP if intr.gave_up else SERVER_TIMEOUT
+        if _live(server, intr) and _due(server, intr.started + after):
             server.end_session(intr.identity, DisconnectReason.CONNECTION_TIMEOUT)
-    else:
+    elif _due(server, intr.started + intr.give_up_after):
         _give_up(server, intr)
+
+
+def _due(server: Server, at: float) -> bool:
+    return abs(server.now() - at) < 1e-6
 
 
 def _give_up(server: Server, intr: Interruption) -> None:
