@@ -182,8 +182,8 @@ def _finish(
             log._dispatch_pos = i + 1
         finally:
             log._dispatching = False
-        if log._dispatch_pos < log._base + len(log._facts):
-            log.dispatch()  # facts the handlers' own verbs committed
+        if log._dispatch_pos < log._base + len(log._facts) or log._linked:
+            log.dispatch()  # facts the handlers' own verbs committed, here or in linked logs
     else:
         log._dispatch_pos += 1
     if log.failures:
