@@ -456,3 +456,42 @@ class TokenRefresh(ParticipantFact):
 
     def __init__(self, rec: ParticipantRecord, time: float) -> None:
         super().__init__(rec, rec, time)
+
+
+class Moved(ParticipantFact):
+    """The server moved the client of ``old_sid`` into this room as the subject (a new sid,
+    faults §5), a fact for it alone: the others it knew in the room it left (``known``), the
+    room's participants now (``others``), its tracks (old sid, new sid), its own subscription
+    changes as it became ACTIVE here (``subs``), and the two rooms' metadata."""
+
+    __slots__ = (
+        "known",
+        "new_metadata",
+        "old_metadata",
+        "old_sid",
+        "others",
+        "republished",
+        "room",
+        "subs",
+    )
+
+    def __init__(
+        self,
+        rec: ParticipantRecord,
+        old_sid: str,
+        known: tuple[ParticipantRecord, ...],
+        others: tuple[ParticipantRecord, ...],
+        republished: tuple[tuple[str, str], ...],
+        subs: tuple[SubChange, ...],
+        room: str,
+        metadata: tuple[str, str],
+        time: float,
+    ) -> None:
+        super().__init__(rec, rec, time)
+        self.old_sid = old_sid
+        self.known = known
+        self.others = others
+        self.republished = republished
+        self.subs = subs
+        self.room = room
+        self.old_metadata, self.new_metadata = metadata

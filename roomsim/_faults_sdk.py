@@ -40,6 +40,9 @@ class FaultProfile:
     #: sends flow while only the signal is cut (JS: the data channels stay open; Rust holds
     #: them until ``reconnected``, faults §2.4)
     sends_on_signal_cut: bool
+    #: on a move, ``moved`` comes before the new room's participants (JS ``RoomMoved``
+    #: handler); Python emits them first and ``moved`` last (faults §5)
+    moved_before_arrivals: bool = False
 
 
 FAULT_PROFILES: Final[Mapping[str, FaultProfile]] = {
@@ -58,6 +61,7 @@ FAULT_PROFILES: Final[Mapping[str, FaultProfile]] = {
         give_up_after=44.0,
         data_wait=15.0,
         sends_on_signal_cut=True,
+        moved_before_arrivals=True,
     ),
 }
 

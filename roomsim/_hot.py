@@ -1,20 +1,23 @@
 """Fused update verbs: ``Room.apply`` of the hottest mutations in one pass, when it is safe.
 
-A participant's attribute, metadata or name update normally runs through the general path: the
-mutation's generated shape check, the applier, the server's commit primitive, the time log,
-then dispatch (the log's loop, each eager client's ``deliver``, its fold, the projection
-generator).  Here each of those verbs is one function that checks its inputs once, computes
-the diff, commits the *same* record and fact, and delivers the *same* event to each observing
-client directly (``_finish``).
+An attribute, metadata or name update, a mute, or the media layer's audio levels normally run
+through the general path: the mutation's generated shape check, the applier, the server's
+commit primitive, the time log, then dispatch (the log's loop, each eager client's
+``deliver``, its fold, the projection generator).  Here each of those verbs is one function
+that checks its inputs once, computes the diff, commits the *same* record and fact (or calls
+the same commit primitive), and delivers the *same* event to each observing client directly
+(``_finish``).
 
 A fused verb handles only the common case, decided before anything changes: the owning thread,
 an open room, an outermost verb with nothing left to dispatch, inputs that pass the shape
 checks' fast paths (str that are ASCII; a dict or a read-only view of one), a participant with
 the grant and within the size limits.  Anything else returns ``False`` and ``Room.apply`` takes
 the general path, which raises what it raises.  A client that is reconnecting, ended, or does
-not see the subject (hidden) gets the fact through its general ``deliver``.  ``HOT`` maps each fused
-mutation class to its function; removing an entry forces the general path (the equivalence
-tests, ``tests/unit/test_hot.py`` and ``tests/property/test_hot_paths.py``, compare both).
+not see the subject (hidden) gets the fact through its general ``deliver``; a commit that
+brings other facts than the one the verb expects is dispatched the general way.  ``HOT`` maps
+each fused mutation class to its function; removing an entry forces the general path (the
+equivalence tests, ``tests/unit/test_hot.py`` and ``tests/property/test_hot_paths.py``,
+compare both).
 """
 
 from __future__ import annotations
@@ -82,6 +85,18 @@ def _ready(room: Room) -> bool:
         and not room._server.closed
         and log._dispatch_pos == log._base + len(log._facts)
     )
+
+
+def _plain_copy(v: object) -> dict[Any, Any] | None:
+    """A dict's copy, or the copy of the dict a read-only view shows (as the shape checks'
+    ``_copy_map``); None for any other mapping (the general path reads it)."""
+    if type(v) is dict:
+        return v.copy()
+    if type(v) is MappingProxyType:
+        copy = v.copy()
+        if type(copy) is dict:
+            return copy
+    return None
 
 
 def _evolve(rec: ParticipantRecord, key: str, value: Any) -> ParticipantRecord:
@@ -193,12 +208,8 @@ def set_attributes(room: Room, m: M.SetAttributes) -> bool:
     rec = server.records.get(identity)
     if rec is None or not rec.permission.can_update_metadata:
         return False
-    update = m.attributes
-    if type(update) is dict or type(update) is MappingProxyType:
-        copy = update.copy()
-        if type(copy) is not dict:
-            return False
-    else:
+    copy = _plain_copy(m.attributes)
+    if copy is None:
         return False
     # one pass: the shape check, the size, the diff and the new map (nothing is changed yet)
     old = rec.attributes
@@ -308,10 +319,42 @@ def set_track_muted(room: Room, m: M.SetTrackMuted) -> bool:
     return _finish(room, m, f, after, e, hidden)
 
 
+def set_audio_levels(room: Room, m: M.SetAudioLevels) -> bool:
+    """The media layer's levels, checked in one pass and straight to ``Server.set_levels``
+    (which commits a fact only when speakers are updated at once: the general dispatch)."""
+    if not _ready(room):
+        return False
+    copy = _plain_copy(m.levels)
+    if copy is None:
+        return False
+    records = room._server.records
+    out: dict[str, float] = {}
+    for identity, level in copy.items():
+        if type(identity) is not str or not identity.isascii() or identity not in records:
+            return False
+        if type(level) is float:
+            if not 0.0 <= level <= 1.0:  # also refuses NaN
+                return False
+            out[identity] = level
+        elif type(level) is int and 0 <= level <= 1:
+            out[identity] = float(level)
+        else:
+            return False
+    frozen = MappingProxyType(out)
+    _set(m, "levels", frozen)  # Mutation.checked's frozen copy
+    room._depth += 1  # as Room.apply around its applier
+    try:
+        room._server.set_levels(frozen)
+    finally:
+        room._depth -= 1
+    return _finish(room, m, None, None, None)
+
+
 #: mutation class -> its fused verb (``Room.apply`` tries it first)
 HOT: dict[type[M.Mutation], Callable[[Room, Any], bool]] = {
     M.SetAttributes: set_attributes,
     M.SetMetadata: set_metadata,
     M.SetName: set_name,
     M.SetTrackMuted: set_track_muted,
+    M.SetAudioLevels: set_audio_levels,
 }

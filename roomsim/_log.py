@@ -83,6 +83,7 @@ class FactLog:
         "_dispatching",
         "_eager",
         "_facts",
+        "_linked",
         "_readers",
         "_retired",
         "_trim_at",
@@ -99,6 +100,8 @@ class FactLog:
         self._eager: list[Reader] = []
         self._dispatch_pos = 0
         self._dispatching = False
+        #: other rooms' logs a verb of this room committed to (a move), dispatched after it
+        self._linked: list[FactLog] = []
         #: handler failures collected during dispatch, reported by the outermost verb
         self.failures: list[HandlerFailure] = []
 
@@ -192,10 +195,22 @@ class FactLog:
         if reader in self._eager:
             self._eager.remove(reader)
 
+    def link(self, other: FactLog) -> None:
+        """A verb of this room committed to ``other`` too (a move, faults §5): this log's
+        ``dispatch`` dispatches ``other`` after its own facts, and reports its failures."""
+        self._linked.append(other)
+
     def dispatch(self) -> None:
         """Deliver every fact not yet dispatched to the eager readers, facts in log order and
-        readers in join order.  Never re-entered: facts appended meanwhile are delivered by the
-        same loop."""
+        readers in join order, then the facts of the logs ``link`` named."""
+        self._dispatch_own()
+        while self._linked and not self._dispatching:
+            other = self._linked.pop(0)
+            other.dispatch()
+            self.failures.extend(other.take_failures())
+
+    def _dispatch_own(self) -> None:
+        """Never re-entered: facts appended meanwhile are delivered by the same loop."""
         if self._dispatching:
             return
         if not self._eager:

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from roomsim import _faults, mutations
+from roomsim._room_move import MoveVerbs
 from roomsim._server import Server
 from roomsim.model import InterruptKind
 
 __all__ = ["FaultVerbs"]
 
 
-class FaultVerbs:
+class FaultVerbs(MoveVerbs):
     """The verbs ``Room`` gets for faults; each builds a mutation and applies it."""
 
     __slots__ = ()

@@ -64,7 +64,7 @@ class ReadOnlySeq(Sequence[Any]):
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice) and not isinstance(self._items, list):
-            return list(self._items)[i]  # a deque (room.departed, room.webhooks)
+            return list(self._items)[i]  # a deque (room.departed) or room.webhooks
         return self._items[i]
 
     def __len__(self) -> int:

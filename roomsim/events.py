@@ -55,6 +55,8 @@ __all__ = [
     "SignalReconnecting",
     "Reconnected",
     "TokenRefreshed",
+    "Moved",
+    "RoomUpdated",
     "ALL_EVENTS",
     "EVENTS_BY_NAME",
     "NOT_SIMULATED",
@@ -382,6 +384,28 @@ class TokenRefreshed(Event):
     sdks: ClassVar[tuple[str, ...]] = ("python",)
 
 
+@final
+@attrs.frozen(kw_only=True)
+class Moved(Event):
+    """The server moved this client's participant to the room named ``room`` (faults §5):
+    the client goes on there under a new sid.  ``livekit.rtc`` passes no arguments (its
+    ``room.name`` is already the new one); JS passes the room's name."""
+
+    name: ClassVar[str] = "moved"
+    room: str
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RoomUpdated(Event):
+    """The room's info changed (``livekit.rtc``'s ``room_updated``; faults §5).  roomsim
+    emits it only on a move, whose room has another name: other ``RoomInfo`` updates
+    (participant counts, recording) are not simulated.  JS has no such event."""
+
+    name: ClassVar[str] = "room_updated"
+    sdks: ClassVar[tuple[str, ...]] = ("python",)
+
+
 ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     ParticipantConnected,
     ParticipantActive,
@@ -414,6 +438,8 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     SignalReconnecting,
     Reconnected,
     TokenRefreshed,
+    Moved,
+    RoomUpdated,
 )
 
 
@@ -454,9 +480,7 @@ NOT_SIMULATED: Final[Mapping[str, str]] = {
     "participant_encryption_status_changed": "end-to-end encryption is not simulated",
     "transcription_received": "transcription is not simulated",
     "sip_dtmf_received": "SIP DTMF is not simulated",
-    "moved": "moving a participant between rooms is not simulated",
     "data_track_published": "data tracks are not simulated",
     "data_track_unpublished": "data tracks are not simulated",
-    "room_updated": "RoomInfo updates other than metadata are not simulated",
     "participants_updated": "an internal SDK event that replaces state silently",
 }

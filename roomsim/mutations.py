@@ -68,6 +68,7 @@ __all__ = [
     "Resume",
     "Reconnect",
     "ShutdownServer",
+    "MoveParticipant",
     "ALL_MUTATIONS",
 ]
 
@@ -603,6 +604,18 @@ class SendStreamPackets(Mutation):
     )
 
 
+@final
+@attrs.frozen(kw_only=True)
+class MoveParticipant(Mutation):
+    """Server API ``MoveParticipant`` (faults §5): the participant leaves this room and goes
+    on, with its client and tracks, in the room named ``destination_room`` on the same clock."""
+
+    path: ClassVar[str] = "server"
+    verb: ClassVar[str] = "move_participant"
+    identity: str = attrs.field(metadata=IDENTITY)
+    destination_room: str = attrs.field(metadata=STR)
+
+
 def _check_packets(v: Any, what: str) -> tuple[StreamHeader | StreamChunk | StreamTrailer, ...]:
     if not isinstance(v, tuple | list) or not v:
         raise checks.wrong_type(what, "a non-empty tuple of stream packets", v)
@@ -646,6 +659,7 @@ ALL_MUTATIONS: Final[tuple[type[Mutation], ...]] = (
     Resume,
     Reconnect,
     ShutdownServer,
+    MoveParticipant,
 )
 
 

@@ -12,6 +12,7 @@ from typing import Final, final
 import attrs
 
 from roomsim._raise_sites_faults import FAULT_ROWS
+from roomsim._raise_sites_move import MOVE_ROWS
 from roomsim._raise_sites_rpc import RPC_ROWS
 from roomsim.errors import (
     ClientDisconnected,
@@ -686,6 +687,7 @@ RAISE_SITES: Final[tuple[RaiseSite, ...]] = (
     ),
     *(_site(*row) for row in RPC_ROWS),  # RPC and data streams
     *(_site(*row) for row in FAULT_ROWS),  # the fault verbs' sites (faults §10)
+    *(_site(*row) for row in MOVE_ROWS),  # move_participant's sites (faults §5)
 )
 
 #: the sites by id

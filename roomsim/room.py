@@ -359,8 +359,7 @@ class Room(FaultVerbs):
         every client exactly as they were.  Returns the mutation's result (``Client`` for
         ``Connect``, the track sid for ``PublishTrack``, ...).
         """
-        kind = type(mutation)
-        if (hot := HOT.get(kind)) is not None and hot(self, mutation):
+        if (hot := HOT.get(kind := type(mutation))) is not None and hot(self, mutation):
             return None  # a fused update verb did it all (roomsim._hot)
         if threading.current_thread() is not self._owner:
             self._wrong_thread()

@@ -12,7 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 from roomsim import mutations
-from roomsim._apply import audio, faults, media, participants, peer, subscriptions, tracks
+from roomsim._apply import (
+    audio,
+    faults,
+    media,
+    move,
+    participants,
+    peer,
+    subscriptions,
+    tracks,
+)
 from roomsim._server import Server
 
 __all__ = ["APPLIERS"]
@@ -49,4 +58,5 @@ APPLIERS: dict[type[mutations.Mutation], Callable[[Server, Any], Any]] = {
     mutations.Reconnect: faults.apply_reconnect,
     mutations.ShutdownServer: faults.apply_shutdown,
     mutations.PushAudio: audio.apply_push_audio,
+    mutations.MoveParticipant: move.apply_move,
 }

@@ -151,6 +151,8 @@ class Session:
     def on_event(self, event: E.Event) -> None:
         if self.ended:
             return
+        if type(event) is E.Moved:  # its new sid, silently, before ``moved`` (faults §5)
+            self.emit(self.room_event(self.encoder.local_info()))
         self.emit(self.encoder.ffi_event(event, self.room_handle))
         if type(event) is E.Disconnected:
             self.end()

@@ -20,7 +20,7 @@ from livekit.rtc._proto import track_pb2 as _ft
 from roomsim import events as E
 from roomsim.client import Client
 from roomsim.errors import InternalError
-from roomsim.livekit._convert import rtc_track_info, to_rtc
+from roomsim.livekit._convert import RoomInfo, rtc_track_info, to_rtc
 from roomsim.model import ConnectionQuality, ParticipantSnapshot, PublicationSnapshot
 
 __all__ = ["FED_EVENTS", "ROOMSIM_ONLY_EVENTS", "Encoder", "participant_of"]
@@ -85,6 +85,8 @@ class Encoder:
             E.Reconnecting: self._reconnecting,
             E.Reconnected: self._reconnected,
             E.TokenRefreshed: self._token_refreshed,
+            E.Moved: self._moved,
+            E.RoomUpdated: self._room_updated,
         }
         #: the frequent events, written straight into the RoomEvent: building a message and
         #: copying it in costs twice as much (docs/performance.md, fourth session)
@@ -359,6 +361,21 @@ class Encoder:
         client = self.client
         token = f"roomsim-refreshed:{client.room.name}:{client.identity}:{self.refreshes}"
         return {"token_refreshed": _fr.TokenRefreshed(token=token)}
+
+    # a move (faults §5): livekit.rtc takes the new room's info from both (``room.name``)
+
+    def _room_updated(self, e: E.RoomUpdated) -> dict[str, Any]:
+        return {"room_updated": to_rtc(RoomInfo.of(self.client.room))}
+
+    def _moved(self, e: E.Moved) -> dict[str, Any]:
+        return {"moved": to_rtc(RoomInfo.of(self.client.room))}
+
+    def local_info(self) -> dict[str, Any]:
+        """``participants_updated`` with the client's own info (its new sid after a move):
+        the Rust core dispatches it in ``handle_room_moved``, and livekit.rtc replaces its
+        local participant's info with it, silently (faults §5)."""
+        info = to_rtc(self.client.local_participant)
+        return {"participants_updated": _fr.ParticipantsUpdated(participants=[info])}
 
 
 def ffi_room_event(room_handle: int, fields: dict[str, Any]) -> _ff.FfiEvent:

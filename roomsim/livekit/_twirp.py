@@ -301,6 +301,29 @@ def update_room_metadata(lk: LiveKitServer, claims: Claims | None, req: Any) -> 
     return room_proto(lk, room)
 
 
+def move_participant(
+    lk: LiveKitServer, claims: Claims | None, req: Any
+) -> _pr.MoveParticipantResponse:
+    """faults §5: ``EnsureDestRoomPermission`` (roomAdmin for ``room``, ``destinationRoom``
+    equal to the destination), then the same-room check; OSS answers "not implemented" after
+    them, roomsim moves the participant as LiveKit Cloud does."""
+    video = _video(claims)
+    if (
+        not video.room_admin
+        or req.room != (video.room or "")
+        or req.destination_room != (video.destination_room or "")
+    ):
+        raise TwirpError("unauthenticated", _DENIED)
+    if req.room == req.destination_room:
+        # twirp.InvalidArgumentError(ErrDestinationSameAsSourceRoom.Error(), "")
+        argument = "destination room cannot be the same as source room"
+        raise TwirpError("invalid_argument", f"{argument} ", {"argument": argument})
+    room = _participant(lk, req.room, req.identity)
+    _room(lk, req.destination_room)
+    _verb(lk, lambda: room.move_participant(req.identity, req.destination_room))
+    return _pr.MoveParticipantResponse()
+
+
 _Handler = Callable[["LiveKitServer", "Claims | None", Any], Message]
 
 #: RoomService method name -> (request message class, handler)
@@ -316,4 +339,5 @@ METHODS: Final[Mapping[str, tuple[type[Message], _Handler]]] = {
     "UpdateSubscriptions": (_pr.UpdateSubscriptionsRequest, update_subscriptions),
     "SendData": (_pr.SendDataRequest, send_data),
     "UpdateRoomMetadata": (_pr.UpdateRoomMetadataRequest, update_room_metadata),
+    "MoveParticipant": (_pr.MoveParticipantRequest, move_participant),
 }

@@ -14,6 +14,7 @@ from roomsim.client import Client
 from roomsim.clock import ManualClock
 from roomsim.errors import IllegalState, InternalError, InvalidArgument, InvalidType, RoomsimError
 from roomsim.events import Event
+from roomsim.mutations import MoveParticipant
 from roomsim.room import Room
 from roomsim.scenario._codec import (
     PathOrFile,
@@ -57,6 +58,12 @@ def dump(room: Room, target: PathOrFile, *, events_of: Iterable[str] = ()) -> No
         raise IllegalState(
             f"can't dump room {room.name!r}: it was made with keep_log=False and keeps no "
             "mutation log; make it with Room(..., keep_log=True) (the default) to dump it"
+        )
+    if any(type(m) is MoveParticipant for m in room.log):
+        raise IllegalState(
+            f"can't dump room {room.name!r}: its log holds a move (MoveParticipant), which "
+            "involves two rooms, and a scenario file holds one room (faults §10); dump a room "
+            "no participant was moved out of or into"
         )
     sc = Scenario(
         room=room.name,

@@ -29,7 +29,10 @@ Hypothesis settings profiles (see :mod:`roomsim.stateful`).
 >>> test_valid_mutations_apply()
 """
 
-from roomsim.strategies import _faults  # noqa: F401  (registers the fault family)
+from roomsim.strategies import (
+    _faults,  # noqa: F401  (registers the fault family)
+    _move,  # noqa: F401  (lists the move, never drawn)
+)
 from roomsim.strategies._invalid import Refusal, invalid_mutations
 from roomsim.strategies._text import identities, texts_of_size, utf8_texts
 from roomsim.strategies._valid import DEFAULT_IDENTITIES, families, mutations

@@ -184,6 +184,7 @@ def _one_of_each() -> list[M.Mutation]:
         M.Resume(identity="alice"),
         M.Reconnect(identity="alice"),
         M.ShutdownServer(),
+        M.MoveParticipant(identity="alice", destination_room="elsewhere"),
         # even a malformed mutation meets the closed room first
         M.Connect(identity=""),
     ]

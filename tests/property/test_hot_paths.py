@@ -98,8 +98,19 @@ def _verb(data: st.DataObject, drawn_for: Room) -> Callable[[Room], Any]:
     """A fused verb (mostly) or any other mutation, drawn once and applied to both twins."""
     who = data.draw(st.sampled_from(IDENTITIES))
     kind = data.draw(
-        st.sampled_from(("attrs", "attrs", "attrs", "metadata", "name", "mute", "publish", "other"))
+        st.sampled_from(
+            ("attrs", "attrs", "metadata", "name", "mute", "levels", "publish", "other")
+        )
     )
+    if kind == "levels":
+        levels = data.draw(
+            st.dictionaries(
+                st.sampled_from((*IDENTITIES, "nobody")),
+                st.sampled_from((0.0, 0.01, 0.5, 1, 1.5, True)),
+                max_size=3,
+            )
+        )
+        return lambda room: room.apply(M.SetAudioLevels(levels=levels))
     tracks = [
         (p, sid) for p, snap in drawn_for.participants.items() for sid in snap.track_publications
     ]

@@ -45,6 +45,7 @@ from roomsim import mutations as M
 from roomsim.events import Event
 from roomsim.raise_sites import SITES_BY_ID
 from roomsim.testing import check_invariants
+from tests.reliability._move_cases import MOVE_CASES, MOVE_SPECIAL_IDS
 from tests.reliability._rpc_cases import RPC_CASES, RPC_SPECIAL_IDS
 from tests.reliability._world import (
     CONFIG,
@@ -1311,8 +1312,15 @@ CASES: list[Case] = [
 
 #: ids with a test of their own below (their state changes, or the room must be corrupted)
 CASES += [Case(*c) for c in RPC_CASES]  # RPC and data streams
+CASES += [Case(*c) for c in MOVE_CASES]  # move_participant (faults §5)
 
-SPECIAL_IDS = {"dispatch.handler", "advance.in_handler", "invariants.broken", *RPC_SPECIAL_IDS}
+SPECIAL_IDS = {
+    "dispatch.handler",
+    "advance.in_handler",
+    "invariants.broken",
+    *RPC_SPECIAL_IDS,
+    *MOVE_SPECIAL_IDS,
+}
 
 
 def _param(c: Case) -> Any:

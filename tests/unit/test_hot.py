@@ -275,7 +275,33 @@ def test_mutes_take_the_fused_verb_and_more_facts_the_general_dispatch(interval:
             seen.append(("muted", sid, muted, room.now))
         room.advance(1.0)
         outcome(lambda: agent.set_track_muted("TR_none", True), seen)
+        # a participant not yet ACTIVE: only its own client sees its mute
+        joining = room.connect("joining", permission=GRANT, active=False)
+        own = joining.publish_track(TrackKind.VIDEO, TrackSource.CAMERA)
+        joining.set_track_muted(own, True)
+        seen.append(joining.drain())
 
     # with speakers updated at once (interval 0), a mic's mute commits a speaker change too:
     # the fused verb commits, and the general dispatch delivers the facts
-    assert same(script, RoomConfig(speaker_interval=interval)) == [True] * 5 + [False]
+    # (the first: the audio levels, a fused verb too)
+    assert same(script, RoomConfig(speaker_interval=interval)) == [True] * 6 + [False, True]
+
+
+def test_audio_levels_take_the_fused_verb_and_refusals_the_general_path() -> None:
+    def script(room: Room, seen: list[Any]) -> None:
+        agent = room.clients["agent"]
+        agent.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)
+        given = {"agent": 0.5, "obs": 0}
+        m = M.SetAudioLevels(levels=given)
+        room.apply(m)
+        given["agent"] = 0.0  # the room keeps its own copy
+        seen.append((type(m.levels), dict(m.levels)))
+        room.advance(1.0)
+        room.set_audio_levels(MappingProxyType({"agent": 0.0}))
+        room.advance(1.0)
+        for levels in ({"agent": 1.5}, {"agent": True}, {"nobody": 0.5}, {"": 0.1}, [("a", 1)]):
+            outcome(partial(room.set_audio_levels, levels), seen)  # type: ignore[arg-type]
+        seen.append(room.participants["agent"].audio_level)
+
+    for interval in (0.4, 0.0):  # speakers at the next tick, or at once (a fact per change)
+        assert same(script, RoomConfig(speaker_interval=interval)) == [True] * 2 + [False] * 5

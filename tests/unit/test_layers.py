@@ -29,6 +29,7 @@ CORE = {
     "roomsim._apply._dropped",
     "roomsim._apply.audio",
     "roomsim._apply.faults",
+    "roomsim._apply.move",
     "roomsim._audio",
     "roomsim._apply.media",
     "roomsim._apply.peer",
@@ -45,6 +46,7 @@ CORE = {
     "roomsim._profiles",
     "roomsim._project",
     "roomsim._project_faults",
+    "roomsim._project_move",
     "roomsim._quality",
     "roomsim._records",
     "roomsim._server",
@@ -60,6 +62,7 @@ CORE = {
     "roomsim.mutations",
     "roomsim.raise_sites",
     "roomsim._raise_sites_faults",
+    "roomsim._raise_sites_move",
     "roomsim._raise_sites_rpc",
     "roomsim.snapshot",
     "roomsim.webhooks",
@@ -77,6 +80,7 @@ FACADE = {
     "roomsim._client_rpc",
     "roomsim._room_faults",
     "roomsim._hot",
+    "roomsim._room_move",
 }
 #: what the core and the facade never import
 TOOLS_PREFIXES = (
