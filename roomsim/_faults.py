@@ -8,6 +8,7 @@ What each client *sees* is ``_project``'s business (faults §10).
 
 from __future__ import annotations
 
+import heapq
 from typing import Final
 
 from roomsim import _facts as facts
@@ -15,7 +16,7 @@ from roomsim import mutations
 from roomsim._faults_sdk import fault_profile
 from roomsim._peer import sdk_of
 from roomsim._records import ParticipantRecord, TrackRecord, is_subscribed
-from roomsim._server import Server, TimerKind
+from roomsim._server import Server, Session, TimerKind
 from roomsim.model import DataPacketKind, DisconnectReason, InterruptKind, ParticipantState
 
 __all__ = [
@@ -23,13 +24,16 @@ __all__ = [
     "GIVE_UP_AFTER",
     "SERVER_TIMEOUT",
     "Interruption",
+    "claims_changed",
     "commit_data",
     "find",
     "interrupt",
     "reconnecting",
+    "rejoin",
     "restart",
     "resume",
     "run_timer",
+    "session_started",
 ]
 
 #: ICE disconnected (10 s) + failed (5 s) + ``disconnectCleanupDuration`` (5 s): the server
@@ -47,7 +51,19 @@ class Interruption:
     """One interrupted client: its session, its SDK, what was cut, since when, and the data
     packets it sent meanwhile with their times (held until it is reconnected, faults §2.4)."""
 
-    __slots__ = ("gave_up", "identity", "kind", "known", "outbox", "rec", "sdk", "sid", "started")
+    __slots__ = (
+        "client",
+        "gave_up",
+        "identity",
+        "kind",
+        "known",
+        "outbox",
+        "protocol",
+        "rec",
+        "sdk",
+        "sid",
+        "started",
+    )
 
     def __init__(
         self, rec: ParticipantRecord, kind: InterruptKind, started: float, sdk: str = "python"
@@ -64,6 +80,10 @@ class Interruption:
         self.outbox: list[tuple[float, mutations.SendData]] = []
         #: the client stopped reconnecting; the server has not closed the session yet
         self.gave_up = False
+        #: its client, and the protocol it speaks: what it joins again with if the server
+        #: closes the session meanwhile (faults §4.3)
+        self.client: Session | None = None
+        self.protocol = 0
 
     @property
     def give_up_after(self) -> float:
@@ -102,6 +122,8 @@ def interrupt(
     sdk = sdk_of(server.sessions.get(rec.identity))
     intr = Interruption(rec, kind, now, sdk)
     intr.known = tuple(r for r in server.records.values() if r.sid != rec.sid)
+    intr.client = server.sessions.get(rec.identity)
+    intr.protocol = server.peer.protocols.get(rec.sid, 0)
     server.interrupted[rec.sid] = intr
     server.append(facts.Interrupted(rec, now, kind))
     server.schedule(now + intr.give_up_after, TimerKind.GIVE_UP, rec.sid)
@@ -118,6 +140,7 @@ def resume(server: Server, intr: Interruption) -> None:
     del server.interrupted[intr.sid]
     now = server.now()
     server.append(facts.Resumed(server.records[intr.identity], now))
+    _restart_refreshes(server, intr.sid)
     wait = fault_profile(intr.sdk).data_wait
     for sent, m in intr.outbox:
         if wait is None or now - sent <= wait:
@@ -147,14 +170,24 @@ def run_timer(server: Server, kind: TimerKind, sid: str) -> None:
     intr: Interruption | None = server.interrupted.get(sid)
     if intr is None:
         return
+    # a session cut again: a timer of its earlier cut, due at another time, is stale
     if kind is TimerKind.RESUME:
+        if intr.gave_up:
+            return
         if _live(server, intr):
             resume(server, intr)
+        elif intr.identity not in server.records and intr.client is not None:
+            rejoin(server, intr)  # its resume is refused: it joins again (faults §4.3)
     elif kind is TimerKind.CONNECTION_TIMEOUT:
-        if _live(server, intr):
+        after = intr.give_up_after + CLOSE_AFTER_GIVE_UP if intr.gave_up else SERVER_TIMEOUT
+        if _live(server, intr) and _due(server, intr.started + after):
             server.end_session(intr.identity, DisconnectReason.CONNECTION_TIMEOUT)
-    else:
+    elif _due(server, intr.started + intr.give_up_after):
         _give_up(server, intr)
+
+
+def _due(server: Server, at: float) -> bool:
+    return abs(server.now() - at) < 1e-6
 
 
 def _give_up(server: Server, intr: Interruption) -> None:
@@ -193,6 +226,30 @@ def restart(server: Server, identity: str) -> None:
     protocol = server.peer.protocols.get(old_sid, 0)
     server.append(facts.Restarting(identity, old_sid, known, now))
     server.end_session(identity, DisconnectReason.CLIENT_INITIATED)
+    _join_again(server, client, live, old_sid, protocol)
+
+
+def rejoin(server: Server, intr: Interruption) -> None:
+    """The server closed the session while its client was away (a timeout, a removal) and
+    nobody holds its identity: the client's resume is refused with ``Leave{RECONNECT,
+    STATE_MISMATCH}`` and it joins again with its token (faults §2.1, §4.3), as a full
+    reconnect whose old session is already gone.  Its token carries its claims as of the
+    cut; it republishes the tracks it had then."""
+    del server.interrupted[intr.sid]
+    client = intr.client
+    assert client is not None
+    client.session_rejoined()
+    server.append(facts.Restarting(intr.identity, intr.sid, intr.known, server.now()))
+    _join_again(server, client, intr.rec, intr.sid, intr.protocol)
+
+
+def _join_again(
+    server: Server, client: Session, live: ParticipantRecord, old_sid: str, protocol: int
+) -> None:
+    """The client of a full reconnect joins under a new sid with ``live``'s claims and
+    republishes ``live``'s tracks (faults §3.2)."""
+    identity = live.identity
+    now = server.now()
     seq, sid = server.new_session()
     rec = ParticipantRecord(
         seq=seq,
@@ -242,3 +299,38 @@ def _refresh_token(server: Server, sid: str) -> None:
             due = server.now() + server.config.token_refresh_interval
             server.schedule(due, TimerKind.TOKEN_REFRESH, sid)
             return
+
+
+# --------------------------------------------------------------------------------------------
+# the faithful token refresh (faults §7), on with ``RoomConfig.token_refresh_interval``
+
+
+def session_started(server: Server, rec: ParticipantRecord) -> None:
+    """A session's signal worker starts (a join): its first act is a token refresh
+    (``rtcSessionWorker``, faults §7).  A resume's refresh comes with ``Resumed``."""
+    if server.config.token_refresh_interval:
+        server.append(facts.TokenRefresh(rec, server.now()))
+
+
+def claims_changed(
+    server: Server, before: ParticipantRecord, after: ParticipantRecord, force: bool = False
+) -> ParticipantRecord:
+    """A participant's own claims changed (``OnClaimsChanged``: name, metadata, permission
+    when the value differs; attributes on any non-empty update, ``force``): the server sends
+    it a token with the new claims (faults §7).  Returns ``after``."""
+    if server.config.token_refresh_interval and (force or after is not before):
+        server.append(facts.TokenRefresh(after, server.now()))
+    return after
+
+
+def _restart_refreshes(server: Server, sid: str) -> None:
+    """The resumed session's worker restarts its refresh ticker (faults §7)."""
+    interval = server.config.token_refresh_interval
+    if not interval:
+        return
+    timers = server.timers
+    kept = [t for t in timers if not (t[2] is TimerKind.TOKEN_REFRESH and t[3] == sid)]
+    if len(kept) != len(timers):
+        heapq.heapify(kept)
+        server.timers = kept
+    server.schedule(server.now() + interval, TimerKind.TOKEN_REFRESH, sid)

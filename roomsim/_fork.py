@@ -10,11 +10,18 @@ from collections.abc import Callable, Sequence
 from types import MappingProxyType
 from typing import Any
 
+from roomsim._faults import Interruption
 from roomsim._log import FactLog
 from roomsim._records import SPEAKING_THRESHOLD, ParticipantRecord, TrackRecord
 from roomsim._server import Server, TimerKind
 from roomsim._time import Timekeeper
-from roomsim.snapshot import ClientSnapshot, RoomSnapshot, SessionSnapshot, TimerSnapshot
+from roomsim.snapshot import (
+    ClientSnapshot,
+    InterruptionSnapshot,
+    RoomSnapshot,
+    SessionSnapshot,
+    TimerSnapshot,
+)
 
 __all__ = ["record_of", "restore", "session_of", "take"]
 
@@ -104,7 +111,32 @@ def take(server: Server, tk: Timekeeper, clients: Sequence[ClientSnapshot]) -> R
         quality_due=server.quality_due,
         quality_sent=server.qualities.sent(),
         **server.peer.snapshot_fields(),
+        interruptions=tuple(_interruption_of(i) for i in server.interrupted.values()),
     )
+
+
+def _interruption_of(intr: Interruption) -> InterruptionSnapshot:
+    return InterruptionSnapshot(
+        sid=intr.sid,
+        identity=intr.identity,
+        sdk=intr.sdk,
+        kind=intr.kind,
+        started=intr.started,
+        session=session_of(intr.rec),
+        known=tuple(session_of(r) for r in intr.known),
+        outbox=tuple(intr.outbox),
+        gave_up=intr.gave_up,
+        protocol=intr.protocol,
+    )
+
+
+def _interruption(s: InterruptionSnapshot) -> Interruption:
+    intr = Interruption(record_of(s.session), s.kind, s.started, s.sdk)
+    intr.known = tuple(record_of(k) for k in s.known)
+    intr.outbox = list(s.outbox)
+    intr.gave_up = s.gave_up
+    intr.protocol = s.protocol
+    return intr
 
 
 def restore_clients(
@@ -122,6 +154,8 @@ def restore_clients(
         if not cs.view.gone:
             server.sessions[cs.identity] = client
     log.restore_readers(readers)
+    for intr in server.interrupted.values():
+        intr.client = next((c for c in readers if c.sid == intr.sid), None)
 
 
 def restore(server: Server, tk: Timekeeper, snap: RoomSnapshot) -> None:
@@ -162,3 +196,4 @@ def restore(server: Server, tk: Timekeeper, snap: RoomSnapshot) -> None:
     server.quality_due = snap.quality_due
     server.qualities.restore(server.active_qualities(), snap.quality_sent)
     server.peer.restore(snap)
+    server.interrupted = {s.sid: _interruption(s) for s in snap.interruptions}

@@ -115,6 +115,8 @@ def _granted(room: Room, identity: Any) -> ParticipantRecord | None:
     rec = room._server.records.get(identity)
     if rec is None or not rec.permission.can_update_metadata:
         return None
+    if room._server.config.token_refresh_interval:
+        return None  # the claims change brings a token refresh (faults §7): general path
     return rec
 
 
@@ -180,8 +182,8 @@ def _finish(
             log._dispatch_pos = i + 1
         finally:
             log._dispatching = False
-        if log._dispatch_pos < log._base + len(log._facts):
-            log.dispatch()  # facts the handlers' own verbs committed
+        if log._dispatch_pos < log._base + len(log._facts) or log._linked:
+            log.dispatch()  # facts the handlers' own verbs committed, here or in linked logs
     else:
         log._dispatch_pos += 1
     if log.failures:
@@ -208,6 +210,8 @@ def set_attributes(room: Room, m: M.SetAttributes) -> bool:
     rec = server.records.get(identity)
     if rec is None or not rec.permission.can_update_metadata:
         return False
+    if server.config.token_refresh_interval:
+        return False  # the claims change brings a token refresh (faults §7): general path
     copy = _plain_copy(m.attributes)
     if copy is None:
         return False

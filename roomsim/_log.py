@@ -205,6 +205,10 @@ class FactLog:
                     self._retired -= 1
                     return
 
+    def unretire(self) -> None:
+        """A retired reader's client joined again (a full reconnect, faults §4.3)."""
+        self._retired = max(0, self._retired - 1)
+
     def make_eager(self, reader: Reader) -> None:
         """``reader`` got its first handler: from now on dispatch delivers to it."""
         reader.catch_up(self._dispatch_pos + 1 if self._dispatching else self.end)

@@ -45,6 +45,7 @@ class View:
 
     __slots__ = (
         "cut",
+        "cut_room",
         "denied",
         "ended",
         "frozen",
@@ -102,6 +103,9 @@ class View:
         self.cut: InterruptKind | None = None
         self.held: list[facts.Fact] | None = None
         self.frozen = 0
+        #: a fork's reconnecting client: the records it knew at the cut, which its fork's
+        #: log can't roll back to (``roomsim._fork_views``)
+        self.cut_room: dict[str, ParticipantRecord] | None = None
         #: between its ``Restarting`` and ``Restarted``: the client is joining again
         self.restarting = False
 
@@ -111,6 +115,7 @@ class View:
         """Called as the client folds the fact at ``cursor``: a cut freezes its records."""
         if type(f) is facts.Interrupted and f.rec.sid == self.sid:
             self.frozen = cursor
+            self.cut_room = None
 
     def at(self, cursor: int) -> int:
         """The log position the client's records are read at."""

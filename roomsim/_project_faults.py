@@ -134,8 +134,12 @@ def _restarting(v: View, f: facts.Fact) -> _Events:
         yield E.ParticipantDisconnected(
             participant=p.identity, reason=DisconnectReason.UNKNOWN_REASON
         )
+    # its own participant object stays, and keeps the quality it was told (faults §3.3)
+    own = v.quality.get(v.identity)
     for known in (v.subs, v.denied, v.paused, v.pub_count, v.speakers, v.quality, v.stale):
         known.clear()
+    if own is not None:
+        v.quality[v.identity] = own
     v.owner.clear()
     v.owed = None
     if was is not ConnectionState.RECONNECTING:

@@ -36,8 +36,7 @@ FAULT_ROWS: Final[tuple[tuple[str, str, tuple[type[RoomsimError], ...], str, str
         "the same",
         _IA,
         "invalid_argument",
-        "`resume_after` is at or past the server's 20 s CONNECTION_TIMEOUT (a `NETWORK` cut) "
-        "or the client's give-up time (44.3 s Python, 44.0 s JS)",
+        "`resume_after` is at or past the client's give-up time (44.3 s Python, 44.0 s JS)",
     ),
     (
         "resume.connected",
@@ -54,23 +53,16 @@ FAULT_ROWS: Final[tuple[tuple[str, str, tuple[type[RoomsimError], ...], str, str
         "its client gave up reconnecting",
     ),
     (
-        "resume.closed",
+        "resume.replaced",
         "the same",
         _IS,
         _FP,
-        "the server closed the session while the client was away (the full reconnect that "
-        "LiveKit's client would do is not simulated)",
-    ),
-    (
-        "reconnect.closed",
-        "`reconnect` (`Reconnect`)",
-        _IS,
-        _FP,
-        "the server closed the session while the client was away",
+        "a new session took the identity while the client was away (LiveKit would resume "
+        "that session by identity, which is not simulated)",
     ),
     (
         "reconnect.gave_up",
-        "the same",
+        "`reconnect` (`Reconnect`)",
         _IS,
         _FP,
         "its client gave up reconnecting",

@@ -42,7 +42,8 @@ class FaultVerbs(MoveVerbs):
         else notices.  ``kind=NETWORK`` cuts everything: data to it is held (reliable) or lost
         (lossy), and the server closes the session with CONNECTION_TIMEOUT 20 s later unless
         it resumed.  ``resume_after=s`` resumes it ``s`` virtual seconds later (as
-        ``resume()``); without it, the client gives up 44.3 s after the cut
+        ``resume()``; after the server closed the session, that is a new session, faults
+        §4.3); without it, the client gives up 44.3 s after the cut
         (``disconnected(UNKNOWN_REASON)``).  A simulation control (faults §9).
 
         >>> from roomsim import Room
@@ -59,7 +60,9 @@ class FaultVerbs(MoveVerbs):
 
     def resume(self, identity: str) -> None:
         """The interrupted client gets through again and resumes its session (same sid): it
-        receives what it missed, a fresh token, then ``reconnected`` (faults §2)."""
+        receives what it missed, a fresh token, then ``reconnected`` (faults §2).  If the
+        server closed the session meanwhile, the resume is refused and the client joins again
+        as a new session, as ``reconnect()`` (faults §4.3)."""
         self.apply(mutations.Resume(identity=identity))
 
     def reconnect(self, identity: str) -> None:
@@ -68,7 +71,8 @@ class FaultVerbs(MoveVerbs):
         tracks republished under new sids and its subscriptions restored by auto-subscribe.
         Its own client tears down what it knew and emits ``reconnecting``, the room again,
         ``local_track_republished`` per track (Python) and ``reconnected``.  Works on a
-        connected client or one that is reconnecting (a resume that failed)."""
+        connected client or one that is reconnecting (a resume that failed), also after the
+        server closed its session while it was away (faults §4.3)."""
         self.apply(mutations.Reconnect(identity=identity))
 
     def delete(self) -> None:

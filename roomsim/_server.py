@@ -84,6 +84,8 @@ class Session(Protocol):
 
     def session_ended(self, reason: DisconnectReason) -> None: ...
 
+    def session_rejoined(self) -> None: ...
+
 
 class Server:
     """One room's server-side truth; every field is written only by this class's methods."""

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from roomsim import _facts as facts
-from roomsim import _fork, mutations
+from roomsim import _fork, _fork_views, mutations
 from roomsim._apply.audio import open_tap, push_audio_mutation
 from roomsim._audio import AudioTap
 from roomsim._client_events import EventsView
@@ -47,7 +47,7 @@ from roomsim.model import (
     TrackKind,
     TrackSource,
 )
-from roomsim.snapshot import ClientSnapshot, ClientView
+from roomsim.snapshot import ClientSnapshot
 
 if TYPE_CHECKING:
     from roomsim.room import Room
@@ -265,6 +265,12 @@ class Client(PeerVerbs):
             self._detach()
         self._facts.retire(self._server.config.keep_ended_clients, self)
 
+    def session_rejoined(self) -> None:
+        """The server closed the session while this client was away, and it joins again
+        (faults §4.3): it is a current session's client once more."""
+        self._gone = False
+        self._facts.unretire()
+
     def _check_live(self, verb: str) -> None:
         if self._gone:
             raise ClientDisconnected(
@@ -403,7 +409,9 @@ class Client(PeerVerbs):
         self._sync()
         if self._ended:
             return EMPTY_MAP
-        records = self._facts.records_at(self._view.at(self._cursor), self._server.records)
+        records = _fork_views.known_records(
+            self._view, self._facts, self._cursor, self._server.records
+        )
         me = self._view.me
         visible = {k: r for k, r in records.items() if r.sid != me.sid and not r.permission.hidden}
         return SnapshotMap(visible, self._remote_snapshot, f"known to {self.identity!r}")
@@ -473,23 +481,9 @@ class Client(PeerVerbs):
             active_speakers=self.active_speakers,
             room_metadata=self._room_metadata,
             handlers=sum(len(h) for h in self._handlers.values()),
-            view=self._view_value(),
-        )
-
-    def _view_value(self) -> ClientView:
-        v = self._view
-        return ClientView(
-            me=_fork.session_of(v.me),
-            ended=v.ended,
-            gone=self._gone,
-            subscribed=tuple(sorted(v.subs)),
-            denied=tuple(sorted(v.denied)),
-            paused=tuple(sorted(v.paused)),
-            publisher_counts=tuple(v.pub_count.items()),
-            speakers=tuple(v.speakers.items()),
-            qualities=tuple(v.quality.items()),
-            stale=tuple(sorted(v.stale)),
-            ghosts=tuple(v.ghosts.values()),
+            view=_fork_views.value(
+                self._view, self._gone, self._facts, self._cursor, self._server.records
+            ),
         )
 
     @classmethod
@@ -497,14 +491,7 @@ class Client(PeerVerbs):
         """The client a snapshot describes, caught up with its room (``Room.from_snapshot``)."""
         cv = snap.view
         self = cls._create(room, server, log, _fork.record_of(cv.me), snap.keep_events, snap.sdk)
-        v = self._view
-        v.ended = cv.ended
-        v.subs, v.denied, v.paused = set(cv.subscribed), set(cv.denied), set(cv.paused)
-        v.pub_count, v.speakers = dict(cv.publisher_counts), dict(cv.speakers)
-        v.quality = dict(cv.qualities)
-        v.stale, v.ghosts = set(cv.stale), {g.sid: g for g in cv.ghosts}
-        owners = ((t, r.identity) for r in server.records.values() for t in r.tracks)
-        v.owner = {t: who for t, who in owners if t in v.subs or t in v.stale}
+        _fork_views.restore(self._view, cv, server.records, log.end)
         self._gone = cv.gone
         self._reason = snap.disconnect_reason
         self._room_metadata = snap.room_metadata

@@ -106,8 +106,9 @@ class RoomConfig:
     speaker_interval: float = attrs.field(default=0.4, validator=_interval)
     #: seconds between connection-quality updates; 0 sends them at once
     quality_interval: float = attrs.field(default=5.0, validator=_interval)
-    #: seconds between the server's token refreshes of a session, from its join (LiveKit:
-    #: 300, faults §7); 0, the default, sends only the refresh after a resume
+    #: LiveKit's token refresh (faults §7, §10): one when a session starts, then one every
+    #: this many seconds from its join or last resume (LiveKit: 300), and one after each
+    #: change of its own claims; 0, the default, sends only the one after a resume
     token_refresh_interval: float = attrs.field(default=0.0, validator=_seconds)
     #: final snapshots ``room.departed`` keeps, the newest (0 keeps every one): long runs
     keep_departed: int = attrs.field(default=10_000, validator=_nonneg_int)

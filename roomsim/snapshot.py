@@ -19,14 +19,17 @@ from roomsim.model import (
     ConnectionQuality,
     ConnectionState,
     DisconnectReason,
+    InterruptKind,
     ParticipantSnapshot,
     PublicationSnapshot,
 )
-from roomsim.mutations import Mutation
+from roomsim.mutations import Mutation, SendData
 
 __all__ = [
     "ClientSnapshot",
     "ClientView",
+    "InterruptionSnapshot",
+    "ReconnectingView",
     "RoomSnapshot",
     "SessionSnapshot",
     "TimerSnapshot",
@@ -81,6 +84,23 @@ class ClientView:
     stale: tuple[str, ...] = ()
     #: own tracks the server unpublished that a Python SDK still lists (client §16.2)
     ghosts: tuple[PublicationSnapshot, ...] = ()
+    #: while its client reconnects (faults §10): what it holds for the resume
+    reconnecting: ReconnectingView | None = None
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ReconnectingView:
+    """What a reconnecting client holds (faults §10): the room as it knew it at the cut, and
+    what it missed since, as the events it emits when it resumes and its view after them."""
+
+    cut: InterruptKind
+    #: the sessions as the client knew them at the cut (its own included), in join order
+    room: tuple[SessionSnapshot, ...]
+    #: the events the resume brings for what the client missed so far, in order
+    missed: tuple[Event, ...]
+    #: its view once it has emitted them
+    after: ClientView
 
 
 @final
@@ -193,6 +213,32 @@ class RoomSnapshot:
     streams: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...] = ()
     next_request_number: int = 1
     next_stream_number: int = 1
+    #: the clients cut off and reconnecting, by session (faults §10)
+    interruptions: tuple[InterruptionSnapshot, ...] = ()
+
+
+@final
+@attrs.frozen(kw_only=True)
+class InterruptionSnapshot:
+    """A client cut off, as the server holds it (faults §10); its pending resume, give-up
+    and timeout are in ``RoomSnapshot.timers``."""
+
+    sid: str
+    identity: str
+    #: the client's SDK profile (``Room.connect(sdk=...)``)
+    sdk: str
+    kind: InterruptKind
+    #: when it was cut
+    started: float
+    #: its session at the cut, and the others as its client knew them then
+    session: SessionSnapshot
+    known: tuple[SessionSnapshot, ...]
+    #: the data it sent meanwhile, with the time of each send (sent when it resumes)
+    outbox: tuple[tuple[float, SendData], ...]
+    #: the client stopped reconnecting; the server has not closed the session yet
+    gave_up: bool
+    #: the protocol its client speaks (it joins again with it, faults §4.3)
+    protocol: int = 0
 
 
 @final

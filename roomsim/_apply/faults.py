@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from roomsim import _faults, mutations
 from roomsim._apply import media
-from roomsim._faults import SERVER_TIMEOUT
 from roomsim._faults_sdk import fault_profile
 from roomsim._peer import sdk_of
 from roomsim._server import Server
 from roomsim.errors import IllegalState, InvalidArgument
-from roomsim.model import DisconnectReason, InterruptKind, ParticipantState
+from roomsim.model import DisconnectReason, ParticipantState
 
 __all__ = [
     "apply_interrupt",
@@ -50,13 +49,6 @@ def apply_interrupt(server: Server, m: mutations.Interrupt) -> None:
         )
     after = m.resume_after
     if after is not None:
-        if m.kind is InterruptKind.NETWORK and after >= SERVER_TIMEOUT:
-            raise InvalidArgument(
-                f"interrupt(resume_after={after!r}) of a NETWORK interrupt is past the "
-                f"server's {SERVER_TIMEOUT:g} s CONNECTION_TIMEOUT: LiveKit's client would then "
-                "join again as a new session, which roomsim doesn't simulate (faults §4.3); "
-                f"resume sooner, or pass None to see the server close it"
-            )
         give_up = fault_profile(sdk_of(server.sessions.get(rec.identity))).give_up_after
         if after >= give_up:
             raise InvalidArgument(
@@ -82,24 +74,40 @@ def apply_resume(server: Server, m: mutations.Resume) -> None:
             code="failed_precondition",
         )
     now = server.records.get(intr.identity)
-    if now is None or now.sid != intr.sid:
+    if now is None:
+        _check_rejoin(server, intr, "resume")
+        # the server closed the session meanwhile: the resume is refused and the client
+        # joins again as a new session (faults §4.3)
+        _faults.rejoin(server, intr)
+        return
+    if now.sid != intr.sid:
         raise IllegalState(
-            f"can't resume {intr.identity!r}: the server closed its session {intr.sid} while "
-            "it was away; LiveKit's client would then join again as a new session, which "
-            "roomsim doesn't simulate (faults §4.3); let it give up, or connect it again",
+            f"can't resume {intr.identity!r}: a new session {now.sid} took its identity while "
+            f"it was away, replacing {intr.sid}; LiveKit would resume that new session by "
+            "identity (roommanager.go StartSession), which roomsim doesn't simulate (faults "
+            "§4.3); let it give up, or reconnect() the new session",
             code="failed_precondition",
         )
     _faults.resume(server, intr)
 
 
-def apply_reconnect(server: Server, m: mutations.Reconnect) -> None:
-    if m.identity not in server.records and _faults.find(server, m.identity) is not None:
+def _check_rejoin(server: Server, intr: _faults.Interruption, verb: str) -> None:
+    # a closed room refuses the verb before this (RoomClosed)
+    if intr.client is None:
         raise IllegalState(
-            f"can't reconnect {m.identity!r}: the server closed its session while it was "
-            "away, and a full reconnect after that is not simulated yet (faults §4.3); "
-            "reconnect it before the server's timeout, or let it give up",
+            f"can't {verb} {intr.identity!r}: roomsim runs no client for its session "
+            f"{intr.sid} (a fork's session without one); connect it again",
             code="failed_precondition",
         )
+
+
+def apply_reconnect(server: Server, m: mutations.Reconnect) -> None:
+    intr = _faults.find(server, m.identity)
+    if intr is not None and not intr.gave_up and m.identity not in server.records:
+        _check_rejoin(server, intr, "reconnect")
+        # its session is gone: the full reconnect joins again (faults §4.3)
+        _faults.rejoin(server, intr)
+        return
     rec = server.lookup(m.identity)
     intr = server.interrupted.get(rec.sid)
     if intr is not None and intr.gave_up:

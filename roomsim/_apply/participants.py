@@ -10,8 +10,8 @@ from types import MappingProxyType
 from typing import Any
 
 from roomsim import _facts as facts
+from roomsim import _faults, mutations
 from roomsim import _validate as checks
-from roomsim import mutations
 from roomsim._records import (
     ParticipantRecord,
 )
@@ -94,6 +94,7 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
     server.peer.protocols[rec.sid] = m.client_protocol
     client = server.open_session(rec, m.keep_events, m.sdk)
     server.sessions[identity] = client
+    _faults.session_started(server, rec)
     if m.active:
         server.activate(identity)
     return client
@@ -108,6 +109,7 @@ def apply_activate(server: Server, m: mutations.Activate) -> None:
 
 def apply_disconnect(server: Server, m: mutations.Disconnect) -> None:
     rec = server.lookup(m.identity)
+    server.interrupted.pop(rec.sid, None)  # a cut client that leaves stops reconnecting
     server.end_session(rec.identity, DisconnectReason.CLIENT_INITIATED)
 
 
@@ -133,7 +135,7 @@ def apply_set_name(server: Server, m: mutations.SetName) -> None:
     checks.check_limit(
         checks.nbytes(m.name), server.config.max_name_length, "the name", "max_name_length", _CLIENT
     )
-    server.commit_name(rec, m.name)
+    _faults.claims_changed(server, rec, server.commit_name(rec, m.name))
 
 
 def apply_set_metadata(server: Server, m: mutations.SetMetadata) -> None:
@@ -145,7 +147,7 @@ def apply_set_metadata(server: Server, m: mutations.SetMetadata) -> None:
         "max_metadata_size",
         _CLIENT,
     )
-    server.commit_metadata(rec, m.metadata)
+    _faults.claims_changed(server, rec, server.commit_metadata(rec, m.metadata))
 
 
 def apply_set_attributes(server: Server, m: mutations.SetAttributes) -> None:
@@ -161,7 +163,9 @@ def apply_set_attributes(server: Server, m: mutations.SetAttributes) -> None:
             "max_attributes_size",
             _CLIENT,
         )
-    server.commit_attributes(rec, m.attributes)
+    _faults.claims_changed(
+        server, rec, server.commit_attributes(rec, m.attributes), bool(m.attributes)
+    )
 
 
 def apply_update_participant(server: Server, m: mutations.UpdateParticipant) -> ParticipantSnapshot:
@@ -198,13 +202,15 @@ def apply_update_participant(server: Server, m: mutations.UpdateParticipant) -> 
         )
     # commit: name, metadata, attributes, permission, each its own update (server §1)
     if m.name is not None:
-        rec = server.commit_name(rec, m.name)
+        rec = _faults.claims_changed(server, rec, server.commit_name(rec, m.name))
     if m.metadata is not None:
-        rec = server.commit_metadata(rec, m.metadata)
+        rec = _faults.claims_changed(server, rec, server.commit_metadata(rec, m.metadata))
     if m.attributes is not None:
-        rec = server.commit_attributes(rec, m.attributes)
+        after = server.commit_attributes(rec, m.attributes)
+        rec = _faults.claims_changed(server, rec, after, bool(m.attributes))
     if m.permission is not None and m.permission != rec.permission:
         server.commit_permission(rec, m.permission)
+        _faults.claims_changed(server, rec, server.records[rec.identity], True)
     return server.records[rec.identity].snapshot()
 
 

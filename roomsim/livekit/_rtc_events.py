@@ -130,6 +130,16 @@ class Encoder:
         for field, message in self._encoders[cls](event).items():
             getattr(target, field).CopyFrom(message)
 
+    def encode(self, event: E.Event) -> dict[str, Any]:
+        """``{field: message}``: the ``RoomEvent`` field ``event`` becomes, for a caller that
+        assembles the ``RoomEvent`` itself (``Session.room_event``)."""
+        target = _fr.RoomEvent()
+        self.fill(event, target)
+        field = target.WhichOneof("message")
+        if field is None:
+            raise InternalError(f"roomsim.livekit wrote nothing for {event!r}")
+        return {field: getattr(target, field)}
+
     def room_event(self, event: E.Event, room_handle: int) -> _fr.RoomEvent:
         """The ``RoomEvent`` the Rust core sends for ``event`` (the bridge's)."""
         target = _fr.RoomEvent(room_handle=room_handle)

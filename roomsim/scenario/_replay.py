@@ -14,6 +14,7 @@ from roomsim.client import Client
 from roomsim.clock import ManualClock
 from roomsim.errors import IllegalState, InternalError, InvalidArgument, InvalidType, RoomsimError
 from roomsim.events import Event
+from roomsim.model import ConnectionState
 from roomsim.mutations import MoveParticipant
 from roomsim.room import Room
 from roomsim.scenario._codec import (
@@ -79,6 +80,10 @@ def dump(room: Room, target: PathOrFile, *, events_of: Iterable[str] = ()) -> No
         raise InvalidArgument(f"can't dump room {room.name!r}: {e}") from None
     with _writer(target) as f:
         f.write(text)
+
+
+#: the states of a client that is reconnecting
+_AWAY = (ConnectionState.RECONNECTING, ConnectionState.SIGNAL_RECONNECTING)
 
 
 def _with_events(room: Room, sc: Scenario, watched: tuple[str, ...]) -> Scenario:
@@ -273,7 +278,9 @@ class _Watcher:
             else:
                 new = c.drain()
             out.extend(Delivery(step=step, recipient=c.identity, event=e) for e in new)
-            if current.get(c.identity) is c:
+            # a client still reconnecting after the server closed its session may yet give
+            # up or join again (faults §4.3): it is read until it does
+            if current.get(c.identity) is c or c.connection_state in _AWAY:
                 keep.append(c)
             else:  # the session ended and its last events are read: nothing more will come
                 self._known.discard(key)

@@ -53,9 +53,6 @@ class Scene:
     people: tuple[Person, ...]
     #: the room the scene was read from, for the subscriptions (read on demand)
     room: Room | None = None
-    #: read from a ``RoomSnapshot``: a snapshot holds no connection state (who is
-    #: reconnecting), so the fault family draws nothing for it (faults §10)
-    forked: bool = False
     _subscribed: frozenset[tuple[str, str]] | None = None
     _awaiting: tuple[tuple[str, str], ...] | None = None
     _methods: tuple[tuple[str, str], ...] | None = None
@@ -117,7 +114,6 @@ class Scene:
 
 def read_scene(source: Room | RoomSnapshot) -> Scene:
     """Read a room (or a snapshot, through ``Room.from_snapshot``) for drawing."""
-    forked = isinstance(source, RoomSnapshot)
     if isinstance(source, RoomSnapshot):
         source = Room.from_snapshot(source)
     elif not isinstance(source, Room):
@@ -140,9 +136,7 @@ def read_scene(source: Room | RoomSnapshot) -> Scene:
         # means the same participant when the shrinker deletes a rejoin
         for p in sorted(source.participants.values(), key=lambda p: p.identity)
     )
-    return Scene(
-        config=source.config, closed=source.closed, people=people, room=source, forked=forked
-    )
+    return Scene(config=source.config, closed=source.closed, people=people, room=source)
 
 
 #: one index strategy for every pick (built once; a new ``integers(0, n)`` per draw costs more

@@ -143,3 +143,16 @@ def test_the_facade_benchmark_runs_its_three_passes(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     for row in ("through serve() (total)", "livekit.rtc's receive path", "sum of the parts"):
         assert row in out
+
+
+def test_encode_gives_the_field_the_ffi_event_carries() -> None:
+    room = Room("r")
+    bob = room.connect("bob")
+    alice = room.connect("alice", permission=Permission(can_update_metadata=True))
+    encoder = bridge_of(rtc_room(bob))._encoder
+    alice.set_metadata("m")
+    (event,) = [e for e in bob.events if e.name == "participant_metadata_changed"]
+    (field, message), *_ = encoder.encode(event).items()
+    assert field == "participant_metadata_changed"
+    assert message == encoder.ffi_event(event, 7).room_event.participant_metadata_changed
+    assert (message.participant_identity, message.metadata) == ("alice", "m")

@@ -1,10 +1,10 @@
 """Faults mixed into random histories: every invariant holds (faults §10).
 
 The state machine draws from every family with the fault family (``Interrupt``, ``Resume``,
-``Reconnect``)
-weighted up; on top of ``check_invariants`` it checks the fault invariants of faults §9.10:
-a resumed session keeps its sid and its tracks, a reconnecting client says so, and every
-session that left has exactly one reason.  A second test replays the histories from their
+``Reconnect``) weighted up, and forks the room while clients reconnect; on top of
+``check_invariants`` it checks the fault invariants of faults §9.10: a resumed session keeps
+its sid and its tracks, a reconnecting client says so, a fork continues as its original, and
+every session that left has exactly one reason.  A second test replays the histories from their
 scenario files.
 """
 
@@ -14,14 +14,16 @@ import io
 from contextlib import suppress
 from typing import Any, ClassVar
 
+import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import invariant
+from hypothesis.stateful import invariant, precondition, rule
 
-from roomsim import ConnectionState, Room, RoomsimError, scenario
+from roomsim import ConnectionState, Room, RoomsimError, RoomSnapshot, scenario
 from roomsim import mutations as M
 from roomsim import strategies as rs
 from roomsim.stateful import RoomStateMachine
+from roomsim.testing import check_invariants
 
 
 class FaultyRoom(RoomStateMachine):
@@ -42,7 +44,12 @@ class FaultyRoom(RoomStateMachine):
         M.Advance: 4,
     }
 
+    #: a fork doesn't carry queued audio (audio §10): a run that pushed some forks nothing
+    pushed: bool = False
+
     def apply(self, mutation: M.Mutation) -> Any:
+        if isinstance(mutation, M.PushAudio):
+            self.pushed = True
         if isinstance(mutation, M.Reconnect):
             return self._full_reconnect(mutation)
         if not isinstance(mutation, M.Resume):
@@ -69,6 +76,16 @@ class FaultyRoom(RoomStateMachine):
         assert not set(after.track_publications) & set(before.track_publications)
         return result
 
+    @precondition(lambda self: bool(self.room.reconnecting) and not self.pushed)
+    @rule(dt=st.sampled_from([0.5, 5.0, 25.0]))
+    def fork_mid_interruption(self, dt: float) -> None:
+        """faults §10: a fork taken while clients reconnect continues as the original."""
+        fork = Room.from_snapshot(self.room.snapshot())
+        check_invariants(fork)
+        self.apply(M.Advance(dt=dt))
+        fork.apply(M.Advance(dt=dt))
+        assert _unhandled(fork.snapshot()) == _unhandled(self.room.snapshot())
+
     @invariant()
     def reconnecting_clients_say_so(self) -> None:
         cut = set(self.room.reconnecting)
@@ -88,6 +105,11 @@ class FaultyRoom(RoomStateMachine):
         for client in self.clients:
             if client.connection_state is ConnectionState.DISCONNECTED:
                 assert client.disconnect_reason is not None
+
+
+def _unhandled(snap: RoomSnapshot) -> RoomSnapshot:
+    # a fork's clients have no handlers (they are functions, not state)
+    return attrs.evolve(snap, clients=tuple(attrs.evolve(c, handlers=0) for c in snap.clients))
 
 
 TestFaultyRoom = FaultyRoom.TestCase

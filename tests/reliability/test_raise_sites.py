@@ -91,6 +91,11 @@ def _timed_out(w: World) -> None:
     w.room.advance(20.0)  # faults §4.1
 
 
+def _replaced(w: World) -> None:
+    w.room.interrupt("alice")
+    w.room.connect("alice")
+
+
 def _fork_without_bob(w: World) -> None:
     snap = w.room.snapshot()
     w.room = Room.from_snapshot(
@@ -1240,8 +1245,8 @@ CASES: list[Case] = [
     ),
     Case(
         "interrupt.resume_after",
-        "past the server timeout",
-        lambda w: w.room.interrupt("alice", kind=InterruptKind.NETWORK, resume_after=20.0),
+        "past the give-up time",
+        lambda w: w.room.interrupt("alice", kind=InterruptKind.NETWORK, resume_after=44.3),
         InvalidArgument,
         IA,
         "resume sooner",
@@ -1264,22 +1269,13 @@ CASES: list[Case] = [
         setup=lambda w: _gave_up(w),
     ),
     Case(
-        "resume.closed",
-        "server timed out",
+        "resume.replaced",
+        "a new session took the identity",
         lambda w: w.room.resume("alice"),
         IllegalState,
         FP,
         "let it give up",
-        setup=lambda w: _timed_out(w),
-    ),
-    Case(
-        "reconnect.closed",
-        "server timed out",
-        lambda w: w.room.reconnect("alice"),
-        IllegalState,
-        FP,
-        "reconnect it before the server's timeout",
-        setup=lambda w: _timed_out(w),
+        setup=lambda w: _replaced(w),
     ),
     Case(
         "reconnect.gave_up",

@@ -60,6 +60,9 @@ class _Session:
     def session_ended(self, reason: DisconnectReason) -> None:
         self.ended = reason
 
+    def session_rejoined(self) -> None:
+        self.ended = None
+
 
 def _server() -> Server:
     return Server(

@@ -305,3 +305,15 @@ def test_audio_levels_take_the_fused_verb_and_refusals_the_general_path() -> Non
 
     for interval in (0.4, 0.0):  # speakers at the next tick, or at once (a fact per change)
         assert same(script, RoomConfig(speaker_interval=interval)) == [True] * 2 + [False] * 5
+
+
+def test_a_handler_that_tries_a_move_fails_as_on_the_general_path() -> None:
+    def script(room: Room, seen: list[Any]) -> None:
+        Room("stage", clock=room.clock)
+        obs, agent = room.clients["obs"], room.clients["agent"]
+        obs.on("participant_attributes_changed", lambda e: room.move_participant("agent", "stage"))
+        outcome(lambda: agent.set_attributes({"k": "v"}), seen)  # a move waits for the verb
+        room.move_participant("agent", "stage")
+        seen.append(sorted(room.participants))
+
+    assert same(script) == [True]

@@ -42,6 +42,7 @@ CORE = {
     "roomsim._faults_sdk",
     "roomsim._handlers",
     "roomsim._fork",
+    "roomsim._fork_views",
     "roomsim._log",
     "roomsim._profiles",
     "roomsim._project",
