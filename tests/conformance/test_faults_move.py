@@ -327,3 +327,13 @@ def test_a_mover_without_history_and_a_fork_of_the_destination() -> None:
     fork = Room.from_snapshot(stage.snapshot())
     assert fork.clients["alice"].sid == alice.sid
     check_invariants(fork)
+
+
+def test_an_empty_destination_name_is_an_invalid_argument() -> None:
+    """A room has a non-empty name (``Room('')`` is refused), so an empty destination is
+    refused at its shape check, not looked up; nothing changes."""
+    t = Two()
+    before = (t.lobby.snapshot(), t.stage.snapshot())
+    with pytest.raises(InvalidArgument, match=r"destination_room=\.\.\.\) must be a non-empty"):
+        t.lobby.move_participant("alice", "")
+    assert (t.lobby.snapshot(), t.stage.snapshot()) == before
