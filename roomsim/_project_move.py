@@ -77,6 +77,8 @@ def moved(v: View, f: facts.Fact) -> _Events:
         yield E.RoomUpdated()
     _forget(v)
     for old_sid, new_sid in f.republished:
+        if old_sid == new_sid:  # the destination's next sid is the old one: nothing to tell
+            continue
         if fp.token_event:
             yield E.LocalTrackRepublished(track_sid=new_sid, previous_sid=old_sid)
         else:

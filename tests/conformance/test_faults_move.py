@@ -337,3 +337,19 @@ def test_an_empty_destination_name_is_an_invalid_argument() -> None:
     with pytest.raises(InvalidArgument, match=r"destination_room=\.\.\.\) must be a non-empty"):
         t.lobby.move_participant("alice", "")
     assert (t.lobby.snapshot(), t.stage.snapshot()) == before
+
+
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_a_track_whose_sid_is_unchanged_is_not_republished(sdk: str) -> None:
+    """faults §5: the client is told only the sids the move changed; a track that lands on
+    the destination under its old sid (sids count per room) is neither republished (Python)
+    nor unpublished and published again (JS)."""
+    clock = ManualClock()
+    lobby, stage = Room("lobby", clock=clock), Room("stage", clock=clock)
+    alice = lobby.connect("alice", sdk=sdk)
+    sid = alice.publish_track(*MIC)
+    stage.connect("bob").drain()
+    alice.drain()
+    lobby.move_participant("alice", "stage")
+    assert tuple(stage.participants["alice"].track_publications) == (sid,)
+    assert not [e for e in alice.drain() if e.name.startswith("local_track")]
