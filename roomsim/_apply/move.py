@@ -38,12 +38,14 @@ __all__ = ["REBIND", "apply_move"]
 
 
 class _Rebind:
-    """How the facade hands a client to another room's server (``roomsim._room_move``)."""
+    """How the facade hands a client to another room's server (``roomsim._room_move``), and
+    checks that the calling thread owns that room (``check``: raises ``IllegalState``)."""
 
-    __slots__ = ("fn",)
+    __slots__ = ("check", "fn")
 
     def __init__(self) -> None:
         self.fn: Callable[[Session, Server], None] | None = None
+        self.check: Callable[[Server], None] | None = None
 
 
 REBIND = _Rebind()
@@ -82,6 +84,8 @@ def _destination(server: Server, name: str) -> Any:
             f"{len(found)} open rooms are named {name!r} on this clock; a LiveKit server has "
             "one room per name: close the others, or name them apart"
         )
+    if REBIND.check is not None:  # a move changes the destination: its thread must own it
+        REBIND.check(found[0].server)
     return found[0]
 
 

@@ -6,6 +6,7 @@ tested on its own (``tests/conformance/test_faults_move.py``)."""
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,13 @@ def _fork_without_bob(w: World) -> None:
     _dest(w)
 
 
+def _other_thread(w: World) -> None:
+    """The destination belongs to another thread (it took the room over)."""
+    t = threading.Thread(target=_dest(w).take_over)
+    t.start()
+    t.join()
+
+
 def _full(w: World) -> None:
     _dest(w, max_participants=1).connect("zed")
 
@@ -73,6 +81,7 @@ MOVE_CASES: list[tuple[Any, ...]] = [
     ("move.no_room", "another clock", _move("alice"), NotFound, "not_found", "clock=room.clock"),
     ("move.closed", "closed", _move("alice"), RoomClosed, "ROOM_CLOSED", "make a new Room"),
     ("move.ambiguous", "two named", _move("alice"), InvalidArgument, IA, "name them apart"),
+    ("move.thread", "other thread", _move("alice"), IllegalState, FP, "room.take_over()"),
     ("move.reconnecting", "cut", _move("alice"), IllegalState, FP, "resume() it first"),
     ("move.reconnecting", "gave up", _move("alice"), IllegalState, FP, "connect it again"),
     ("move.held", "JOINED", _move("held"), IllegalState, FP, "activate() it first"),
@@ -86,6 +95,7 @@ _SETUPS: list[Callable[[World], object] | None] = [
     lambda w: Room("dest"),
     _closed,
     _then(_dest, _dest),
+    _other_thread,
     _then(_dest, lambda w: w.room.interrupt("alice")),
     _then(_dest, lambda w: w.room.interrupt("alice"), lambda w: w.room.advance(44.3)),
     _then(_dest, lambda w: w.room.connect("held", kind=ParticipantKind.AGENT, active=False)),
