@@ -13,6 +13,7 @@ and info, then ``moved``; JS (Room.ts ``RoomMoved``) the room's metadata, every 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,7 @@ from roomsim import (
 )
 from roomsim import events as E
 from roomsim import mutations as M
+from roomsim.streams import StreamError
 from roomsim.testing import check_invariants
 
 MIC = (TrackKind.AUDIO, TrackSource.MICROPHONE)
@@ -353,3 +355,25 @@ def test_a_track_whose_sid_is_unchanged_is_not_republished(sdk: str) -> None:
     lobby.move_participant("alice", "stage")
     assert tuple(stage.participants["alice"].track_publications) == (sid,)
     assert not [e for e in alice.drain() if e.name.startswith("local_track")]
+
+
+def test_streams_across_a_move_end_as_on_a_departure() -> None:
+    """faults §5.1 (Rust handle_room_moved tears every old remote down with
+    handle_participant_disconnect, which aborts its streams): a stream carol was sending to
+    alice ends as if carol had left; the stage's first stream from a sender with carol's sid
+    and stream id is a new stream, not more of hers; alice's own open stream is ended by the
+    move, and writing to it says so."""
+    t = Two()
+    got: list[Any] = []
+    t.alice.register_text_stream_handler("t", lambda r, who: got.append(r))
+    w = t.carol.stream_text(topic="t")
+    w.write("x")
+    mine = t.alice.stream_text(topic="t")
+    mine.write("y")
+    t.move()
+    with pytest.raises(StreamError, match="Participant carol unexpectedly disconnected"):
+        got[0].read_all()
+    t.bob.send_text("from bob", topic="t")
+    assert got[1].read_all() == "from bob"
+    with pytest.raises(IllegalState, match="moved to room 'stage', which ended the streams"):
+        mine.write("z")
