@@ -75,9 +75,9 @@ def _destination(server: Server, name: str) -> Any:
             )
         present = sorted({tk.server.name for tk in members if tk.server is not server})
         raise NotFound(
-            f"no room named {name!r} on room {server.name!r}'s clock (rooms there: {present}); "
-            f"a move's rooms share one ManualClock: make it with Room({name!r}, "
-            "clock=room.clock)"
+            f"no room named {name!r} on the clock of room {server.name!r} (other rooms there: "
+            f"{present}); a move's rooms share one ManualClock (one made on another clock is "
+            f"not found): make it with Room({name!r}, clock=room.clock)"
         )
     if len(found) > 1:
         raise InvalidArgument(

@@ -25,6 +25,8 @@ from roomsim import (
     ManualClock,
     Permission,
     Room,
+    RoomConfig,
+    RoomFull,
     TrackKind,
     TrackSource,
     scenario,
@@ -244,8 +246,13 @@ def test_a_refused_move_changes_neither_room() -> None:
     before = (t.lobby.snapshot(), t.stage.snapshot())
     with pytest.raises(InvalidArgument, match="cannot be the same"):
         t.lobby.move_participant("alice", "lobby")
-    t.stage.connect("full").drain()
-    t.bob.drain()
+    assert (t.lobby.snapshot(), t.stage.snapshot()) == before
+    full = Room("full", clock=t.clock, config=RoomConfig(max_participants=1))
+    full.connect("zed").drain()
+    before = (t.lobby.snapshot(), full.snapshot())
+    with pytest.raises(RoomFull, match="max_participants=1"):
+        t.lobby.move_participant("alice", "full")
+    assert (t.lobby.snapshot(), full.snapshot()) == before
     stage = t.stage.snapshot()
     t.lobby.interrupt("alice")
     lobby = t.lobby.snapshot()

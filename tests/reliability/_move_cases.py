@@ -32,8 +32,13 @@ IA, FP = "invalid_argument", "failed_precondition"
 MOVE_SPECIAL_IDS = {"move.in_handler"}
 
 
-def _dest(w: World, name: str = "dest", **config: Any) -> Room:
-    return Room(name, clock=w.room.clock, config=RoomConfig(**config))
+def _dest(w: World, name: str = "dest", *, watch: bool = True, **config: Any) -> Room:
+    """A room on the world's clock, which a refused move must leave as it was (``watch``:
+    the test compares its snapshots; not for a closed room or another thread's)."""
+    room = Room(name, clock=w.room.clock, config=RoomConfig(**config))
+    if watch:
+        w.others.append(room)
+    return room
 
 
 def _then(*steps: Callable[[World], object]) -> Callable[[World], None]:
@@ -45,7 +50,7 @@ def _then(*steps: Callable[[World], object]) -> Callable[[World], None]:
 
 
 def _closed(w: World) -> None:
-    _dest(w).delete()
+    _dest(w, watch=False).delete()
 
 
 def _fork_without_bob(w: World) -> None:
@@ -58,7 +63,7 @@ def _fork_without_bob(w: World) -> None:
 
 def _other_thread(w: World) -> None:
     """The destination belongs to another thread (it took the room over)."""
-    t = threading.Thread(target=_dest(w).take_over)
+    t = threading.Thread(target=_dest(w, watch=False).take_over)
     t.start()
     t.join()
 
