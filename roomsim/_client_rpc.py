@@ -108,6 +108,8 @@ class PeerSide:
                     f"stream closed abnormally: Participant {f.rec.identity} unexpectedly "
                     "disconnected in the middle of sending data",
                 )
+        elif type(f) is facts.Moved and f.rec.sid == client.sid:
+            self._abort_moved(f)
 
     def _invoke(
         self, client: PeerVerbs, f: facts.RpcRequested, failures: list[HandlerFailure]
@@ -183,6 +185,17 @@ class PeerSide:
         open_stream.receive(p)
         if isinstance(p, StreamTrailer) or open_stream.ended:
             del self.incoming[key]
+
+    def _abort_moved(self, f: facts.Moved) -> None:
+        """The client moved (faults §5.1): the SDK tears every old remote down as on a
+        departure, which aborts the streams it was sending (Rust ``AbortStreamsFrom``)."""
+        for p in f.known:
+            self._abort(
+                p.sid,
+                f"stream closed abnormally: Participant {p.identity} unexpectedly "
+                "disconnected in the middle of sending data",
+            )
+        self._abort(None, "stream closed abnormally: the participant moved to another room")
 
     def _abort(self, sender_sid: str | None, description: str) -> None:
         for key in tuple(self.incoming):
@@ -449,7 +462,16 @@ class PeerVerbs:
     def _send_packets(
         self, destination_identities: Sequence[str]
     ) -> Callable[[tuple[StreamPacket, ...]], None]:
+        opened_in = self._server
+
         def send(packets: tuple[StreamPacket, ...]) -> None:
+            if self._server is not opened_in:
+                raise IllegalState(
+                    f"{self.identity!r} can't write to a stream it opened in room "
+                    f"{opened_in.name!r}: it moved to room {self._server.name!r}, which ended "
+                    "the streams it had open (faults §5.1); open a new stream",
+                    code="failed_precondition",
+                )
             self._apply(
                 "send_stream_packets",
                 mutations.SendStreamPackets(

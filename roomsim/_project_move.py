@@ -52,9 +52,9 @@ def moved(v: View, f: facts.Fact) -> _Events:
     fp = fault_profile(v.profile.name)
     known = [p for p in f.known if not p.permission.hidden]
     others = [p for p in f.others if not p.permission.hidden]
+    v.sid, v.me = f.rec.sid, f.rec  # Rust: the new token, then the local info (faults §5.1)
     if fp.token_event:
         yield E.TokenRefreshed()
-    v.sid, v.me = f.rec.sid, f.rec
     if fp.moved_before_arrivals:
         if f.old_metadata != f.new_metadata:
             yield E.RoomMetadataChanged(old_metadata=f.old_metadata, new_metadata=f.new_metadata)
@@ -77,6 +77,8 @@ def moved(v: View, f: facts.Fact) -> _Events:
         yield E.RoomUpdated()
     _forget(v)
     for old_sid, new_sid in f.republished:
+        if old_sid == new_sid:  # the destination's next sid is the old one: nothing to tell
+            continue
         if fp.token_event:
             yield E.LocalTrackRepublished(track_sid=new_sid, previous_sid=old_sid)
         else:

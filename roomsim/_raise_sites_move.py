@@ -60,6 +60,14 @@ MOVE_ROWS: Final[tuple[tuple[str, str, tuple[type[RoomsimError], ...], str, str]
         "called from a handler of a room on the clock, or while the clock advances",
     ),
     (
+        "move.thread",
+        "the same",
+        _IS,
+        _FP,
+        "the calling thread does not own the destination room (a room belongs to one thread; "
+        "see `take_over`)",
+    ),
+    (
         "move.reconnecting",
         "the same",
         _IS,

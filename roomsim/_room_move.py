@@ -17,7 +17,7 @@ from roomsim._server import Server, Session
 if TYPE_CHECKING:
     from roomsim.client import Client
 
-__all__ = ["MoveVerbs", "rebind"]
+__all__ = ["MoveVerbs", "check_thread", "rebind"]
 
 
 class MoveVerbs:
@@ -63,4 +63,11 @@ def rebind(session: Session, dest: Server) -> None:
         dest.log.make_eager(client)
 
 
+def check_thread(dest: Server) -> None:
+    """Refuse (``IllegalState``, as any verb of ``dest``'s room) unless the calling thread
+    owns ``dest``'s room: the move changes it."""
+    dest.open_session.__self__._check_thread()  # type: ignore[attr-defined]
+
+
 REBIND.fn = rebind
+REBIND.check = check_thread

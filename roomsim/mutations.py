@@ -613,7 +613,7 @@ class MoveParticipant(Mutation):
     path: ClassVar[str] = "server"
     verb: ClassVar[str] = "move_participant"
     identity: str = attrs.field(metadata=IDENTITY)
-    destination_room: str = attrs.field(metadata=STR)
+    destination_room: str = attrs.field(metadata=IDENTITY)  # non-empty, as an identity
 
 
 def _check_packets(v: Any, what: str) -> tuple[StreamHeader | StreamChunk | StreamTrailer, ...]:

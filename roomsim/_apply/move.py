@@ -38,12 +38,14 @@ __all__ = ["REBIND", "apply_move"]
 
 
 class _Rebind:
-    """How the facade hands a client to another room's server (``roomsim._room_move``)."""
+    """How the facade hands a client to another room's server (``roomsim._room_move``), and
+    checks that the calling thread owns that room (``check``: raises ``IllegalState``)."""
 
-    __slots__ = ("fn",)
+    __slots__ = ("check", "fn")
 
     def __init__(self) -> None:
         self.fn: Callable[[Session, Server], None] | None = None
+        self.check: Callable[[Server], None] | None = None
 
 
 REBIND = _Rebind()
@@ -73,15 +75,17 @@ def _destination(server: Server, name: str) -> Any:
             )
         present = sorted({tk.server.name for tk in members if tk.server is not server})
         raise NotFound(
-            f"no room named {name!r} on room {server.name!r}'s clock (rooms there: {present}); "
-            f"a move's rooms share one ManualClock: make it with Room({name!r}, "
-            "clock=room.clock)"
+            f"no room named {name!r} on the clock of room {server.name!r} (other rooms there: "
+            f"{present}); a move's rooms share one ManualClock (one made on another clock is "
+            f"not found): make it with Room({name!r}, clock=room.clock)"
         )
     if len(found) > 1:
         raise InvalidArgument(
             f"{len(found)} open rooms are named {name!r} on this clock; a LiveKit server has "
             "one room per name: close the others, or name them apart"
         )
+    if REBIND.check is not None:  # a move changes the destination: its thread must own it
+        REBIND.check(found[0].server)
     return found[0]
 
 

@@ -35,7 +35,13 @@ from roomsim import events as E
 from roomsim.client import Client
 from roomsim.errors import ClientDisconnected, InvalidArgument, InvalidType, RoomsimError
 from roomsim.livekit._convert import RoomInfo, rtc_track_info, to_rtc
-from roomsim.livekit._rtc_events import FED_EVENTS, ROOMSIM_ONLY_EVENTS, Encoder, ffi_room_event
+from roomsim.livekit._rtc_events import (
+    FED_EVENTS,
+    MOVE_EVENTS,
+    ROOMSIM_ONLY_EVENTS,
+    Encoder,
+    ffi_room_event,
+)
 from roomsim.livekit._sdk_errors import capturing
 from roomsim.livekit._versions import check_versions
 from roomsim.model import (
@@ -255,10 +261,13 @@ class Bridge:
                     self.client.local_participant.track_publications[event.track_sid]
                 )
             with capturing() as sdk_errors:
-                if type(event) is E.Moved:  # its new sid, silently (faults §5)
-                    moved = ffi_room_event(0, self._encoder.local_info())
-                    self.room._on_room_event(moved.room_event)
-                self.room._on_room_event(self._encoder.room_event(event, 0))
+                if type(event) in MOVE_EVENTS and (info := self._encoder.moved_info()):
+                    # its new sid, silently: after the token, else before ``moved`` (faults §5.1)
+                    told = [self._encoder.room_event(event, 0), ffi_room_event(0, info).room_event]
+                    for e in told if type(event) is E.TokenRefreshed else reversed(told):
+                        self.room._on_room_event(e)
+                else:
+                    self.room._on_room_event(self._encoder.room_event(event, 0))
             failed = sdk_errors.take(self.client.identity)
             if failed is not None and self.client.room.config.handler_errors == "raise":
                 # a livekit.rtc handler raised (the SDK only logged it): the roomsim verb

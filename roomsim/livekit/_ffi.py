@@ -44,7 +44,7 @@ from roomsim.livekit._ffi_audio import FfiAudio
 from roomsim.livekit._ffi_handoff import Handoff
 from roomsim.livekit._ffi_rpc import RpcRequests
 from roomsim.livekit._ffi_streams import StreamRequests
-from roomsim.livekit._rtc_events import FED_EVENTS, Encoder, ffi_room_event
+from roomsim.livekit._rtc_events import FED_EVENTS, MOVE_EVENTS, Encoder, ffi_room_event
 from roomsim.livekit._tokens import TokenRefused, verify_token
 from roomsim.model import DisconnectReason, TrackKind, TrackSource
 
@@ -151,9 +151,13 @@ class Session:
     def on_event(self, event: E.Event) -> None:
         if self.ended:
             return
-        if type(event) is E.Moved:  # its new sid, silently, before ``moved`` (faults §5)
-            self.emit(self.room_event(self.encoder.local_info()))
-        self.emit(self.encoder.ffi_event(event, self.room_handle))
+        if type(event) in MOVE_EVENTS and (info := self.encoder.moved_info()) is not None:
+            # its new sid, silently: after the token, else before ``moved`` (faults §5.1)
+            told = [self.encoder.ffi_event(event, self.room_handle), self.room_event(info)]
+            for e in told if type(event) is E.TokenRefreshed else reversed(told):
+                self.emit(e)
+        else:
+            self.emit(self.encoder.ffi_event(event, self.room_handle))
         if type(event) is E.Disconnected:
             self.end()
 

@@ -23,7 +23,7 @@ from roomsim.errors import InternalError
 from roomsim.livekit._convert import RoomInfo, rtc_track_info, to_rtc
 from roomsim.model import ConnectionQuality, ParticipantSnapshot, PublicationSnapshot
 
-__all__ = ["FED_EVENTS", "ROOMSIM_ONLY_EVENTS", "Encoder", "participant_of"]
+__all__ = ["FED_EVENTS", "MOVE_EVENTS", "ROOMSIM_ONLY_EVENTS", "Encoder", "participant_of"]
 
 #: the roomsim events fed to livekit.rtc (every event livekit.rtc emits)
 FED_EVENTS: Final[tuple[type[E.Event], ...]] = tuple(
@@ -102,6 +102,8 @@ class Encoder:
         }
         #: how many tokens this client was sent (each refresh gets a new opaque one)
         self.refreshes = 0
+        #: the room whose local info livekit.rtc was last told (``moved_info``)
+        self._told: object = client.room
         #: identity -> its attributes as the client sees them, kept from the changes of an
         #: unbroken run of attribute events (reading the client's view costs more than the
         #: rest of the event); any other event clears it
@@ -370,12 +372,26 @@ class Encoder:
     def _moved(self, e: E.Moved) -> dict[str, Any]:
         return {"moved": to_rtc(RoomInfo.of(self.client.room))}
 
+    def moved_info(self) -> dict[str, Any] | None:
+        """``local_info()`` once per move, at the first of its ``MOVE_EVENTS``: Rust
+        ``handle_room_moved`` sends it right after the token, before the departures and
+        arrivals (faults §5.1); a profile without ``token_refreshed`` gets it before ``moved``.
+        ``None`` when the client has not moved since it was last told."""
+        if self.client.room is self._told:
+            return None
+        self._told = self.client.room
+        return self.local_info()
+
     def local_info(self) -> dict[str, Any]:
         """``participants_updated`` with the client's own info (its new sid after a move):
         the Rust core dispatches it in ``handle_room_moved``, and livekit.rtc replaces its
         local participant's info with it, silently (faults §5)."""
         info = to_rtc(self.client.local_participant)
         return {"participants_updated": _fr.ParticipantsUpdated(participants=[info])}
+
+
+#: the events of a move at which ``Encoder.moved_info`` may tell livekit.rtc its new info
+MOVE_EVENTS: Final = frozenset({E.TokenRefreshed, E.Moved})
 
 
 def ffi_room_event(room_handle: int, fields: dict[str, Any]) -> _ff.FfiEvent:

@@ -13,6 +13,7 @@ and info, then ``moved``; JS (Room.ts ``RoomMoved``) the room's metadata, every 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 
@@ -24,12 +25,15 @@ from roomsim import (
     ManualClock,
     Permission,
     Room,
+    RoomConfig,
+    RoomFull,
     TrackKind,
     TrackSource,
     scenario,
 )
 from roomsim import events as E
 from roomsim import mutations as M
+from roomsim.streams import StreamError
 from roomsim.testing import check_invariants
 
 MIC = (TrackKind.AUDIO, TrackSource.MICROPHONE)
@@ -242,8 +246,13 @@ def test_a_refused_move_changes_neither_room() -> None:
     before = (t.lobby.snapshot(), t.stage.snapshot())
     with pytest.raises(InvalidArgument, match="cannot be the same"):
         t.lobby.move_participant("alice", "lobby")
-    t.stage.connect("full").drain()
-    t.bob.drain()
+    assert (t.lobby.snapshot(), t.stage.snapshot()) == before
+    full = Room("full", clock=t.clock, config=RoomConfig(max_participants=1))
+    full.connect("zed").drain()
+    before = (t.lobby.snapshot(), full.snapshot())
+    with pytest.raises(RoomFull, match="max_participants=1"):
+        t.lobby.move_participant("alice", "full")
+    assert (t.lobby.snapshot(), full.snapshot()) == before
     stage = t.stage.snapshot()
     t.lobby.interrupt("alice")
     lobby = t.lobby.snapshot()
@@ -327,3 +336,51 @@ def test_a_mover_without_history_and_a_fork_of_the_destination() -> None:
     fork = Room.from_snapshot(stage.snapshot())
     assert fork.clients["alice"].sid == alice.sid
     check_invariants(fork)
+
+
+def test_an_empty_destination_name_is_an_invalid_argument() -> None:
+    """A room has a non-empty name (``Room('')`` is refused), so an empty destination is
+    refused at its shape check, not looked up; nothing changes."""
+    t = Two()
+    before = (t.lobby.snapshot(), t.stage.snapshot())
+    with pytest.raises(InvalidArgument, match=r"destination_room=\.\.\.\) must be a non-empty"):
+        t.lobby.move_participant("alice", "")
+    assert (t.lobby.snapshot(), t.stage.snapshot()) == before
+
+
+@pytest.mark.parametrize("sdk", ["python", "js"])
+def test_a_track_whose_sid_is_unchanged_is_not_republished(sdk: str) -> None:
+    """faults §5: the client is told only the sids the move changed; a track that lands on
+    the destination under its old sid (sids count per room) is neither republished (Python)
+    nor unpublished and published again (JS)."""
+    clock = ManualClock()
+    lobby, stage = Room("lobby", clock=clock), Room("stage", clock=clock)
+    alice = lobby.connect("alice", sdk=sdk)
+    sid = alice.publish_track(*MIC)
+    stage.connect("bob").drain()
+    alice.drain()
+    lobby.move_participant("alice", "stage")
+    assert tuple(stage.participants["alice"].track_publications) == (sid,)
+    assert not [e for e in alice.drain() if e.name.startswith("local_track")]
+
+
+def test_streams_across_a_move_end_as_on_a_departure() -> None:
+    """faults §5.1 (Rust handle_room_moved tears every old remote down with
+    handle_participant_disconnect, which aborts its streams): a stream carol was sending to
+    alice ends as if carol had left; the stage's first stream from a sender with carol's sid
+    and stream id is a new stream, not more of hers; alice's own open stream is ended by the
+    move, and writing to it says so."""
+    t = Two()
+    got: list[Any] = []
+    t.alice.register_text_stream_handler("t", lambda r, who: got.append(r))
+    w = t.carol.stream_text(topic="t")
+    w.write("x")
+    mine = t.alice.stream_text(topic="t")
+    mine.write("y")
+    t.move()
+    with pytest.raises(StreamError, match="Participant carol unexpectedly disconnected"):
+        got[0].read_all()
+    t.bob.send_text("from bob", topic="t")
+    assert got[1].read_all() == "from bob"
+    with pytest.raises(IllegalState, match="moved to room 'stage', which ended the streams"):
+        mine.write("z")

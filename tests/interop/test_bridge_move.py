@@ -15,7 +15,8 @@ from roomsim.livekit import rtc_room  # noqa: E402
 
 def test_a_move_reaches_livekit_rtc_in_the_python_order() -> None:
     """faults §5 (Rust handle_room_moved): token_refreshed, the old remote goes, the new one
-    comes, room_updated, moved; ``room.name`` and the local sid are the new room's."""
+    comes, room_updated, moved; ``room.name`` and the local sid are the new room's, the sid
+    from right after the token (faults §5.1)."""
     lobby = Room("lobby")
     stage = Room("stage", clock=lobby.clock)
     alice = lobby.connect("alice")
@@ -33,7 +34,15 @@ def test_a_move_reaches_livekit_rtc_in_the_python_order() -> None:
         "moved",
     ):
         sdk.on(name, lambda *args, _n=name: got.append((_n, *args)))
+    sids: list[str] = []
+    note = lambda *_: sids.append(sdk.local_participant.sid)  # noqa: E731
+    sdk.on("token_refreshed", note)
+    sdk.on("participant_disconnected", note)
+    sdk.on("participant_connected", note)
+    old = alice.sid
     lobby.move_participant("alice", "stage")
+    # Rust updates the local info right after the token, before departures and arrivals
+    assert sids == [old, alice.sid, alice.sid] and old != alice.sid
     names = [g[0] for g in got]
     assert names == [
         "token_refreshed",

@@ -133,6 +133,12 @@ def test_an_sdk_room_that_is_moved_hears_moved_and_knows_the_new_room() -> None:
             "moved",
         ):
             sdk.on(name, lambda *a, n=name: seen.append(n))
+        sids: list[str] = []  # the local sid is the new one right after the token (§5.1)
+        note = lambda *_: sids.append(sdk.local_participant.sid)  # noqa: E731
+        sdk.on("token_refreshed", note)
+        sdk.on("participant_disconnected", note)
+        sdk.on("participant_connected", note)
+        old = sdk.local_participant.sid
         async with backend(lk) as lkapi:
             await lkapi.room.move_participant(_move())
         await lk.settle()
@@ -150,6 +156,7 @@ def test_an_sdk_room_that_is_moved_hears_moved_and_knows_the_new_room() -> None:
         assert list(sdk.remote_participants) == ["bob"]
         moved = lk.rooms["stage"].participants["alice"]
         assert sdk.local_participant.sid == moved.sid
+        assert sids == [old, moved.sid, moved.sid] and old != moved.sid
         assert list(sdk.local_participant.track_publications) == list(moved.track_publications)
         await sdk.disconnect()
 

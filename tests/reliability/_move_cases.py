@@ -6,6 +6,7 @@ tested on its own (``tests/conformance/test_faults_move.py``)."""
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,8 +32,13 @@ IA, FP = "invalid_argument", "failed_precondition"
 MOVE_SPECIAL_IDS = {"move.in_handler"}
 
 
-def _dest(w: World, name: str = "dest", **config: Any) -> Room:
-    return Room(name, clock=w.room.clock, config=RoomConfig(**config))
+def _dest(w: World, name: str = "dest", *, watch: bool = True, **config: Any) -> Room:
+    """A room on the world's clock, which a refused move must leave as it was (``watch``:
+    the test compares its snapshots; not for a closed room or another thread's)."""
+    room = Room(name, clock=w.room.clock, config=RoomConfig(**config))
+    if watch:
+        w.others.append(room)
+    return room
 
 
 def _then(*steps: Callable[[World], object]) -> Callable[[World], None]:
@@ -44,7 +50,7 @@ def _then(*steps: Callable[[World], object]) -> Callable[[World], None]:
 
 
 def _closed(w: World) -> None:
-    _dest(w).delete()
+    _dest(w, watch=False).delete()
 
 
 def _fork_without_bob(w: World) -> None:
@@ -53,6 +59,13 @@ def _fork_without_bob(w: World) -> None:
         attrs.evolve(snap, clients=tuple(c for c in snap.clients if c.identity != "bob"))
     )
     _dest(w)
+
+
+def _other_thread(w: World) -> None:
+    """The destination belongs to another thread (it took the room over)."""
+    t = threading.Thread(target=_dest(w, watch=False).take_over)
+    t.start()
+    t.join()
 
 
 def _full(w: World) -> None:
@@ -73,6 +86,7 @@ MOVE_CASES: list[tuple[Any, ...]] = [
     ("move.no_room", "another clock", _move("alice"), NotFound, "not_found", "clock=room.clock"),
     ("move.closed", "closed", _move("alice"), RoomClosed, "ROOM_CLOSED", "make a new Room"),
     ("move.ambiguous", "two named", _move("alice"), InvalidArgument, IA, "name them apart"),
+    ("move.thread", "other thread", _move("alice"), IllegalState, FP, "room.take_over()"),
     ("move.reconnecting", "cut", _move("alice"), IllegalState, FP, "resume() it first"),
     ("move.reconnecting", "gave up", _move("alice"), IllegalState, FP, "connect it again"),
     ("move.held", "JOINED", _move("held"), IllegalState, FP, "activate() it first"),
@@ -86,6 +100,7 @@ _SETUPS: list[Callable[[World], object] | None] = [
     lambda w: Room("dest"),
     _closed,
     _then(_dest, _dest),
+    _other_thread,
     _then(_dest, lambda w: w.room.interrupt("alice")),
     _then(_dest, lambda w: w.room.interrupt("alice"), lambda w: w.room.advance(44.3)),
     _then(_dest, lambda w: w.room.connect("held", kind=ParticipantKind.AGENT, active=False)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from roomsim import (
     Client,
@@ -39,6 +39,8 @@ class World:
     mic: str
     cam: str
     bcam: str
+    #: other rooms a case made on the room's clock (a move's destination): they must not change
+    others: list[Room] = field(default_factory=list)
 
 
 def world() -> World:

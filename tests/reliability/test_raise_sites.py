@@ -1328,11 +1328,11 @@ def test_raise_site_is_clean(case: Case) -> None:
     w = world()
     if case.setup is not None:
         case.setup(w)
-    before = w.room.snapshot()
+    before = [r.snapshot() for r in (w.room, *w.others)]
     with pytest.raises(case.cls) as info:
         case.trigger(w)
     assert_error(info.value, case.cls, case.code)
-    assert w.room.snapshot() == before
+    assert [r.snapshot() for r in (w.room, *w.others)] == before
     still_usable(w.room)
 
 
