@@ -56,15 +56,25 @@ class Reader(Protocol):
 
 class Backlog:
     """An ended reader's unread facts, detached from the log so that the log can trim them:
-    the log's list of references up to ``stop`` (shared: the log never trims a list in place,
-    it starts a new one), read with the log's ``at``."""
+    the log's list of references from ``start`` up to ``stop`` (shared: the log never trims a
+    list in place, it starts a new one, and then gives each small backlog its own slice, so
+    that a kept backlog does not hold a whole old list), read with the log's ``at``."""
 
-    __slots__ = ("_base", "_facts", "_stop")
+    __slots__ = ("_base", "_facts", "_start", "_stop")
 
-    def __init__(self, facts: list[Fact], base: int, stop: int) -> None:
+    def __init__(self, facts: list[Fact], base: int, start: int, stop: int) -> None:
         self._facts = facts
         self._base = base
+        self._start = start
         self._stop = stop
+
+    def unshare(self, facts: list[Fact]) -> None:
+        """The log is leaving ``facts`` behind: copy this backlog's own slice out of it when
+        that slice is at most half of it (so a backlog never holds more than twice what it
+        needs, and one that is most of the list is not copied: a leave stays O(1))."""
+        if self._facts is facts and 2 * (self._stop - self._start) <= len(facts):
+            self._facts = facts[self._start - self._base : self._stop - self._base]
+            self._base = self._start
 
     def at(self, pos: int) -> Fact:
         return self._facts[pos - self._base]
@@ -87,6 +97,7 @@ class FactLog:
         "_linked",
         "_readers",
         "_retired",
+        "_shared",
         "_trim_at",
         "failures",
     )
@@ -101,6 +112,8 @@ class FactLog:
         #: the readers whose session ended (``retire``) in join order: the ones ``retire``
         #: looks at first, so that it costs O(ended readers), not O(readers)
         self._gone: list[Reader] = []
+        #: the backlogs made since the log last started a new list (``maybe_trim``)
+        self._shared: list[Backlog] = []
         self._eager: list[Reader] = []
         self._dispatch_pos = 0
         self._dispatching = False
@@ -139,7 +152,9 @@ class FactLog:
         """The facts at positions ``start`` to ``stop`` (exclusive), kept apart from the log:
         its list shared, not copied (O(1): a reader that leaves after a long unread session
         costs what it changes, issue 21)."""
-        return Backlog(self._facts, self._base, stop)
+        backlog = Backlog(self._facts, self._base, start, stop)
+        self._shared.append(backlog)
+        return backlog
 
     def records_at(
         self, pos: int, current: dict[str, ParticipantRecord]
@@ -271,8 +286,12 @@ class FactLog:
                 low = pos
         drop = low - self._base
         if drop >= len(self._facts) // 2:
-            self._facts = self._facts[drop:]  # a new list: backlogs share the old one
+            old = self._facts
+            self._facts = old[drop:]  # a new list: backlogs share the old one, or copy out
             self._base = low
+            for backlog in self._shared:
+                backlog.unshare(old)
+            self._shared = []
         # the scan costs O(readers): make the next one wait until the log has doubled, so its
         # cost stays amortised O(1) per fact even while unread readers pin the log
         self._trim_at = max(TRIM_AT, 2 * len(self._facts))

@@ -88,13 +88,19 @@ def test_a_leave_does_not_ask_the_live_readers() -> None:
     assert len(log.readers) == 2000 - 18
 
 
-def test_a_backlog_outlives_a_trim_and_ends_where_it_was_cut() -> None:
+def _log_of(n: int) -> tuple[FactLog, _Reader]:
+    """A log of ``n`` dispatched facts (room metadata "0", "1", ...) and its one reader."""
     log = FactLog()
     reader = _Reader(1)
     log.add_reader(reader)
-    for i in range(5000):
+    for i in range(n):
         log.append(facts.RoomMetadata("", str(i), 0.0))
     log.dispatch()
+    return log, reader
+
+
+def test_a_backlog_outlives_a_trim_and_ends_where_it_was_cut() -> None:
+    log, reader = _log_of(5000)
     backlog = log.backlog(2000, 4500)
     log.append(facts.RoomMetadata("", "after", 0.0))
     reader.catch_up(4000)
@@ -104,3 +110,23 @@ def test_a_backlog_outlives_a_trim_and_ends_where_it_was_cut() -> None:
     assert [f.new for f in held] == [str(i) for i in range(2000, 4500)]  # type: ignore[attr-defined]
     assert backlog.at(2000) is held[0]
     assert log.at(4000).new == "4000"  # type: ignore[attr-defined]
+
+
+def test_a_trim_gives_a_small_backlog_its_own_slice_and_leaves_a_large_one_shared() -> None:
+    """A kept backlog holds at most twice what it needs once the log has trimmed: a backlog
+    of at most half the old list copies its slice out of it (so an old list is not kept
+    whole by each ended client, the soak's memory); a larger one keeps sharing it."""
+    log, reader = _log_of(5000)
+    old = log._facts
+    small = log.backlog(4000, 4100)
+    large = log.backlog(1000, 4900)
+    reader.catch_up(4950)
+    log.maybe_trim()
+    assert log._facts is not old  # the log started a new list
+    assert small._facts is not old and len(small._facts) == 100
+    assert large._facts is old
+    for backlog, (start, stop) in ((small, (4000, 4100)), (large, (1000, 4900))):
+        held = backlog.between(start, log.end)
+        assert [f.new for f in held] == [str(i) for i in range(start, stop)]  # type: ignore[attr-defined]
+        assert backlog.at(start) is held[0]
+    assert log._shared == []  # nothing held for the next trim
