@@ -21,6 +21,7 @@ from roomsim._project import (
     _own_end,
     project,
 )
+from roomsim._records import ParticipantRecord
 from roomsim.model import (
     ConnectionState,
     DataPacketKind,
@@ -29,7 +30,7 @@ from roomsim.model import (
     ParticipantState,
 )
 
-__all__ = ["FAULTS", "hold"]
+__all__ = ["FAULTS", "arrive", "hold"]
 
 
 def hold(v: View, f: facts.Fact) -> _Events:
@@ -147,15 +148,20 @@ def _restarting(v: View, f: facts.Fact) -> _Events:
         yield E.Reconnecting()
 
 
+def arrive(p: ParticipantRecord) -> _Events:
+    """A participant a JoinResponse (or a move's ``other_participants``) brings: connected,
+    then, if ACTIVE, active and each of its tracks published."""
+    yield E.ParticipantConnected(participant=p.identity)
+    if p.state is ParticipantState.ACTIVE:
+        yield E.ParticipantActive(participant=p.identity)
+        for t in p.tracks.values():
+            yield E.TrackPublished(participant=p.identity, track_sid=t.sid)
+
+
 def _rejoined(v: View, f: facts.Restarted) -> _Events:
     for p in f.others:
-        if p.permission.hidden:
-            continue
-        yield E.ParticipantConnected(participant=p.identity)
-        if p.state is ParticipantState.ACTIVE:
-            yield E.ParticipantActive(participant=p.identity)
-            for t in p.tracks.values():
-                yield E.TrackPublished(participant=p.identity, track_sid=t.sid)
+        if not p.permission.hidden:
+            yield from arrive(p)
 
 
 def _restarted(v: View, f: facts.Fact) -> _Events:

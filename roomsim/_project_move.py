@@ -11,6 +11,7 @@ from roomsim import _facts as facts
 from roomsim import events as E
 from roomsim._faults_sdk import fault_profile
 from roomsim._project import PROJECTORS, View, _Events, _own_subscriptions
+from roomsim._project_faults import arrive
 from roomsim._records import ParticipantRecord
 from roomsim.model import DisconnectReason, ParticipantState
 
@@ -26,14 +27,6 @@ def _teardown(v: View, p: ParticipantRecord) -> _Events:
                 yield E.TrackUnsubscribed(participant=p.identity, track_sid=t.sid)
             yield E.TrackUnpublished(participant=p.identity, track_sid=t.sid)
     yield E.ParticipantDisconnected(participant=p.identity, reason=DisconnectReason.UNKNOWN_REASON)
-
-
-def _arrive(p: ParticipantRecord) -> _Events:
-    yield E.ParticipantConnected(participant=p.identity)
-    if p.state is ParticipantState.ACTIVE:
-        yield E.ParticipantActive(participant=p.identity)
-        for t in p.tracks.values():
-            yield E.TrackPublished(participant=p.identity, track_sid=t.sid)
 
 
 def moved(v: View, f: facts.Fact) -> _Events:
@@ -71,7 +64,7 @@ def moved(v: View, f: facts.Fact) -> _Events:
             old = was.get(p.identity)
             if old is not None:  # same identity, another sid: it goes, then comes again
                 yield from _teardown(v, old)
-            yield from _arrive(p)
+            yield from arrive(p)
         if f.old_metadata != f.new_metadata:
             yield E.RoomMetadataChanged(old_metadata=f.old_metadata, new_metadata=f.new_metadata)
         yield E.RoomUpdated()
@@ -87,7 +80,7 @@ def moved(v: View, f: facts.Fact) -> _Events:
     yield E.Moved(room=f.room)
     if fp.moved_before_arrivals:
         for p in others:
-            yield from _arrive(p)
+            yield from arrive(p)
     yield from _own_subscriptions(v, f.subs)
 
 
