@@ -17,7 +17,7 @@ from roomsim._faults_sdk import fault_profile
 from roomsim._peer import sdk_of
 from roomsim._records import ParticipantRecord, TrackRecord, is_subscribed
 from roomsim._server import Server, Session, TimerKind
-from roomsim.model import DataPacketKind, DisconnectReason, InterruptKind, ParticipantState
+from roomsim.model import DataPacketKind, DisconnectReason, InterruptKind
 
 __all__ = [
     "CLOSE_AFTER_GIVE_UP",
@@ -251,20 +251,7 @@ def _join_again(
     identity = live.identity
     now = server.now()
     seq, sid = server.new_session()
-    rec = ParticipantRecord(
-        seq=seq,
-        sid=sid,
-        identity=identity,
-        name=live.name,
-        metadata=live.metadata,
-        attributes=live.attributes,
-        kind=live.kind,
-        kind_details=live.kind_details,
-        permission=live.permission,
-        state=ParticipantState.JOINED,
-        joined_at=now,
-        auto_subscribe=live.auto_subscribe,
-    )
+    rec = live.new_session(seq, sid, now)
     server.add_session(rec, hold=False)
     server.peer.protocols[sid] = protocol
     server.sessions[identity] = client

@@ -174,6 +174,38 @@ class ParticipantRecord(_Record):
     def hidden(self) -> bool:
         return self.permission.hidden
 
+    def new_session(
+        self,
+        seq: int,
+        sid: str,
+        joined_at: float,
+        *,
+        sub_all: bool = True,
+        sub_allowed: Mapping[str, tuple[str, ...] | None] = EMPTY_MAP,
+        quality: ConnectionQuality = ConnectionQuality.EXCELLENT,
+    ) -> ParticipantRecord:
+        """The same participant's claims (name, metadata, attributes, kind, permission,
+        auto-subscribe) in a new session: JOINED at ``joined_at`` under ``sid``, with no
+        tracks or subscriptions yet (a full reconnect's join, faults §3.2; a move's, which also
+        keeps its publisher permissions and quality, faults §5.1)."""
+        return ParticipantRecord(
+            seq=seq,
+            sid=sid,
+            identity=self.identity,
+            name=self.name,
+            metadata=self.metadata,
+            attributes=self.attributes,
+            kind=self.kind,
+            kind_details=self.kind_details,
+            permission=self.permission,
+            state=ParticipantState.JOINED,
+            joined_at=joined_at,
+            auto_subscribe=self.auto_subscribe,
+            sub_all=sub_all,
+            sub_allowed=sub_allowed,
+            quality=quality,
+        )
+
     def snapshot(self) -> ParticipantSnapshot:
         """The server's view of this session, as a public value."""
         return ParticipantSnapshot(

@@ -169,19 +169,10 @@ def _arrive(
         for who, sids in rec.sub_allowed.items()
     }
     seq, sid = dest.new_session()
-    new = ParticipantRecord(
-        seq=seq,
-        sid=sid,
-        identity=rec.identity,
-        name=rec.name,
-        metadata=rec.metadata,
-        attributes=rec.attributes,
-        kind=rec.kind,
-        kind_details=rec.kind_details,
-        permission=rec.permission,
-        state=ParticipantState.JOINED,
-        joined_at=dest.now(),
-        auto_subscribe=rec.auto_subscribe,
+    new = rec.new_session(
+        seq,
+        sid,
+        dest.now(),
         sub_all=rec.sub_all,
         sub_allowed=MappingProxyType(allowed) if allowed else EMPTY_MAP,
         quality=rec.quality,
