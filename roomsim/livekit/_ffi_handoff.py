@@ -53,23 +53,18 @@ class Handoff:
                             continue
                     except Exception:
                         pass
-                if loop is running:
-                    self._soon(loop, queue, item)
+                if loop is not running:
+                    try:
+                        loop.call_soon_threadsafe(queue.put_nowait, item)
+                    except Exception as e:
+                        logger.error("error putting to queue: %s", e)
                     continue
-                try:
-                    loop.call_soon_threadsafe(queue.put_nowait, item)
-                except Exception as e:
-                    logger.error("error putting to queue: %s", e)
-
-    def _soon(self, loop: asyncio.AbstractEventLoop, queue: Any, item: Any) -> None:
-        ready = getattr(loop, "_ready", None)
-        handle = self._handle
-        if ready and ready[-1] is handle:
-            self._batch.append((queue, item))
-            return
-        if ready is None:  # a loop without a ready queue (uvloop): one handle per event
-            loop.call_soon(queue.put_nowait, item)
-            return
-        batch: _Batch = [(queue, item)]
-        self._handle = loop.call_soon(_put_all, batch)
-        self._batch = batch
+                ready = getattr(loop, "_ready", None)
+                if ready and ready[-1] is self._handle:
+                    self._batch.append((queue, item))
+                elif ready is None:  # a loop without a ready queue (uvloop): a handle each
+                    loop.call_soon(queue.put_nowait, item)
+                else:
+                    batch: _Batch = [(queue, item)]
+                    self._handle = loop.call_soon(_put_all, batch)
+                    self._batch = batch

@@ -20,6 +20,7 @@ from livekit.rtc._proto import track_pb2 as _ft
 from roomsim import events as E
 from roomsim.client import Client
 from roomsim.errors import InternalError
+from roomsim.livekit import _rtc_wire as wire
 from roomsim.livekit._convert import RoomInfo, rtc_track_info, to_rtc
 from roomsim.model import ConnectionQuality, ParticipantSnapshot, PublicationSnapshot
 
@@ -41,6 +42,8 @@ Owner = Callable[[str, str, str], _fh.FfiOwnedHandle]
 Bufferer = Callable[[bytes], _fr.OwnedBuffer]
 #: writes one event into a ``RoomEvent``
 Filler = Callable[[Any, _fr.RoomEvent], None]
+#: writes one event as the wire bytes of its ``RoomEvent`` field (``_rtc_wire``)
+Writer = Callable[[Any], bytes]
 
 
 def participant_of(client: Client, identity: str) -> ParticipantSnapshot:
@@ -100,6 +103,17 @@ class Encoder:
             E.ConnectionQualityChanged: self._fill_connection_quality_changed,
             E.DataReceived: self._fill_data_received,
         }
+        #: the update verbs' events, written as wire bytes and parsed once (``_rtc_wire``):
+        #: cheaper than the fillers, which stay as the reference and the fallback
+        self._writers: Final[dict[type[E.Event], Writer]] = {
+            E.TrackMuted: self._write_track_muted,
+            E.TrackUnmuted: self._write_track_unmuted,
+            E.ParticipantMetadataChanged: self._write_metadata_changed,
+            E.ParticipantNameChanged: self._write_name_changed,
+            E.ParticipantAttributesChanged: self._write_attributes_changed,
+            E.ActiveSpeakersChanged: self._write_active_speakers_changed,
+            E.ConnectionQualityChanged: self._write_connection_quality_changed,
+        }
         #: how many tokens this client was sent (each refresh gets a new opaque one)
         self.refreshes = 0
         #: the room whose local info livekit.rtc was last told (``moved_info``)
@@ -142,14 +156,41 @@ class Encoder:
             raise InternalError(f"roomsim.livekit wrote nothing for {event!r}")
         return {field: getattr(target, field)}
 
+    def write(self, event: E.Event) -> bytes | None:
+        """``event``'s ``RoomEvent`` field as wire bytes, or ``None`` for an event without a
+        writer or with a string protobuf refuses (then ``fill`` writes it, or says why not)."""
+        cls = type(event)
+        writer = self._writers.get(cls)
+        if writer is None:
+            return None
+        if cls is not E.ParticipantAttributesChanged and self._attributes:
+            self._attributes.clear()
+        try:
+            return writer(event)
+        except UnicodeEncodeError:
+            return None
+
     def room_event(self, event: E.Event, room_handle: int) -> _fr.RoomEvent:
         """The ``RoomEvent`` the Rust core sends for ``event`` (the bridge's)."""
+        field = self.write(event)
+        if field is not None:
+            return _checked(wire.room_event(room_handle, field))
         target = _fr.RoomEvent(room_handle=room_handle)
         self.fill(event, target)
         return _checked(target)
 
     def ffi_event(self, event: E.Event, room_handle: int) -> _ff.FfiEvent:
-        """The ``FfiEvent`` carrying it (the facade's), written in place: one message tree."""
+        """The ``FfiEvent`` carrying it (the facade's): parsed from the bytes ``write`` made,
+        else written in place, one message tree."""
+        cls = type(event)
+        writer = self._writers.get(cls)
+        if writer is not None:  # ``write``, inlined: this is the facade's hot path
+            if cls is not E.ParticipantAttributesChanged and self._attributes:
+                self._attributes.clear()
+            try:
+                return wire.ffi_event(room_handle, writer(event))
+            except UnicodeEncodeError:
+                pass
         ffi_event = _ff.FfiEvent()
         target = ffi_event.room_event
         target.room_handle = room_handle
@@ -338,6 +379,35 @@ class Encoder:
         user.data.CopyFrom(self.buffer(e.data))
         if e.topic is not None:
             user.topic = e.topic
+
+    # -- the same, as wire bytes (``_rtc_wire``) --------------------------------------------
+
+    def _write_track_muted(self, e: E.TrackMuted) -> bytes:
+        return wire.two_strings(wire.TRACK_MUTED, e.participant, e.track_sid)
+
+    def _write_track_unmuted(self, e: E.TrackUnmuted) -> bytes:
+        return wire.two_strings(wire.TRACK_UNMUTED, e.participant, e.track_sid)
+
+    def _write_metadata_changed(self, e: E.ParticipantMetadataChanged) -> bytes:
+        return wire.two_strings(wire.METADATA_CHANGED, e.participant, e.new_metadata)
+
+    def _write_name_changed(self, e: E.ParticipantNameChanged) -> bytes:
+        return wire.two_strings(wire.NAME_CHANGED, e.participant, e.new_name)
+
+    def _write_attributes_changed(self, e: E.ParticipantAttributesChanged) -> bytes:
+        current = self._current_attributes(e)
+        return wire.attributes_changed(e.participant, current, e.changed_attributes)
+
+    def _write_active_speakers_changed(self, e: E.ActiveSpeakersChanged) -> bytes:
+        return wire.speakers_changed(e.speakers)
+
+    def _write_connection_quality_changed(self, e: E.ConnectionQualityChanged) -> bytes:
+        if e.quality is ConnectionQuality.UNKNOWN:
+            raise InternalError(
+                f"{e!r}: LiveKit never sends an UNKNOWN quality (client §7; the FFI "
+                "enum has no number for it)"
+            )
+        return wire.connection_quality_changed(e.participant, to_rtc(e.quality))
 
     def _room_metadata_changed(self, e: E.RoomMetadataChanged) -> dict[str, Any]:
         return {"room_metadata_changed": _fr.RoomMetadataChanged(metadata=e.new_metadata)}

@@ -1,0 +1,185 @@
+"""The frequent events' ``FfiEvent``, written as protobuf wire bytes and parsed in one call.
+
+Through protobuf's Python API (upb) every field set or map entry added costs a Python-to-C
+call and a wrapper object, about 3 us each, while parsing a whole serialized ``FfiEvent`` costs
+about 1.5 us (docs/performance.md, fifth session).  So for the events an update verb sends,
+the facade writes the bytes the Rust core would serialize and lets protobuf parse them: the SDK
+gets the same message, built by protobuf's own parser.  The writers use the wire format's three
+stable pieces only (a key, a varint, a length-delimited field; protobuf's "Encoding" page), and
+every field number and type is read from the SDK's own descriptors when the module loads, so a
+generated module that changed them is refused at import, not encoded wrongly.
+
+Each writer returns one ``RoomEvent`` oneof field, key included; :func:`ffi_event` wraps it with
+the room handle.  Every field is written, empty strings and zero enums included, as the
+field-by-field fillers of :mod:`roomsim.livekit._rtc_events` set them (proto2 presence), and
+``tests/unit/test_livekit_wire.py`` compares each writer with its filler.  A string that is not
+valid UTF-8 (a lone surrogate) raises ``UnicodeEncodeError``: the caller falls back to the
+filler, whose setter raises what protobuf raises.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from google.protobuf.descriptor import FieldDescriptor
+from livekit.rtc._proto import ffi_pb2 as _ff
+from livekit.rtc._proto import room_pb2 as _fr
+
+from roomsim.errors import InternalError
+
+__all__ = [
+    "attributes_changed",
+    "connection_quality_changed",
+    "ffi_event",
+    "room_event",
+    "speakers_changed",
+    "two_strings",
+]
+
+#: the wire types the writers use
+_VARINT: Final = 0
+_LEN: Final = 2
+_WIRE_TYPES: Final[dict[int, int]] = {
+    FieldDescriptor.TYPE_STRING: _LEN,
+    FieldDescriptor.TYPE_MESSAGE: _LEN,
+    FieldDescriptor.TYPE_UINT64: _VARINT,
+    FieldDescriptor.TYPE_ENUM: _VARINT,
+}
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+#: the varints of 0..127 (every short length and handle), one byte each
+_SMALL: Final[tuple[bytes, ...]] = tuple(bytes((i,)) for i in range(0x80))
+
+
+def varint(n: int) -> bytes:
+    """``n`` (>= 0) as a base-128 varint."""
+    return _SMALL[n] if n < 0x80 else _varint(n)
+
+
+def _key(descriptor: Any, name: str, *path: str) -> bytes:
+    """The key (field number and wire type) of field ``name`` of ``descriptor``'s message, or of
+    the field at ``path`` inside it (each step a message field)."""
+    field = descriptor.fields_by_name[name]
+    for step in path:
+        field = field.message_type.fields_by_name[step]
+    wire = _WIRE_TYPES.get(field.type)
+    if wire is None:
+        raise InternalError(f"roomsim.livekit cannot write {field.full_name} (type {field.type})")
+    return varint(field.number << 3 | wire)
+
+
+_EVENT: Final = _fr.RoomEvent.DESCRIPTOR
+_ROOM_EVENT: Final = _key(_ff.FfiEvent.DESCRIPTOR, "room_event")
+_ROOM_HANDLE: Final = _key(_EVENT, "room_handle")
+
+#: RoomEvent fields of two strings: (its key, the first string's key, the second's)
+TwoStrings = tuple[bytes, bytes, bytes]
+
+
+def _two(field: str, first: str, second: str) -> TwoStrings:
+    return (_key(_EVENT, field), _key(_EVENT, field, first), _key(_EVENT, field, second))
+
+
+TRACK_MUTED: Final = _two("track_muted", "participant_identity", "track_sid")
+TRACK_UNMUTED: Final = _two("track_unmuted", "participant_identity", "track_sid")
+METADATA_CHANGED: Final = _two("participant_metadata_changed", "participant_identity", "metadata")
+NAME_CHANGED: Final = _two("participant_name_changed", "participant_identity", "name")
+
+_ATTRS: Final = "participant_attributes_changed"
+_ATTRS_KEY: Final = _key(_EVENT, _ATTRS)
+_ATTRS_IDENTITY: Final = _key(_EVENT, _ATTRS, "participant_identity")
+_ATTRS_ALL: Final = _key(_EVENT, _ATTRS, "attributes")
+_ATTRS_CHANGED: Final = _key(_EVENT, _ATTRS, "changed_attributes")
+_ENTRY_KEY: Final = _key(_EVENT, _ATTRS, "attributes", "key")
+_ENTRY_VALUE: Final = _key(_EVENT, _ATTRS, "attributes", "value")
+if _key(_EVENT, _ATTRS, "changed_attributes", "value") != _ENTRY_VALUE:
+    raise InternalError("roomsim.livekit: the two attribute maps' entries differ")
+
+_SPEAKERS: Final = _key(_EVENT, "active_speakers_changed")
+_SPEAKER: Final = _key(_EVENT, "active_speakers_changed", "participant_identities")
+
+_QUALITY: Final = "connection_quality_changed"
+_QUALITY_KEY: Final = _key(_EVENT, _QUALITY)
+_QUALITY_IDENTITY: Final = _key(_EVENT, _QUALITY, "participant_identity")
+_QUALITY_VALUE: Final = _key(_EVENT, _QUALITY, "quality")
+
+
+def _field(key: bytes, body: bytes) -> bytes:
+    n = len(body)
+    return key + (_SMALL[n] if n < 0x80 else _varint(n)) + body
+
+
+#: how many distinct fields each cache keeps (identities, attribute entries: they repeat)
+_CACHED: Final = 1024
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _string(key: bytes, s: str) -> bytes:
+    return _field(key, s.encode())
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _current_entry(k: str, v: str) -> bytes:
+    return _field(_ATTRS_ALL, _field(_ENTRY_KEY, k.encode()) + _field(_ENTRY_VALUE, v.encode()))
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _changed_entry(k: str, v: str) -> bytes:
+    return _field(_ATTRS_CHANGED, _field(_ENTRY_KEY, k.encode()) + _field(_ENTRY_VALUE, v.encode()))
+
+
+def two_strings(keys: TwoStrings, identity: str, value: str) -> bytes:
+    """A ``RoomEvent`` field of the participant's identity and one more string (mute,
+    metadata, name)."""
+    return _field(keys[0], _string(keys[1], identity) + _field(keys[2], value.encode()))
+
+
+def attributes_changed(
+    identity: str, current: Mapping[str, str], changed: Mapping[str, str]
+) -> bytes:
+    """``participant_attributes_changed``: the whole current map, then the changed keys."""
+    body = (
+        _string(_ATTRS_IDENTITY, identity)
+        + b"".join(map(_current_entry, current, current.values()))
+        + b"".join(map(_changed_entry, changed, changed.values()))
+    )
+    return _field(_ATTRS_KEY, body)
+
+
+def speakers_changed(identities: Iterable[str]) -> bytes:
+    """``active_speakers_changed`` (present, and empty when nobody speaks)."""
+    return _field(_SPEAKERS, b"".join([_string(_SPEAKER, i) for i in identities]))
+
+
+def connection_quality_changed(identity: str, quality: int) -> bytes:
+    """``connection_quality_changed`` (``quality`` the FFI enum's number)."""
+    body = _string(_QUALITY_IDENTITY, identity) + _QUALITY_VALUE + varint(quality)
+    return _field(_QUALITY_KEY, body)
+
+
+_parse_room_event: Final = _fr.RoomEvent.FromString
+_parse_ffi_event: Final = _ff.FfiEvent.FromString
+
+
+def room_event(room_handle: int, field: bytes) -> _fr.RoomEvent:
+    """The ``RoomEvent`` of ``room_handle`` carrying ``field`` (a writer's bytes)."""
+    return _parse_room_event(_ROOM_HANDLE + varint(room_handle) + field)
+
+
+def ffi_event(room_handle: int, field: bytes) -> _ff.FfiEvent:
+    """The ``FfiEvent`` whose ``RoomEvent`` of ``room_handle`` carries ``field``."""
+    inner = _ROOM_HANDLE + (_SMALL[room_handle] if room_handle < 0x80 else _varint(room_handle))
+    n = len(inner) + len(field)
+    head = _ROOM_EVENT + (_SMALL[n] if n < 0x80 else _varint(n))
+    return _parse_ffi_event(head + inner + field)

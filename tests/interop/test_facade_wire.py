@@ -1,0 +1,126 @@
+"""The update verbs' events written as wire bytes (``_rtc_wire``) are the messages the
+field-by-field fillers build: the same fields, values, presence and entry order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytest.importorskip("livekit.rtc")
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from livekit.rtc._proto import ffi_pb2 as _ff
+from livekit.rtc._proto import room_pb2 as _fr
+
+from roomsim import ConnectionQuality, Permission, Room
+from roomsim import events as E
+from roomsim.errors import InternalError
+from roomsim.livekit import _rtc_wire as wire
+from roomsim.livekit import bridge_of, rtc_room
+from roomsim.livekit._rtc_events import Encoder
+
+#: any string protobuf takes (no lone surrogates), short and past one length byte
+_text = st.one_of(st.text(max_size=8), st.text(min_size=120, max_size=200))
+#: room handles: one varint byte, more, and the largest uint64
+_handles = st.one_of(st.integers(0, 300), st.just(2**64 - 1))
+_qualities = st.sampled_from([q for q in ConnectionQuality if q is not ConnectionQuality.UNKNOWN])
+
+_events = st.one_of(
+    st.builds(E.TrackMuted, participant=_text, track_sid=_text),
+    st.builds(E.TrackUnmuted, participant=_text, track_sid=_text),
+    st.builds(
+        E.ParticipantMetadataChanged, participant=_text, old_metadata=_text, new_metadata=_text
+    ),
+    st.builds(E.ParticipantNameChanged, participant=_text, old_name=_text, new_name=_text),
+    st.builds(E.ActiveSpeakersChanged, speakers=st.lists(_text, max_size=4).map(tuple)),
+    st.builds(E.ConnectionQualityChanged, participant=_text, quality=_qualities),
+)
+
+
+def _encoder() -> Encoder:
+    room = Room("r")
+    bob = room.connect("bob")
+    return bridge_of(rtc_room(bob))._encoder
+
+
+def _filled(encoder: Encoder, event: E.Event, handle: int) -> _ff.FfiEvent:
+    """The reference: the event written field by field."""
+    ffi_event = _ff.FfiEvent()
+    ffi_event.room_event.room_handle = handle
+    encoder.fill(event, ffi_event.room_event)
+    return ffi_event
+
+
+@settings(max_examples=200, deadline=None)
+@given(event=_events, handle=_handles)
+def test_each_writer_gives_the_message_its_filler_writes(event: E.Event, handle: int) -> None:
+    encoder = _encoder()
+    assert type(event) in encoder._writers
+    expected = _filled(encoder, event, handle)
+    got = encoder.ffi_event(event, handle)
+    assert got == expected
+    assert got.room_event.WhichOneof("message") == expected.room_event.WhichOneof("message")
+    assert encoder.room_event(event, handle) == expected.room_event
+    assert got.SerializeToString(deterministic=True) == expected.SerializeToString(
+        deterministic=True
+    )
+
+
+_keys = st.sampled_from(["a", "b", "é", "k" * 130])
+_updates = st.lists(
+    st.dictionaries(_keys, st.one_of(st.just(""), _text), min_size=1, max_size=3), max_size=6
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(updates=_updates)
+def test_attribute_events_carry_the_map_and_the_changes_in_the_fillers_order(
+    updates: list[dict[str, str]],
+) -> None:
+    room = Room("r")
+    bob = room.connect("bob")
+    encoder = bridge_of(rtc_room(bob))._encoder
+    alice = room.connect("alice", permission=Permission(can_update_metadata=True))
+    checked: list[Any] = []
+
+    def check(event: E.ParticipantAttributesChanged) -> None:
+        # registered after the bridge: the view is the one right after the event
+        got = encoder.ffi_event(event, 9)
+        assert got == _filled(encoder, event, 9)
+        checked.append(got.room_event.participant_attributes_changed)
+
+    bob.on("participant_attributes_changed", check)
+    for update in updates:
+        alice.set_attributes(update)
+    assert len(checked) == len(
+        [e for e in bob.events if e.name == "participant_attributes_changed"]
+    )
+    for message in checked[-1:]:
+        assert [(e.key, e.value) for e in message.attributes] == list(
+            bob.remote_participants["alice"].attributes.items()
+        )
+
+
+def test_a_string_protobuf_refuses_falls_back_to_the_filler_and_its_error() -> None:
+    encoder = _encoder()
+    event = E.ParticipantMetadataChanged(participant="a", old_metadata="", new_metadata="\udc80")
+    with pytest.raises(UnicodeEncodeError):
+        _filled(encoder, event, 1)
+    with pytest.raises(UnicodeEncodeError):
+        encoder.ffi_event(event, 1)
+    assert encoder.write(event) is None
+
+
+def test_an_event_without_a_writer_is_filled() -> None:
+    encoder = _encoder()
+    event = E.RoomMetadataChanged(old_metadata="", new_metadata="m")
+    assert encoder.write(event) is None
+    assert encoder.ffi_event(event, 3) == _filled(encoder, event, 3)
+
+
+def test_a_field_of_a_type_it_cannot_write_is_refused() -> None:
+    with pytest.raises(InternalError, match="cannot write"):
+        wire._key(_fr.RoomEvent.DESCRIPTOR, "room_updated", "active_recording")  # a bool
+    assert wire.varint(300) == b"\xac\x02"
