@@ -156,8 +156,10 @@ class Session:
             told = [self.encoder.ffi_event(event, self.room_handle), self.room_event(info)]
             for e in told if type(event) is E.TokenRefreshed else reversed(told):
                 self.emit(e)
+        elif self.capture is None:  # emit(), inlined: the facade's per-event path
+            self.ffi.put(self.encoder.ffi_event(event, self.room_handle))
         else:
-            self.emit(self.encoder.ffi_event(event, self.room_handle))
+            self.capture.append(self.encoder.ffi_event(event, self.room_handle))
         if type(event) is E.Disconnected:
             self.end()
 

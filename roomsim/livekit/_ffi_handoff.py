@@ -22,6 +22,9 @@ from livekit.rtc.log import logger
 
 __all__ = ["Handoff"]
 
+#: the running loop of this thread, or None (what ``asyncio.get_running_loop`` reads)
+_running_loop = asyncio._get_running_loop
+
 #: (queue, event) pairs of one batch, put in order by one handle
 _Batch = list[tuple[Any, Any]]
 
@@ -43,7 +46,7 @@ class Handoff:
 
     def put(self, item: Any) -> None:
         q = self._queue
-        running = asyncio._get_running_loop()
+        running = _running_loop()
         with q._lock:
             for queue, loop, filter_fn in q._subscribers:
                 # as FfiQueue.put: the subscriber's filter, an error in it delivers the item

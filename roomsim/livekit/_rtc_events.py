@@ -42,8 +42,8 @@ Owner = Callable[[str, str, str], _fh.FfiOwnedHandle]
 Bufferer = Callable[[bytes], _fr.OwnedBuffer]
 #: writes one event into a ``RoomEvent``
 Filler = Callable[[Any, _fr.RoomEvent], None]
-#: writes one event as the wire bytes of its ``RoomEvent`` field (``_rtc_wire``)
-Writer = Callable[[Any], bytes]
+#: writes one event and a room handle as the ``FfiEvent``, from wire bytes (``_rtc_wire``)
+Writer = Callable[[Any, int], _ff.FfiEvent]
 
 
 def participant_of(client: Client, identity: str) -> ParticipantSnapshot:
@@ -156,39 +156,22 @@ class Encoder:
             raise InternalError(f"roomsim.livekit wrote nothing for {event!r}")
         return {field: getattr(target, field)}
 
-    def write(self, event: E.Event) -> bytes | None:
-        """``event``'s ``RoomEvent`` field as wire bytes, or ``None`` for an event without a
-        writer or with a string protobuf refuses (then ``fill`` writes it, or says why not)."""
-        cls = type(event)
-        writer = self._writers.get(cls)
-        if writer is None:
-            return None
-        if cls is not E.ParticipantAttributesChanged and self._attributes:
-            self._attributes.clear()
-        try:
-            return writer(event)
-        except UnicodeEncodeError:
-            return None
-
     def room_event(self, event: E.Event, room_handle: int) -> _fr.RoomEvent:
         """The ``RoomEvent`` the Rust core sends for ``event`` (the bridge's)."""
-        field = self.write(event)
-        if field is not None:
-            return _checked(wire.room_event(room_handle, field))
-        target = _fr.RoomEvent(room_handle=room_handle)
-        self.fill(event, target)
-        return _checked(target)
+        return _checked(self.ffi_event(event, room_handle).room_event)
 
     def ffi_event(self, event: E.Event, room_handle: int) -> _ff.FfiEvent:
-        """The ``FfiEvent`` carrying it (the facade's): parsed from the bytes ``write`` made,
-        else written in place, one message tree."""
+        """The ``FfiEvent`` carrying it (the facade's): parsed from the wire bytes of its
+        writer, or written in place by its filler or encoder (also when protobuf refuses a
+        string the writer took: the filler's setter says why)."""
         cls = type(event)
         writer = self._writers.get(cls)
-        if writer is not None:  # ``write``, inlined: this is the facade's hot path
+        if writer is not None:
             if cls is not E.ParticipantAttributesChanged and self._attributes:
+                # the kept attributes live through an unbroken run of attribute events only
                 self._attributes.clear()
             try:
-                return wire.ffi_event(room_handle, writer(event))
+                return writer(event, room_handle)
             except UnicodeEncodeError:
                 pass
         ffi_event = _ff.FfiEvent()
@@ -382,32 +365,34 @@ class Encoder:
 
     # -- the same, as wire bytes (``_rtc_wire``) --------------------------------------------
 
-    def _write_track_muted(self, e: E.TrackMuted) -> bytes:
-        return wire.two_strings(wire.TRACK_MUTED, e.participant, e.track_sid)
+    def _write_track_muted(self, e: E.TrackMuted, h: int) -> _ff.FfiEvent:
+        return wire.two_strings(wire.TRACK_MUTED, h, e.participant, e.track_sid)
 
-    def _write_track_unmuted(self, e: E.TrackUnmuted) -> bytes:
-        return wire.two_strings(wire.TRACK_UNMUTED, e.participant, e.track_sid)
+    def _write_track_unmuted(self, e: E.TrackUnmuted, h: int) -> _ff.FfiEvent:
+        return wire.two_strings(wire.TRACK_UNMUTED, h, e.participant, e.track_sid)
 
-    def _write_metadata_changed(self, e: E.ParticipantMetadataChanged) -> bytes:
-        return wire.two_strings(wire.METADATA_CHANGED, e.participant, e.new_metadata)
+    def _write_metadata_changed(self, e: E.ParticipantMetadataChanged, h: int) -> _ff.FfiEvent:
+        return wire.two_strings(wire.METADATA_CHANGED, h, e.participant, e.new_metadata)
 
-    def _write_name_changed(self, e: E.ParticipantNameChanged) -> bytes:
-        return wire.two_strings(wire.NAME_CHANGED, e.participant, e.new_name)
+    def _write_name_changed(self, e: E.ParticipantNameChanged, h: int) -> _ff.FfiEvent:
+        return wire.two_strings(wire.NAME_CHANGED, h, e.participant, e.new_name)
 
-    def _write_attributes_changed(self, e: E.ParticipantAttributesChanged) -> bytes:
+    def _write_attributes_changed(self, e: E.ParticipantAttributesChanged, h: int) -> _ff.FfiEvent:
         current = self._current_attributes(e)
-        return wire.attributes_changed(e.participant, current, e.changed_attributes)
+        return wire.attributes_changed(h, e.participant, current, e.changed_attributes)
 
-    def _write_active_speakers_changed(self, e: E.ActiveSpeakersChanged) -> bytes:
-        return wire.speakers_changed(e.speakers)
+    def _write_active_speakers_changed(self, e: E.ActiveSpeakersChanged, h: int) -> _ff.FfiEvent:
+        return wire.speakers_changed(h, e.speakers)
 
-    def _write_connection_quality_changed(self, e: E.ConnectionQualityChanged) -> bytes:
+    def _write_connection_quality_changed(
+        self, e: E.ConnectionQualityChanged, h: int
+    ) -> _ff.FfiEvent:
         if e.quality is ConnectionQuality.UNKNOWN:
             raise InternalError(
                 f"{e!r}: LiveKit never sends an UNKNOWN quality (client §7; the FFI "
                 "enum has no number for it)"
             )
-        return wire.connection_quality_changed(e.participant, to_rtc(e.quality))
+        return wire.connection_quality_changed(h, e.participant, to_rtc(e.quality))
 
     def _room_metadata_changed(self, e: E.RoomMetadataChanged) -> dict[str, Any]:
         return {"room_metadata_changed": _fr.RoomMetadataChanged(metadata=e.new_metadata)}

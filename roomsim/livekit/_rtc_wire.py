@@ -9,12 +9,12 @@ stable pieces only (a key, a varint, a length-delimited field; protobuf's "Encod
 every field number and type is read from the SDK's own descriptors when the module loads, so a
 generated module that changed them is refused at import, not encoded wrongly.
 
-Each writer returns one ``RoomEvent`` oneof field, key included; :func:`ffi_event` wraps it with
-the room handle.  Every field is written, empty strings and zero enums included, as the
-field-by-field fillers of :mod:`roomsim.livekit._rtc_events` set them (proto2 presence), and
-``tests/unit/test_livekit_wire.py`` compares each writer with its filler.  A string that is not
-valid UTF-8 (a lone surrogate) raises ``UnicodeEncodeError``: the caller falls back to the
-filler, whose setter raises what protobuf raises.
+Each writer returns the ``FfiEvent`` whose ``RoomEvent`` of the given room handle carries the
+event as its one ``message`` field.  Every field is written, empty strings and zero enums
+included, as the field-by-field fillers of :mod:`roomsim.livekit._rtc_events` set them (proto2
+presence), and ``tests/interop/test_facade_wire.py`` compares each writer with its filler.  A
+string that is not valid UTF-8 (a lone surrogate) raises ``UnicodeEncodeError``: the caller
+falls back to the filler, whose setter raises what protobuf raises.
 """
 
 from __future__ import annotations
@@ -29,14 +29,7 @@ from livekit.rtc._proto import room_pb2 as _fr
 
 from roomsim.errors import InternalError
 
-__all__ = [
-    "attributes_changed",
-    "connection_quality_changed",
-    "ffi_event",
-    "room_event",
-    "speakers_changed",
-    "two_strings",
-]
+__all__ = ["attributes_changed", "connection_quality_changed", "speakers_changed", "two_strings"]
 
 #: the wire types the writers use
 _VARINT: Final = 0
@@ -139,47 +132,56 @@ def _changed_entry(k: str, v: str) -> bytes:
     return _field(_ATTRS_CHANGED, _field(_ENTRY_KEY, k.encode()) + _field(_ENTRY_VALUE, v.encode()))
 
 
-def two_strings(keys: TwoStrings, identity: str, value: str) -> bytes:
+_parse: Final = _ff.FfiEvent.FromString
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _handle(room_handle: int) -> bytes:
+    return _ROOM_HANDLE + varint(room_handle)
+
+
+def _event(room_handle: int, key: bytes, body: bytes) -> _ff.FfiEvent:
+    """The ``FfiEvent`` whose ``RoomEvent`` of ``room_handle`` has field ``key`` = ``body``."""
+    return _parse(_field(_ROOM_EVENT, _handle(room_handle) + _field(key, body)))
+
+
+# The two hot writers build their event inline: on the facade's path a Python call costs about
+# what a field does (docs/performance.md, fifth session).
+
+
+def two_strings(keys: TwoStrings, room_handle: int, identity: str, value: str) -> _ff.FfiEvent:
     """A ``RoomEvent`` field of the participant's identity and one more string (mute,
     metadata, name)."""
-    return _field(keys[0], _string(keys[1], identity) + _field(keys[2], value.encode()))
+    v = value.encode()
+    n = len(v)
+    body = _string(keys[1], identity) + keys[2] + (_SMALL[n] if n < 0x80 else _varint(n)) + v
+    n = len(body)
+    inner = _handle(room_handle) + keys[0] + (_SMALL[n] if n < 0x80 else _varint(n)) + body
+    n = len(inner)
+    return _parse(_ROOM_EVENT + (_SMALL[n] if n < 0x80 else _varint(n)) + inner)
 
 
 def attributes_changed(
-    identity: str, current: Mapping[str, str], changed: Mapping[str, str]
-) -> bytes:
+    room_handle: int, identity: str, current: Mapping[str, str], changed: Mapping[str, str]
+) -> _ff.FfiEvent:
     """``participant_attributes_changed``: the whole current map, then the changed keys."""
     body = (
         _string(_ATTRS_IDENTITY, identity)
         + b"".join(map(_current_entry, current, current.values()))
         + b"".join(map(_changed_entry, changed, changed.values()))
     )
-    return _field(_ATTRS_KEY, body)
+    n = len(body)
+    inner = _handle(room_handle) + _ATTRS_KEY + (_SMALL[n] if n < 0x80 else _varint(n)) + body
+    n = len(inner)
+    return _parse(_ROOM_EVENT + (_SMALL[n] if n < 0x80 else _varint(n)) + inner)
 
 
-def speakers_changed(identities: Iterable[str]) -> bytes:
+def speakers_changed(room_handle: int, identities: Iterable[str]) -> _ff.FfiEvent:
     """``active_speakers_changed`` (present, and empty when nobody speaks)."""
-    return _field(_SPEAKERS, b"".join([_string(_SPEAKER, i) for i in identities]))
+    return _event(room_handle, _SPEAKERS, b"".join([_string(_SPEAKER, i) for i in identities]))
 
 
-def connection_quality_changed(identity: str, quality: int) -> bytes:
+def connection_quality_changed(room_handle: int, identity: str, quality: int) -> _ff.FfiEvent:
     """``connection_quality_changed`` (``quality`` the FFI enum's number)."""
     body = _string(_QUALITY_IDENTITY, identity) + _QUALITY_VALUE + varint(quality)
-    return _field(_QUALITY_KEY, body)
-
-
-_parse_room_event: Final = _fr.RoomEvent.FromString
-_parse_ffi_event: Final = _ff.FfiEvent.FromString
-
-
-def room_event(room_handle: int, field: bytes) -> _fr.RoomEvent:
-    """The ``RoomEvent`` of ``room_handle`` carrying ``field`` (a writer's bytes)."""
-    return _parse_room_event(_ROOM_HANDLE + varint(room_handle) + field)
-
-
-def ffi_event(room_handle: int, field: bytes) -> _ff.FfiEvent:
-    """The ``FfiEvent`` whose ``RoomEvent`` of ``room_handle`` carries ``field``."""
-    inner = _ROOM_HANDLE + (_SMALL[room_handle] if room_handle < 0x80 else _varint(room_handle))
-    n = len(inner) + len(field)
-    head = _ROOM_EVENT + (_SMALL[n] if n < 0x80 else _varint(n))
-    return _parse_ffi_event(head + inner + field)
+    return _event(room_handle, _QUALITY_KEY, body)
