@@ -1,13 +1,14 @@
 """The frequent events' ``FfiEvent``, written as protobuf wire bytes and parsed in one call.
 
 Through protobuf's Python API (upb) every field set or map entry added costs a Python-to-C
-call and a wrapper object, about 3 us each, while parsing a whole serialized ``FfiEvent`` costs
-about 1.5 us (docs/performance.md, fifth session).  So for the events an update verb sends,
-the facade writes the bytes the Rust core would serialize and lets protobuf parse them: the SDK
-gets the same message, built by protobuf's own parser.  The writers use the wire format's three
-stable pieces only (a key, a varint, a length-delimited field; protobuf's "Encoding" page), and
-every field number and type is read from the SDK's own descriptors when the module loads, so a
-generated module that changed them is refused at import, not encoded wrongly.
+call and a wrapper object, 1-3 us each on the development machine, while parsing a whole
+serialized ``FfiEvent`` costs about 1.2 us (docs/performance.md, fifth session).  So for the
+events an update verb sends, the facade writes the bytes the Rust core would serialize and lets
+protobuf parse them: the SDK gets the same message, built by protobuf's own parser.  The
+writers use the wire format's stable pieces only (a key, a varint, a length-delimited field;
+protobuf's "Encoding" page), and every field number and type is read from the SDK's own
+descriptors when the module loads: a renumbered field is followed, a field whose type changed
+is refused at import rather than encoded wrongly.
 
 Each writer returns the ``FfiEvent`` whose ``RoomEvent`` of the given room handle carries the
 event as its one ``message`` field.  Every field is written, empty strings and zero enums
@@ -15,6 +16,11 @@ included, as the field-by-field fillers of :mod:`roomsim.livekit._rtc_events` se
 presence), and ``tests/interop/test_facade_wire.py`` compares each writer with its filler.  A
 string that is not valid UTF-8 (a lone surrogate) raises ``UnicodeEncodeError``: the caller
 falls back to the filler, whose setter raises what protobuf raises.
+
+The attribute event, whose size grows with the participant's attributes, is joined from
+cached fragments instead: protobuf parses concatenated messages as their merge (a message
+field met twice is merged, a repeated field appends, in order; its "Encoding" page, "Last One
+Wins" and packed/repeated fields), so a fragment per entry is a whole ``FfiEvent`` of its own.
 """
 
 from __future__ import annotations
@@ -29,7 +35,12 @@ from livekit.rtc._proto import room_pb2 as _fr
 
 from roomsim.errors import InternalError
 
-__all__ = ["attributes_changed", "connection_quality_changed", "speakers_changed", "two_strings"]
+__all__ = [
+    "attributes_changed",
+    "connection_quality_changed",
+    "speakers_changed",
+    "two_strings",
+]
 
 #: the wire types the writers use
 _VARINT: Final = 0
@@ -122,16 +133,6 @@ def _string(key: bytes, s: str) -> bytes:
     return _field(key, s.encode())
 
 
-@functools.lru_cache(maxsize=_CACHED)
-def _current_entry(k: str, v: str) -> bytes:
-    return _field(_ATTRS_ALL, _field(_ENTRY_KEY, k.encode()) + _field(_ENTRY_VALUE, v.encode()))
-
-
-@functools.lru_cache(maxsize=_CACHED)
-def _changed_entry(k: str, v: str) -> bytes:
-    return _field(_ATTRS_CHANGED, _field(_ENTRY_KEY, k.encode()) + _field(_ENTRY_VALUE, v.encode()))
-
-
 _parse: Final = _ff.FfiEvent.FromString
 
 
@@ -145,8 +146,32 @@ def _event(room_handle: int, key: bytes, body: bytes) -> _ff.FfiEvent:
     return _parse(_field(_ROOM_EVENT, _handle(room_handle) + _field(key, body)))
 
 
-# The two hot writers build their event inline: on the facade's path a Python call costs about
-# what a field does (docs/performance.md, fifth session).
+def _attributes_fragment(key: bytes, body: bytes) -> bytes:
+    """An ``FfiEvent`` whose ``RoomEvent`` has only field ``key`` = ``body`` of its
+    ``participant_attributes_changed``."""
+    return _field(_ROOM_EVENT, _field(_ATTRS_KEY, _field(key, body)))
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _current_fragment(k: str, v: str) -> bytes:
+    entry = _field(_ENTRY_KEY, k.encode()) + _field(_ENTRY_VALUE, v.encode())
+    return _attributes_fragment(_ATTRS_ALL, entry)
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _changed_fragment(k: str, v: str) -> bytes:
+    entry = _field(_ENTRY_KEY, k.encode()) + _field(_ENTRY_VALUE, v.encode())
+    return _attributes_fragment(_ATTRS_CHANGED, entry)
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _identity_fragment(identity: str) -> bytes:
+    return _attributes_fragment(_ATTRS_IDENTITY, identity.encode())
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def _handle_fragment(room_handle: int) -> bytes:
+    return _field(_ROOM_EVENT, _handle(room_handle))
 
 
 def two_strings(keys: TwoStrings, room_handle: int, identity: str, value: str) -> _ff.FfiEvent:
@@ -164,16 +189,21 @@ def two_strings(keys: TwoStrings, room_handle: int, identity: str, value: str) -
 def attributes_changed(
     room_handle: int, identity: str, current: Mapping[str, str], changed: Mapping[str, str]
 ) -> _ff.FfiEvent:
-    """``participant_attributes_changed``: the whole current map, then the changed keys."""
-    body = (
-        _string(_ATTRS_IDENTITY, identity)
-        + b"".join(map(_current_entry, current, current.values()))
-        + b"".join(map(_changed_entry, changed, changed.values()))
+    """``participant_attributes_changed``: the whole current map, then the changed keys.
+
+    Protobuf parses concatenated messages as their merge (a message field met twice is
+    merged, a repeated field appends), so the event is the fragments of its handle, identity
+    and entries joined, each cached whole: no length is computed per event."""
+    return _parse(
+        b"".join(
+            [
+                _handle_fragment(room_handle),
+                _identity_fragment(identity),
+                *map(_current_fragment, current, current.values()),
+                *map(_changed_fragment, changed, changed.values()),
+            ]
+        )
     )
-    n = len(body)
-    inner = _handle(room_handle) + _ATTRS_KEY + (_SMALL[n] if n < 0x80 else _varint(n)) + body
-    n = len(inner)
-    return _parse(_ROOM_EVENT + (_SMALL[n] if n < 0x80 else _varint(n)) + inner)
 
 
 def speakers_changed(room_handle: int, identities: Iterable[str]) -> _ff.FfiEvent:
