@@ -103,16 +103,10 @@ class Encoder:
             E.ConnectionQualityChanged: self._fill_connection_quality_changed,
             E.DataReceived: self._fill_data_received,
         }
-        #: the update verbs' events, written as wire bytes and parsed once (``_rtc_wire``):
-        #: cheaper than the fillers, which stay as the reference and the fallback
+        #: the events written as wire bytes and parsed once (``_rtc_wire``): the attribute
+        #: event, where that is cheaper than its filler (the reference and the fallback)
         self._writers: Final[dict[type[E.Event], Writer]] = {
-            E.TrackMuted: self._write_track_muted,
-            E.TrackUnmuted: self._write_track_unmuted,
-            E.ParticipantMetadataChanged: self._write_metadata_changed,
-            E.ParticipantNameChanged: self._write_name_changed,
             E.ParticipantAttributesChanged: self._write_attributes_changed,
-            E.ActiveSpeakersChanged: self._write_active_speakers_changed,
-            E.ConnectionQualityChanged: self._write_connection_quality_changed,
         }
         #: how many tokens this client was sent (each refresh gets a new opaque one)
         self.refreshes = 0
@@ -365,34 +359,9 @@ class Encoder:
 
     # -- the same, as wire bytes (``_rtc_wire``) --------------------------------------------
 
-    def _write_track_muted(self, e: E.TrackMuted, h: int) -> _ff.FfiEvent:
-        return wire.two_strings(wire.TRACK_MUTED, h, e.participant, e.track_sid)
-
-    def _write_track_unmuted(self, e: E.TrackUnmuted, h: int) -> _ff.FfiEvent:
-        return wire.two_strings(wire.TRACK_UNMUTED, h, e.participant, e.track_sid)
-
-    def _write_metadata_changed(self, e: E.ParticipantMetadataChanged, h: int) -> _ff.FfiEvent:
-        return wire.two_strings(wire.METADATA_CHANGED, h, e.participant, e.new_metadata)
-
-    def _write_name_changed(self, e: E.ParticipantNameChanged, h: int) -> _ff.FfiEvent:
-        return wire.two_strings(wire.NAME_CHANGED, h, e.participant, e.new_name)
-
     def _write_attributes_changed(self, e: E.ParticipantAttributesChanged, h: int) -> _ff.FfiEvent:
         current = self._current_attributes(e)
         return wire.attributes_changed(h, e.participant, current, e.changed_attributes)
-
-    def _write_active_speakers_changed(self, e: E.ActiveSpeakersChanged, h: int) -> _ff.FfiEvent:
-        return wire.speakers_changed(h, e.speakers)
-
-    def _write_connection_quality_changed(
-        self, e: E.ConnectionQualityChanged, h: int
-    ) -> _ff.FfiEvent:
-        if e.quality is ConnectionQuality.UNKNOWN:
-            raise InternalError(
-                f"{e!r}: LiveKit never sends an UNKNOWN quality (client §7; the FFI "
-                "enum has no number for it)"
-            )
-        return wire.connection_quality_changed(h, e.participant, to_rtc(e.quality))
 
     def _room_metadata_changed(self, e: E.RoomMetadataChanged) -> dict[str, Any]:
         return {"room_metadata_changed": _fr.RoomMetadataChanged(metadata=e.new_metadata)}
