@@ -104,7 +104,8 @@ class Encoder:
             E.DataReceived: self._fill_data_received,
         }
         #: the events written as wire bytes and parsed once (``_rtc_wire``): the attribute
-        #: event, where that is cheaper than its filler (the reference and the fallback)
+        #: event, where that is cheaper than its filler (the reference and the fallback); a
+        #: writer of any other event would first clear the kept attributes, as ``fill`` does
         self._writers: Final[dict[type[E.Event], Writer]] = {
             E.ParticipantAttributesChanged: self._write_attributes_changed,
         }
@@ -158,12 +159,8 @@ class Encoder:
         """The ``FfiEvent`` carrying it (the facade's): parsed from the wire bytes of its
         writer, or written in place by its filler or encoder (also when protobuf refuses a
         string the writer took: the filler's setter says why)."""
-        cls = type(event)
-        writer = self._writers.get(cls)
+        writer = self._writers.get(type(event))
         if writer is not None:
-            if cls is not E.ParticipantAttributesChanged and self._attributes:
-                # the kept attributes live through an unbroken run of attribute events only
-                self._attributes.clear()
             try:
                 return writer(event, room_handle)
             except UnicodeEncodeError:
