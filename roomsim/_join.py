@@ -1,13 +1,16 @@
-"""The fused ``Room.connect``: a join in one pass, when it is safe (issue 21, "cheap rooms").
+"""The fused ``Room.connect`` and ``Client.publish_track``: each in one pass, when it is safe
+(issue 21, "cheap rooms").
 
-The general path builds a twelve-field ``Connect`` by keywords, checks every field's shape on
-it (``Mutation.checked``), then ``Room.apply`` finds its applier and commits.  Here, when every
-argument passes its shape check's fast path as it is (str that are ASCII, no attributes, no
-kind details, a ``Permission`` or None, bools, a known SDK, a valid protocol) and the room is
-open and owned by the calling thread, the arguments go straight to the applier's body
-(``_apply.participants.join``), and the time log gets an equal ``Connect`` built positionally
-(none at all with ``keep_log=False``).  Anything else takes the general path, which raises what
-it raises; ``FUSED = False`` forces it (``tests/unit/test_join.py`` compares both).
+The general path builds the mutation (a twelve-field ``Connect``, a ``PublishTrack``) by
+keywords, checks every field's shape on it (``Mutation.checked``), then ``Room.apply`` finds
+its applier and commits.  Here, when every argument passes its shape check's fast path as it
+is (str that are ASCII, no attributes, no kind details, a ``Permission`` or None, enum members,
+bools, a known SDK, a valid protocol), the client is live, and the room is open and owned by
+the calling thread, the arguments go straight to the applier's body
+(``_apply.participants.join``, ``_apply.tracks.publish``) and the time log gets an equal
+mutation built positionally (none at all with ``keep_log=False``).  Anything else takes the
+general path, which raises what it raises; ``FUSED = False`` forces it
+(``tests/unit/test_join.py`` compares both).
 """
 
 from __future__ import annotations
@@ -19,15 +22,23 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from roomsim import mutations as M
+from roomsim._apply import tracks
 from roomsim._apply.participants import join
 from roomsim._profiles import PROFILES
-from roomsim.model import DEFAULT_PERMISSION, EMPTY_MAP, ParticipantKind, Permission
+from roomsim.model import (
+    DEFAULT_PERMISSION,
+    EMPTY_MAP,
+    ParticipantKind,
+    Permission,
+    TrackKind,
+    TrackSource,
+)
 
 if TYPE_CHECKING:
     from roomsim.client import Client
     from roomsim.room import Room
 
-__all__ = ["FUSED", "connect"]
+__all__ = ["FUSED", "connect", "publish"]
 
 #: False: every ``connect`` takes the general path (the equivalence tests switch it)
 FUSED = True
@@ -49,6 +60,7 @@ def _positional(kind: type[M.Mutation]) -> Callable[..., Any]:
 
 
 _connect = _positional(M.Connect)
+_publish_track = _positional(M.PublishTrack)
 
 
 def connect(
@@ -124,12 +136,43 @@ def connect(
         sdk,
         client_protocol,
     )
+    return _commit(room, join, args, _connect)  # type: ignore[no-any-return]
+
+
+def publish(client: Client, kind: Any, source: Any, name: Any, muted: Any) -> str:
+    """``Client.publish_track``."""
+    room, identity = client._room, client.identity
+    if not (
+        FUSED
+        and type(kind) is TrackKind
+        and type(source) is TrackSource
+        and type(name) is str
+        and name.isascii()
+        and type(muted) is bool
+        and not client._gone
+        and identity.isascii()
+        and _current_thread() is room._owner
+        and not room._server.closed
+    ):
+        m = M.PublishTrack(identity=identity, kind=kind, source=source, name=name, muted=muted)
+        sid: str = client._apply("publish_track", m)
+        return sid
+    return _commit(  # type: ignore[no-any-return]
+        room, tracks.publish, (identity, kind, source, name, muted), _publish_track
+    )
+
+
+def _commit(
+    room: Room, apply: Callable[..., Any], args: tuple[Any, ...], make: Callable[..., Any]
+) -> Any:
+    """What ``Room.apply`` does with a checked mutation whose fields are ``args``: the
+    applier's body called with them, the time log, then delivery (the outermost verb)."""
     room._depth += 1
     try:
-        client = join(room._server, *args)  # type: ignore[assignment]
+        result = apply(room._server, *args)
         t = room._time
         if t.keep_log:
-            t.record(_connect(*args))
+            t.record(make(*args))
     finally:
         room._depth -= 1
     log = room._facts
@@ -138,4 +181,4 @@ def connect(
         if log.failures:
             room._raise_failures()
         log.maybe_trim()
-    return client
+    return result

@@ -30,20 +30,21 @@ Script = Callable[[Room, list[Any]], None]
 
 @contextmanager
 def fused(on: bool) -> Iterator[list[str]]:
-    """The fused path on or off while this runs; lists the identities it joined."""
+    """The fused path on or off while this runs; lists the identities it joined, and
+    "publish <identity>" for each track it published."""
     taken: list[str] = []
     names = vars(_join)
-    saved_fused, saved_join = _join.FUSED, names["join"]
+    saved_fused, saved_commit = _join.FUSED, names["_commit"]
 
-    def spy(server: Any, identity: str, *rest: Any) -> Any:
-        taken.append(identity)
-        return saved_join(server, identity, *rest)
+    def spy(room: Room, apply: Any, args: tuple[Any, ...], make: Any) -> Any:
+        taken.append(args[0] if apply is names["join"] else f"publish {args[0]}")
+        return saved_commit(room, apply, args, make)
 
-    _join.FUSED, names["join"] = on, spy
+    _join.FUSED, names["_commit"] = on, spy
     try:
         yield taken
     finally:
-        _join.FUSED, names["join"] = saved_fused, saved_join
+        _join.FUSED, names["_commit"] = saved_fused, saved_commit
 
 
 def outcome(f: Callable[[], Any], seen: list[Any]) -> None:
@@ -98,7 +99,7 @@ def joins(room: Room, seen: list[Any]) -> None:
 
 
 def test_the_common_join_takes_the_fused_path_and_gives_the_same_everything() -> None:
-    assert same(joins) == ["obs", "a", "b", "c", "d", "b", "i"]
+    assert same(joins) == ["obs", "publish obs", "a", "b", "c", "d", "b", "i"]
 
 
 @pytest.mark.parametrize(
@@ -110,7 +111,7 @@ def test_the_common_join_takes_the_fused_path_and_gives_the_same_everything() ->
     ],
 )
 def test_the_fused_join_follows_the_room_config_and_log_setting(room: dict[str, Any]) -> None:
-    assert same(joins, **room)[:2] == ["obs", "a"]
+    assert same(joins, **room)[:3] == ["obs", "publish obs", "a"]
 
 
 def test_a_join_from_a_handler_is_fused_and_delivered_after_the_outer_verb() -> None:
@@ -122,7 +123,7 @@ def test_a_join_from_a_handler_is_fused_and_delivered_after_the_outer_verb() -> 
         room.clients["obs"].on("participant_active", late)
         room.connect("first")
 
-    assert same(script) == ["obs", "first", "second"]
+    assert same(script) == ["obs", "publish obs", "first", "second"]
 
 
 def test_refused_joins_raise_the_same_errors_with_nothing_changed() -> None:
@@ -138,7 +139,7 @@ def test_refused_joins_raise_the_same_errors_with_nothing_changed() -> None:
         room.delete()
         outcome(lambda: room.connect("late"), seen)
 
-    assert same(script, config=RoomConfig(max_name_length=256)) == ["obs", "y"]
+    assert same(script, config=RoomConfig(max_name_length=256)) == ["obs", "publish obs", "y"]
     fast, _ = run(script, on=True, config=RoomConfig(max_name_length=256))
     assert [s[0] for s in fast if type(s) is tuple and len(s) == 2][:2] == [
         "LimitExceeded",
@@ -174,3 +175,28 @@ def test_another_thread_takes_the_general_path_and_is_refused() -> None:
     t.join()
     assert errors == [(("IllegalState", errors[0][1])), "[]"]
     assert room.participants == {} and room.log == []
+
+
+def test_the_common_publish_takes_the_fused_path_and_gives_the_same_everything() -> None:
+    def script(room: Room, seen: list[Any]) -> None:
+        a = room.connect("a", sdk="js")
+        held = room.connect("held", active=False)
+        listener = room.connect("listener", permission=Permission(can_publish=False))
+        a.publish_track(TrackKind.VIDEO, TrackSource.CAMERA, name="cam", muted=True)
+        held.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)  # announced at activation
+        held.activate()
+        a.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE, name="micro")
+        a.publish_track(TrackKind.AUDIO, TrackSource.SCREEN_SHARE_AUDIO, name="é")  # general
+        outcome(lambda: listener.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE), seen)
+        outcome(lambda: a.publish_track("audio", TrackSource.MICROPHONE), seen)  # type: ignore[arg-type]
+        a.disconnect()
+        outcome(lambda: a.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE), seen)
+
+    taken = same(script)
+    assert [t for t in taken if t.startswith("publish")] == [
+        "publish obs",
+        "publish a",
+        "publish held",
+        "publish a",
+        "publish listener",  # refused by the applier's body: nothing committed
+    ]
