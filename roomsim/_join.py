@@ -175,10 +175,5 @@ def _commit(
             t.record(make(*args))
     finally:
         room._depth -= 1
-    log = room._facts
-    if room._depth == 0 and not log.dispatching:
-        log.dispatch()
-        if log.failures:
-            room._raise_failures()
-        log.maybe_trim()
+    room._settle()
     return result

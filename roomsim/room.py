@@ -385,14 +385,17 @@ class Room(FaultVerbs):
                 self._time.record(mutation)
         finally:
             self._depth -= 1
+        self._settle()
+        return result
+
+    def _settle(self) -> None:
+        """After a commit: the outermost verb delivers and reports; a handler's only commits."""
         facts = self._facts
         if self._depth == 0 and not facts.dispatching:
-            # the outermost verb delivers and reports; a verb a handler calls only commits
             facts.dispatch()
             if facts.failures:
                 self._raise_failures()
             facts.maybe_trim()
-        return result
 
     # ----------------------------------------------------------------------------------------
     # threads: a room belongs to one thread at a time

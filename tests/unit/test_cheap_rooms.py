@@ -4,6 +4,7 @@ settings and grants; each gives what the eager structure gave."""
 
 from __future__ import annotations
 
+import inspect
 import itertools
 
 import attrs
@@ -131,3 +132,17 @@ def test_a_grant_of_bools_stores_what_attrs_checked_init_stores() -> None:
         Permission(can_publish_data=None)  # type: ignore[arg-type]
     with pytest.raises(InvalidType, match="can_publish_sources must be a tuple"):
         Permission(can_publish_sources="camera")
+
+
+def test_the_grants_own_signature_keeps_attrs_defaults() -> None:
+    # Permission.__init__ is written out (its fast path); its defaults must stay attrs' own
+    params = inspect.signature(Permission.__init__).parameters
+    for field in attrs.fields(Permission):
+        given = params[field.name].default
+        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            assert given is attrs.NOTHING, field.name  # computed by the field's factory
+        else:
+            assert given == field.default, field.name
+    checked = object.__new__(Permission)
+    checked.__attrs_init__()
+    assert Permission() == checked == DEFAULT_PERMISSION
