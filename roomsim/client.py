@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from roomsim import _facts as facts
-from roomsim import _fork, _fork_views, mutations
+from roomsim import _fork, _fork_views, _join, mutations
 from roomsim._apply.audio import open_tap, push_audio_mutation
 from roomsim._audio import AudioTap
 from roomsim._client_events import EventsView
@@ -583,13 +583,7 @@ class Client(PeerVerbs):
         self, kind: TrackKind, source: TrackSource, *, name: str = "", muted: bool = False
     ) -> str:
         """Publish a media track; returns its sid.  Needs ``can_publish`` and the source."""
-        sid: str = self._apply(
-            "publish_track",
-            mutations.PublishTrack(
-                identity=self.identity, kind=kind, source=source, name=name, muted=muted
-            ),
-        )
-        return sid
+        return _join.publish(self, kind, source, name, muted)
 
     def unpublish_track(self, track_sid: str) -> None:
         """Unpublish one of this participant's tracks."""

@@ -211,7 +211,7 @@ def _default_publish_data(self: Any) -> bool:
 
 
 @final
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, init=False)
 class Permission:
     """A participant's complete grant set (protocol ``ParticipantPermission``, server §3).
 
@@ -233,12 +233,81 @@ class Permission:
     can_subscribe_metrics: bool = attrs.field(default=False, validator=_check_bool)
     can_manage_agent_session: bool = attrs.field(default=False, validator=_check_bool)
 
+    def __init__(
+        self,
+        *,
+        can_subscribe: bool = True,
+        can_publish: bool = True,
+        can_publish_data: bool = attrs.NOTHING,  # type: ignore[assignment]
+        hidden: bool = False,
+        recorder: bool = False,
+        can_publish_sources: Any = (),
+        can_update_metadata: bool = False,
+        agent: bool = False,
+        can_subscribe_metrics: bool = False,
+        can_manage_agent_session: bool = False,
+    ) -> None:
+        # bools and no sources, stored at once; anything else through attrs' own checks
+        data: Any = can_publish_data
+        if data is attrs.NOTHING and type(can_publish) is bool:
+            data = can_publish
+        if (
+            type(can_subscribe) is bool
+            and type(can_publish) is bool
+            and type(data) is bool
+            and type(hidden) is bool
+            and type(recorder) is bool
+            and type(can_publish_sources) is tuple
+            and not can_publish_sources
+            and type(can_update_metadata) is bool
+            and type(agent) is bool
+            and type(can_subscribe_metrics) is bool
+            and type(can_manage_agent_session) is bool
+        ):
+            _set_can_subscribe(self, can_subscribe)
+            _set_can_publish(self, can_publish)
+            _set_can_publish_data(self, data)
+            _set_hidden(self, hidden)
+            _set_recorder(self, recorder)
+            _set_can_publish_sources(self, ())
+            _set_can_update_metadata(self, can_update_metadata)
+            _set_agent(self, agent)
+            _set_can_subscribe_metrics(self, can_subscribe_metrics)
+            _set_can_manage_agent_session(self, can_manage_agent_session)
+            return
+        self.__attrs_init__(
+            can_subscribe=can_subscribe,
+            can_publish=can_publish,
+            can_publish_data=can_publish_data,
+            hidden=hidden,
+            recorder=recorder,
+            can_publish_sources=can_publish_sources,
+            can_update_metadata=can_update_metadata,
+            agent=agent,
+            can_subscribe_metrics=can_subscribe_metrics,
+            can_manage_agent_session=can_manage_agent_session,
+        )
+
     def can_publish_source(self, source: TrackSource) -> bool:
         """Whether a track from ``source`` may be published under this grant set."""
         return self.can_publish and (
             not self.can_publish_sources or source in self.can_publish_sources
         )
 
+
+# the slots' own setters, for ``Permission.__init__``'s common case
+(
+    _set_can_subscribe,
+    _set_can_publish,
+    _set_can_publish_data,
+    _set_hidden,
+    _set_recorder,
+    _set_can_publish_sources,
+    _set_can_update_metadata,
+    _set_agent,
+    _set_can_subscribe_metrics,
+    _set_can_manage_agent_session,
+) = (Permission.__dict__[a.name].__set__ for a in attrs.fields(Permission))
 
 DEFAULT_PERMISSION: Final = Permission()
 

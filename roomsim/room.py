@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, final
 
-from roomsim import _fork, _time, mutations
+from roomsim import _fork, _join, _time, mutations
 from roomsim import _validate as checks
 from roomsim._apply import APPLIERS
 from roomsim._handlers import handler_pairs
@@ -35,8 +35,6 @@ from roomsim.errors import (
 )
 from roomsim.events import Event
 from roomsim.model import (
-    DEFAULT_PERMISSION,
-    EMPTY_MAP,
     ConnectionQuality,
     KindDetail,
     ParticipantKind,
@@ -246,25 +244,23 @@ class Room(FaultVerbs):
         """
         self._on = handler_pairs(on) if on is not None else []
         try:
-            client: Client = self.apply(
-                mutations.Connect(
-                    identity=identity,
-                    name=name,
-                    metadata=metadata,
-                    attributes=attributes if attributes is not None else EMPTY_MAP,
-                    kind=kind,
-                    kind_details=kind_details,  # type: ignore[arg-type]
-                    permission=permission if permission is not None else DEFAULT_PERMISSION,
-                    active=active,
-                    auto_subscribe=auto_subscribe,
-                    keep_events=keep_events,
-                    client_protocol=client_protocol,
-                    sdk=sdk,
-                )
+            return _join.connect(
+                self,
+                identity,
+                name,
+                metadata,
+                attributes,
+                kind,
+                kind_details,
+                permission,
+                active,
+                auto_subscribe,
+                keep_events,
+                sdk,
+                client_protocol,
             )
         finally:
             self._on = []
-        return client
 
     def update_participant(
         self,
@@ -389,14 +385,17 @@ class Room(FaultVerbs):
                 self._time.record(mutation)
         finally:
             self._depth -= 1
+        self._settle()
+        return result
+
+    def _settle(self) -> None:
+        """After a commit: the outermost verb delivers and reports; a handler's only commits."""
         facts = self._facts
         if self._depth == 0 and not facts.dispatching:
-            # the outermost verb delivers and reports; a verb a handler calls only commits
             facts.dispatch()
             if facts.failures:
                 self._raise_failures()
             facts.maybe_trim()
-        return result
 
     # ----------------------------------------------------------------------------------------
     # threads: a room belongs to one thread at a time

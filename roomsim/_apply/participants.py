@@ -6,6 +6,7 @@ Each applier checks its mutation completely, then commits through ``Server`` pri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -24,8 +25,11 @@ from roomsim.errors import (
 from roomsim.model import (
     EMPTY_MAP,
     DisconnectReason,
+    KindDetail,
+    ParticipantKind,
     ParticipantSnapshot,
     ParticipantState,
+    Permission,
     is_dependent,
 )
 
@@ -35,8 +39,41 @@ _SERVER = "invalid_argument"
 
 
 def apply_connect(server: Server, m: mutations.Connect) -> Session:
+    return join(
+        server,
+        m.identity,
+        m.name,
+        m.metadata,
+        m.attributes,
+        m.kind,
+        m.kind_details,
+        m.permission,
+        m.active,
+        m.auto_subscribe,
+        m.keep_events,
+        m.sdk,
+        m.client_protocol,
+    )
+
+
+def join(
+    server: Server,
+    identity: str,
+    name: str,
+    metadata: str,
+    attributes: Mapping[str, str],
+    kind: ParticipantKind,
+    kind_details: tuple[KindDetail, ...],
+    perm: Permission,
+    active: bool,
+    auto_subscribe: bool | None,
+    keep_events: bool,
+    sdk: str,
+    client_protocol: int,
+) -> Session:
+    """A ``Connect`` whose fields passed their shape checks, field by field (its applier, and
+    the fused ``Room.connect`` of ``roomsim._join``, which builds no value to check)."""
     cfg = server.config
-    identity = m.identity
     code = "invalid_argument"
     # the limits, in LiveKit's order; each check runs only when its value may be over
     nbytes = checks.nbytes
@@ -44,22 +81,21 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
         checks.check_limit(
             nbytes(identity), cfg.max_identity_length, "the identity", "max_identity_length", code
         )
-    if cfg.max_name_length and len(m.name) > cfg.max_name_length // 4:
-        checks.check_limit(nbytes(m.name), cfg.max_name_length, "the name", "max_name_length", code)
-    if cfg.max_metadata_size and len(m.metadata) > cfg.max_metadata_size // 4:
+    if cfg.max_name_length and len(name) > cfg.max_name_length // 4:
+        checks.check_limit(nbytes(name), cfg.max_name_length, "the name", "max_name_length", code)
+    if cfg.max_metadata_size and len(metadata) > cfg.max_metadata_size // 4:
         checks.check_limit(
-            nbytes(m.metadata), cfg.max_metadata_size, "the metadata", "max_metadata_size", code
+            nbytes(metadata), cfg.max_metadata_size, "the metadata", "max_metadata_size", code
         )
-    if m.attributes:
+    if attributes:
         checks.check_limit(
-            checks.attributes_size(m.attributes),
+            checks.attributes_size(attributes),
             cfg.max_attributes_size,
             "the attributes",
             "max_attributes_size",
             code,
         )
-    perm = m.permission
-    dependent = is_dependent(m.kind, perm)
+    dependent = is_dependent(kind, perm)
     if cfg.max_participants and not dependent:
         old = server.records.get(identity)
         counted = server.counted - (1 if old is not None and not old.dependent else 0)
@@ -78,24 +114,24 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
         seq=seq,
         sid=sid,
         identity=identity,
-        name=m.name,
-        metadata=m.metadata,
-        attributes=MappingProxyType({k: v for k, v in m.attributes.items() if v != ""})
-        if m.attributes
+        name=name,
+        metadata=metadata,
+        attributes=MappingProxyType({k: v for k, v in attributes.items() if v != ""})
+        if attributes
         else EMPTY_MAP,
-        kind=m.kind,
-        kind_details=m.kind_details,
+        kind=kind,
+        kind_details=kind_details,
         permission=perm,
         state=ParticipantState.JOINED,
         joined_at=server.now(),
-        auto_subscribe=cfg.auto_subscribe if m.auto_subscribe is None else m.auto_subscribe,
+        auto_subscribe=cfg.auto_subscribe if auto_subscribe is None else auto_subscribe,
     )
-    server.add_session(rec, hold=not m.active)
-    server.peer.protocols[rec.sid] = m.client_protocol
-    client = server.open_session(rec, m.keep_events, m.sdk)
+    server.add_session(rec, hold=not active)
+    server.peer.protocols[sid] = client_protocol
+    client = server.open_session(rec, keep_events, sdk)
     server.sessions[identity] = client
     _faults.session_started(server, rec)
-    if m.active:
+    if active:
         server.activate(identity)
     return client
 

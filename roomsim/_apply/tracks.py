@@ -19,28 +19,36 @@ from roomsim.errors import (
 )
 from roomsim.model import (
     PublicationSnapshot,
+    TrackKind,
+    TrackSource,
 )
 
 
 def apply_publish(server: Server, m: mutations.PublishTrack) -> str:
-    rec = server.lookup(m.identity)
-    if not rec.permission.can_publish_source(m.source):
+    return publish(server, m.identity, m.kind, m.source, m.name, m.muted)
+
+
+def publish(
+    server: Server, identity: str, kind: TrackKind, source: TrackSource, name: str, muted: bool
+) -> str:
+    """A ``PublishTrack`` whose fields passed their shape checks (its applier, and the fused
+    ``Client.publish_track`` of ``roomsim._join``)."""
+    rec = server.lookup(identity)
+    if not rec.permission.can_publish_source(source):
         why = (
             "it lacks the can_publish grant"
             if not rec.permission.can_publish
-            else f"{m.source!r} is not in its can_publish_sources "
+            else f"{source!r} is not in its can_publish_sources "
             f"{rec.permission.can_publish_sources!r}"
         )
         raise PermissionDenied(
-            f"{rec.identity!r} can't publish a {m.source.value} track: {why}; change its "
+            f"{rec.identity!r} can't publish a {source.value} track: {why}; change its "
             "permission with room.update_participant(permission=...)",
             code="NOT_ALLOWED",
         )
     sid = f"TR_{server.next_tr}"
     server.next_tr += 1
-    server.add_track(
-        rec, TrackRecord(sid=sid, name=m.name, kind=m.kind, source=m.source, muted=m.muted)
-    )
+    server.add_track(rec, TrackRecord(sid=sid, name=name, kind=kind, source=source, muted=muted))
     return sid
 
 

@@ -55,17 +55,24 @@ def _bridge_every_client(
     if reason:
         pytest.skip(reason)
     harness = Harness()
-    original = Room.apply
+    original, original_connect = Room.apply, Room.connect
 
-    def apply(self: Room, mutation: Any) -> Any:
-        result = original(self, mutation)
+    def mirror(result: Any) -> Any:
         if isinstance(result, Client) and result.sdk == "python" and not harness.has(result):
             # a handler may end the session inside connect(): then there is nothing to mirror
             with contextlib.suppress(ClientDisconnected):
                 harness.attach(result)
         return result
 
+    def apply(self: Room, mutation: Any) -> Any:
+        return mirror(original(self, mutation))
+
+    def connect(self: Room, *args: Any, **kwargs: Any) -> Any:
+        # the common join is fused (roomsim._join): it never calls Room.apply
+        return mirror(original_connect(self, *args, **kwargs))
+
     monkeypatch.setattr(Room, "apply", apply)
+    monkeypatch.setattr(Room, "connect", connect)
     yield harness
     monkeypatch.undo()
     harness.check(caplog.records)

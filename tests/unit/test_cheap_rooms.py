@@ -4,7 +4,13 @@ settings and grants; each gives what the eager structure gave."""
 
 from __future__ import annotations
 
-from roomsim import Permission, Room, RoomConfig, TrackKind, TrackSource
+import inspect
+import itertools
+
+import attrs
+import pytest
+
+from roomsim import InvalidType, Permission, Room, RoomConfig, TrackKind, TrackSource
 from roomsim.config import DEFAULT_CONFIG
 from roomsim.events import TrackSubscribed
 from roomsim.model import DEFAULT_PERMISSION
@@ -100,3 +106,43 @@ def test_default_settings_and_grants_are_shared_values() -> None:
     alice = a.connect("alice")
     assert a.participants["alice"].permission is DEFAULT_PERMISSION == Permission()
     assert alice.identity == "alice"
+
+
+def test_a_grant_of_bools_stores_what_attrs_checked_init_stores() -> None:
+    names = [a.name for a in attrs.fields(Permission) if a.name != "can_publish_sources"]
+    for values in itertools.islice(
+        itertools.product((True, False), repeat=len(names)), 0, None, 37
+    ):
+        given = dict(zip(names, values, strict=True))
+        fast = Permission(**given)
+        checked = object.__new__(Permission)
+        checked.__attrs_init__(**given)
+        assert fast == checked and repr(fast) == repr(checked) and hash(fast) == hash(checked)
+    # can_publish_data follows can_publish when omitted, on both paths
+    assert not Permission(can_publish=False).can_publish_data
+    assert Permission(can_publish_sources=[TrackSource.CAMERA]).can_publish_sources == (
+        TrackSource.CAMERA,
+    )
+    assert Permission(can_publish_sources=()) == DEFAULT_PERMISSION
+    assert attrs.evolve(DEFAULT_PERMISSION, hidden=True).hidden
+    # anything but bools goes through attrs' checks: the same typed errors as before
+    with pytest.raises(InvalidType, match="can_publish must be a bool"):
+        Permission(can_publish=1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidType, match="can_publish_data must be a bool"):
+        Permission(can_publish_data=None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidType, match="can_publish_sources must be a tuple"):
+        Permission(can_publish_sources="camera")
+
+
+def test_the_grants_own_signature_keeps_attrs_defaults() -> None:
+    # Permission.__init__ is written out (its fast path); its defaults must stay attrs' own
+    params = inspect.signature(Permission.__init__).parameters
+    for field in attrs.fields(Permission):
+        given = params[field.name].default
+        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            assert given is attrs.NOTHING, field.name  # computed by the field's factory
+        else:
+            assert given == field.default, field.name
+    checked = object.__new__(Permission)
+    checked.__attrs_init__()
+    assert Permission() == checked == DEFAULT_PERMISSION

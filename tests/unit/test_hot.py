@@ -122,6 +122,26 @@ def test_the_common_update_takes_the_fused_verb_and_gives_the_same_events() -> N
     assert same(script) == [True] * 7
 
 
+def test_the_diff_of_an_update_where_some_keys_change_nothing_is_the_general_paths() -> None:
+    """The fused verb counts the keys that change nothing in its one pass: none (the diff is
+    the update's own copy), some (the diff is the others, in the update's order), all, or
+    an empty update (no change, no event)."""
+
+    def script(room: Room, seen: list[Any]) -> None:
+        agent = room.clients["agent"]
+        agent.set_attributes({"a": "1", "b": "2", "c": "3"})
+        agent.set_attributes({})  # empty: nothing changes
+        agent.set_attributes({"a": "1", "b": "x", "zz": "", "c": ""})  # some change nothing
+        agent.set_attributes({"zz": "", "a": "1"})  # every key changes nothing
+        agent.set_attributes({"a": "", "b": "y"})  # every key changes (a deletion)
+        seen.append(dict(room.participants["agent"].attributes))
+
+    assert same(script) == [True] * 5
+    fused = run(script, fused=True)
+    changes = [dict(e.changed_attributes) for e in fused if type(e).__name__.endswith("Changed")]
+    assert changes == [{"a": "1", "b": "2", "c": "3"}, {"b": "x", "c": ""}, {"a": "", "b": "y"}]
+
+
 def test_the_mutation_keeps_a_frozen_copy_as_the_general_path_leaves_it() -> None:
     room = Room("r")
     room.connect("a", permission=GRANT)

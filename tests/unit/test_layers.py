@@ -81,6 +81,7 @@ FACADE = {
     "roomsim._client_rpc",
     "roomsim._room_faults",
     "roomsim._hot",
+    "roomsim._join",
     "roomsim._room_move",
 }
 #: what the core and the facade never import
