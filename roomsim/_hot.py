@@ -32,6 +32,7 @@ import attrs
 from roomsim import _facts as facts
 from roomsim import events as E
 from roomsim import mutations as M
+from roomsim._join import positional
 from roomsim._records import ParticipantRecord
 from roomsim.client import Client
 from roomsim.errors import HandlerFailure
@@ -47,30 +48,16 @@ _new = object.__new__
 _current_thread = threading.current_thread
 
 
-def _maker(kind: type[E.Event]) -> Callable[..., E.Event]:
-    """A positional constructor of ``kind`` (fields in attrs' order) that stores each field
-    through its slot's descriptor, as the class's generated ``__init__`` does, without the
-    keyword arguments."""
-    names = [a.name for a in attrs.fields(kind)]
-    namespace: dict[str, Any] = {f"_set_{n}": kind.__dict__[n].__set__ for n in names}
-    namespace.update(_new=_new, _kind=kind)
-    body = "".join(f"\n    _set_{n}(e, {n})" for n in names)
-    source = f"def make({', '.join(names)}):\n    e = _new(_kind){body}\n    return e\n"
-    exec(compile(source, f"<roomsim fused {kind.__name__}>", "exec"), namespace)
-    make: Callable[..., E.Event] = namespace["make"]
-    return make
-
-
 def _copy(e: E.Event) -> E.Event:
     """An equal event, a distinct object: each client gets its own, as from its projector."""
     kind = type(e)
     return kind(**{a.name: getattr(e, a.name) for a in attrs.fields(kind)})
 
 
-_metadata_changed = _maker(E.ParticipantMetadataChanged)
-_name_changed = _maker(E.ParticipantNameChanged)
-_track_muted = _maker(E.TrackMuted)
-_track_unmuted = _maker(E.TrackUnmuted)
+_metadata_changed = positional(E.ParticipantMetadataChanged)
+_name_changed = positional(E.ParticipantNameChanged)
+_track_muted = positional(E.TrackMuted)
+_track_unmuted = positional(E.TrackUnmuted)
 _set_participant = E.ParticipantAttributesChanged.__dict__["participant"].__set__
 _set_changed_attributes = E.ParticipantAttributesChanged.__dict__["changed_attributes"].__set__
 

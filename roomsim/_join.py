@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from roomsim.client import Client
     from roomsim.room import Room
 
-__all__ = ["FUSED", "connect", "publish"]
+__all__ = ["FUSED", "connect", "positional", "publish"]
 
 #: False: every ``connect`` takes the general path (the equivalence tests switch it)
 FUSED = True
@@ -46,9 +46,10 @@ FUSED = True
 _current_thread = threading.current_thread
 
 
-def _positional(kind: type[M.Mutation]) -> Callable[..., Any]:
-    """A positional constructor of the frozen, slotted ``kind`` (fields in attrs' order) that
-    stores each field through its slot's descriptor, as the generated ``__init__`` does."""
+def positional(kind: type[Any]) -> Callable[..., Any]:
+    """A positional constructor of the frozen, slotted attrs class ``kind`` (fields in attrs'
+    order) that stores each field through its slot's descriptor, as the generated
+    ``__init__`` does, without its keyword arguments (for the fused verbs' values)."""
     names = [a.name for a in attrs.fields(kind)]
     namespace: dict[str, Any] = {f"_set_{n}": kind.__dict__[n].__set__ for n in names}
     namespace.update(_new=object.__new__, _kind=kind)
@@ -59,8 +60,8 @@ def _positional(kind: type[M.Mutation]) -> Callable[..., Any]:
     return make
 
 
-_connect = _positional(M.Connect)
-_publish_track = _positional(M.PublishTrack)
+_connect = positional(M.Connect)
+_publish_track = positional(M.PublishTrack)
 
 
 def connect(
