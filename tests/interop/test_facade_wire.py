@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from livekit.rtc._proto import ffi_pb2 as _ff
 
-from roomsim import Permission, Room
+from roomsim import Permission, Room, RoomConfig
 from roomsim import events as E
 from roomsim.livekit import _rtc_wire as wire
 from roomsim.livekit import bridge_of, rtc_room
@@ -109,3 +109,32 @@ def test_each_fragment_is_a_whole_event_protobuf_serialized() -> None:
     entries = one.room_event.participant_attributes_changed.attributes
     assert [(a.key, a.value) for a in entries] == [("k", "v")]
     assert _ff.FfiEvent.FromString(wire._handle_fragment(300)).room_event.room_handle == 300
+
+
+def test_edge_strings_and_handles_give_the_fillers_message_to_facade_and_bridge() -> None:
+    """An empty key, NUL characters, astral and multibyte text, values whose length takes a
+    three-byte varint, and the handles 0 (the bridge's) to 2**64 - 1."""
+    room = Room("r", config=RoomConfig(max_attributes_size=0))
+    bob = room.connect("bob")
+    encoder = bridge_of(rtc_room(bob))._encoder
+    alice = room.connect("a\x00lice", permission=Permission(can_update_metadata=True))
+    checked: list[str] = []
+
+    def check(event: E.ParticipantAttributesChanged) -> None:
+        for handle in (0, 1, 2**63, 2**64 - 1):
+            got, expected = encoder.ffi_event(event, handle), _filled(encoder, event, handle)
+            assert got == expected
+            assert got.SerializeToString(deterministic=True) == expected.SerializeToString(
+                deterministic=True
+            )
+            assert got.room_event.HasField("room_handle")
+        bridged, filled = encoder.room_event(event, 0), _filled(encoder, event, 0).room_event
+        assert bridged.ListFields() == filled.ListFields()
+        checked.append(event.participant)
+
+    bob.on("participant_attributes_changed", check)
+    alice.set_attributes({"": "x", "k": "\x00"})
+    alice.set_attributes({"big": "v" * 20000, "日本": "語" * 5000})
+    alice.set_attributes({"": "", "big": ""})
+    alice.set_attributes({"🎉": "🎉"})
+    assert checked == ["a\x00lice"] * 4

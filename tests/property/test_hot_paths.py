@@ -1,6 +1,7 @@
-"""The fused update verbs (``roomsim._hot``) against the general path: two twin rooms get the
-same random history, one with the fused verbs and one with them switched off (``HOT`` emptied
-while it runs), and every observable result must be the same: what each verb returns or raises
+"""The fused update verbs (``roomsim._hot``) and the fused join and publish (``roomsim._join``)
+against the general path: two twin rooms get the same random history, one with the fused verbs
+and one with them switched off (``HOT`` emptied and ``_join.FUSED`` False while it runs), and
+every observable result must be the same: what each verb returns or raises
 (type and message), the events every client receives (lazily and through handlers, including
 handlers that raise and handlers that call verbs), the participants, the mutation log with its
 frozen copies, the webhooks, and the invariants."""
@@ -8,7 +9,9 @@ frozen copies, the webhooks, and the invariants."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from hypothesis import given
@@ -17,12 +20,14 @@ from hypothesis import strategies as st
 from roomsim import (
     Client,
     InterruptKind,
+    ParticipantKind,
     Permission,
     Room,
     RoomConfig,
     RoomsimError,
     TrackKind,
     TrackSource,
+    _join,
 )
 from roomsim import mutations as M
 from roomsim.events import ALL_EVENTS, Event
@@ -39,9 +44,21 @@ UPDATES = st.dictionaries(
 )
 TEXTS = ("", "a", "b", "a", "b", "c", "x" * 20, "é", 7)
 CONFIG = RoomConfig(max_attributes_size=24, max_metadata_size=12, max_name_length=12)
+GRANT = Permission(can_update_metadata=True)
 SPEAKERS_AT_ONCE = RoomConfig(
     max_attributes_size=24, max_metadata_size=12, max_name_length=12, speaker_interval=0.0
 )
+
+
+@contextmanager
+def general_join() -> Iterator[None]:
+    """``Room.connect`` and ``Client.publish_track`` through the general path while this runs."""
+    saved = _join.FUSED
+    _join.FUSED = False
+    try:
+        yield
+    finally:
+        _join.FUSED = saved
 
 
 class Twin:
@@ -58,7 +75,7 @@ class Twin:
             if self.fused:
                 result = f(self.room)
             else:
-                with general_path():
+                with general_path(), general_join():
                     result = f(self.room)
         except RoomsimError as e:
             return type(e).__name__, str(e)
@@ -121,7 +138,18 @@ def _verb(data: st.DataObject, drawn_for: Room) -> Callable[[Room], Any]:
     if kind == "publish":
         source = data.draw(st.sampled_from((TrackSource.MICROPHONE, TrackSource.CAMERA)))
         track = TrackKind.AUDIO if source is TrackSource.MICROPHONE else TrackKind.VIDEO
-        return lambda room: room.apply(M.PublishTrack(identity=who, kind=track, source=source))
+        muted = data.draw(st.booleans())
+        name = data.draw(st.sampled_from(("", "cam", "é", "", "cam")))
+        by_client = data.draw(st.booleans())  # Client.publish_track: fused when it can be
+
+        def publish(room: Room) -> Any:
+            c = room.clients.get(who)
+            if by_client and c is not None:
+                return c.publish_track(track, source, name=name, muted=muted)
+            m = M.PublishTrack(identity=who, kind=track, source=source, name=name, muted=muted)
+            return room.apply(m)
+
+        return publish
     if kind == "attrs":
         update = data.draw(UPDATES | st.sampled_from([{"k": 1}, ["k"], {1: "v"}]))
         return lambda room: room.apply(M.SetAttributes(identity=who, attributes=update))  # type: ignore[arg-type]
@@ -136,11 +164,28 @@ def _verb(data: st.DataObject, drawn_for: Room) -> Callable[[Room], Any]:
 
 
 def _connect(data: st.DataObject) -> Callable[[Room], Any]:
+    """A join: mostly what the fused join takes, sometimes what it leaves to the general path
+    (non-ASCII or ill-typed text, attributes) or what the applier refuses (over a limit)."""
     who = data.draw(st.sampled_from(IDENTITIES))
-    perm = Permission(can_update_metadata=data.draw(st.booleans()), hidden=data.draw(st.booleans()))
-    sdk = data.draw(st.sampled_from(("python", "js")))
-    keep = data.draw(st.booleans())
-    return lambda room: room.connect(who, permission=perm, sdk=sdk, keep_events=keep)
+    perm = Permission(
+        can_update_metadata=data.draw(st.booleans()),
+        hidden=data.draw(st.booleans()),
+        can_publish=data.draw(st.booleans()),
+    )
+    options: dict[str, Any] = {
+        "permission": perm,
+        "sdk": data.draw(st.sampled_from(("python", "js"))),
+        "keep_events": data.draw(st.booleans()),
+        "active": data.draw(st.sampled_from((True, True, False))),
+        "auto_subscribe": data.draw(st.sampled_from((None, None, True, False))),
+        "kind": data.draw(
+            st.sampled_from((ParticipantKind.STANDARD,) * 3 + (ParticipantKind.AGENT,))
+        ),
+        "name": data.draw(st.sampled_from(TEXTS)),
+        "client_protocol": data.draw(st.sampled_from((2, 2, 0))),
+        "attributes": data.draw(st.sampled_from((None, None, None, {"k": "v"}))),
+    }
+    return lambda room: room.connect(who, **options)
 
 
 def _leave(who: str) -> Callable[[Room], Any]:
@@ -173,7 +218,7 @@ def test_fused_verbs_and_the_general_path_give_the_same_history(data: st.DataObj
     twins = (fused, general)
     for who in IDENTITIES[:3]:
         for t in twins:
-            t.room.connect(who, permission=Permission(can_update_metadata=True))
+            t.run(partial(Room.connect, identity=who, permission=GRANT))
     for _ in range(data.draw(st.integers(1, 40))):
         action = data.draw(
             st.sampled_from(("verb", "verb", "verb", "connect", "watch", "fault", "read", "leave"))

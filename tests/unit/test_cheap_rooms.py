@@ -4,8 +4,12 @@ settings and grants; each gives what the eager structure gave."""
 
 from __future__ import annotations
 
+import copy
+import enum
 import inspect
 import itertools
+import pickle
+from typing import Any
 
 import attrs
 import pytest
@@ -146,3 +150,51 @@ def test_the_grants_own_signature_keeps_attrs_defaults() -> None:
     checked = object.__new__(Permission)
     checked.__attrs_init__()
     assert Permission() == checked == DEFAULT_PERMISSION
+
+
+class _Flag(enum.IntEnum):
+    ON = 1
+    OFF = 0
+
+
+class _Grant(Permission):  # type: ignore[misc]  # final for mypy only: a subclass still runs
+    pass
+
+
+def _outcome(make: Any, given: dict[str, Any]) -> Any:
+    try:
+        p = make(given)
+    except Exception as e:  # the types and messages are what is compared
+        return type(e).__name__, str(e)
+    return [(type(v), v) for v in attrs.astuple(p, recurse=False)]
+
+
+def _checked(given: dict[str, Any]) -> Permission:
+    p = object.__new__(Permission)
+    p.__attrs_init__(**given)
+    return p
+
+
+def test_a_grant_of_anything_else_gives_what_attrs_checked_init_gives() -> None:
+    """Every field, alone or with a second (can_publish omitted, ill-typed, or given with the
+    data grant), set to a bool, an int, an IntEnum member, None, attrs.NOTHING (the factory
+    default), a source tuple or list, or text: the same values or the same error."""
+    values: tuple[Any, ...] = (True, False, 1, 0, _Flag.ON, None, attrs.NOTHING, ())
+    values += ([], (TrackSource.CAMERA,), "x")
+    names = [a.name for a in attrs.fields(Permission)]
+    for first, second in itertools.combinations_with_replacement(names, 2):
+        for v, w in itertools.product(values, (True, 1, attrs.NOTHING)):
+            given = {second: w, first: v}
+            assert _outcome(lambda g: Permission(**g), given) == _outcome(_checked, given), given
+
+
+def test_a_grant_subclass_pickles_copies_and_evolves_as_attrs_builds_it() -> None:
+    grant = _Grant(hidden=True, can_publish=False)
+    assert type(grant) is _Grant and not grant.can_publish_data
+    assert type(attrs.evolve(grant, can_publish=True)) is _Grant
+    assert not attrs.evolve(grant, can_publish=True).can_publish_data  # kept, not re-derived
+    for p in (grant, Permission(can_subscribe=False), DEFAULT_PERMISSION):
+        assert pickle.loads(pickle.dumps(p)) == p == copy.copy(p) == copy.deepcopy(p)
+    assert hash(Permission(agent=True)) == hash(_checked({"agent": True}))
+    with pytest.raises(TypeError, match="positional"):
+        Permission(True)  # type: ignore[call-arg]

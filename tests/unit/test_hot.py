@@ -337,3 +337,60 @@ def test_a_handler_that_tries_a_move_fails_as_on_the_general_path() -> None:
         seen.append(sorted(room.participants))
 
     assert same(script) == [True]
+
+
+class _Str(str):
+    pass
+
+
+class _Dict(dict[str, str]):
+    pass
+
+
+class _Skewed(dict[str, str]):
+    """A dict whose reads differ from what it stores (a read-only view copies the storage)."""
+
+    def __getitem__(self, k: str) -> str:
+        return "read"
+
+    def items(self) -> Any:
+        return [(k, "read") for k in self]
+
+
+class _Copying(dict[str, str]):
+    def copy(self) -> _Copying:
+        return _Copying(self)
+
+
+def test_subclassed_and_odd_maps_from_js_and_hidden_clients_match_the_general_path() -> None:
+    """Each kind of map the general path's copy reads its own way, updated by a js client, a
+    hidden js client and a js client seen by a handler (its events are the general path's)."""
+
+    def script(room: Room, seen: list[Any]) -> None:
+        js = room.connect(
+            "js", permission=GRANT, sdk="js", on={"participant_attributes_changed": seen.append}
+        )
+        hidden = Permission(can_update_metadata=True, hidden=True)
+        for who in (js, room.connect("hid", permission=hidden, sdk="js")):
+            for update in (
+                {"a": "1"},
+                _Dict(b="2"),
+                MappingProxyType(_Dict(c="3")),  # fused: the view copies a plain dict
+                MappingProxyType(_Copying(d="4")),
+                MappingProxyType(_Skewed(e="5")),  # fused: the copy is the storage
+                _Skewed(f="6"),
+                {_Str("g"): "7"},
+                {"h": _Str("8")},
+                {"i": "\udc80"},
+                {"a": "", "b": "", "c": "3"},
+                {"": "x"},
+                {"": ""},
+                {"k": "v" * 30},
+            ):
+                outcome(partial(who.set_attributes, update), seen)  # type: ignore[arg-type]
+                seen.append(dict(room.participants[who.identity].attributes))
+        seen.extend([room.snapshot(), list(room.webhooks)])
+
+    answers = [True, False, True, False, True, False, False, False, False, True, True, True]
+    assert same(script) == [*answers, True] * 2
+    assert same(script, RoomConfig(max_attributes_size=20)) == [*answers, False] * 2

@@ -4,14 +4,19 @@ events, the handlers' calls, the mutation log, the webhooks and the snapshot."""
 
 from __future__ import annotations
 
+import enum
+import io
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 from roomsim import (
+    InterruptKind,
     KindDetail,
     ParticipantKind,
     Permission,
@@ -21,6 +26,7 @@ from roomsim import (
     TrackKind,
     TrackSource,
     _join,
+    scenario,
 )
 from roomsim import mutations as M
 from roomsim.events import ALL_EVENTS
@@ -200,3 +206,135 @@ def test_the_common_publish_takes_the_fused_path_and_gives_the_same_everything()
         "publish a",
         "publish listener",  # refused by the applier's body: nothing committed
     ]
+
+
+class _Str(str):
+    pass
+
+
+class _Dict(dict[str, str]):
+    pass
+
+
+class _Bool(enum.IntEnum):
+    TRUE = 1
+
+
+class _Grant(Permission):  # type: ignore[misc]  # final for mypy only: a subclass still runs
+    pass
+
+
+def test_subclasses_and_odd_types_take_the_general_path_with_its_outcome() -> None:
+    def script(room: Room, seen: list[Any]) -> None:
+        joins: list[tuple[str, dict[str, Any]]] = [
+            (_Str("s1"), {}),
+            ("s2", {"name": _Str("n")}),
+            ("s3", {"metadata": _Str("m")}),
+            ("s4", {"active": _Bool.TRUE}),
+            ("s5", {"attributes": _Dict(k="v")}),
+            ("s6", {"attributes": MappingProxyType(_Dict(k="v"))}),
+            ("é", {}),
+            ("s7", {"permission": _Grant(hidden=True)}),
+            ("s8", {"kind_details": []}),
+            ("s9", {"auto_subscribe": 0}),
+            ("s10", {"keep_events": 1}),
+            ("s11", {"sdk": _Str("js")}),
+            ("s12", {"client_protocol": True}),
+            ("s13", {"name": "\udc80"}),
+            ("s14", {"permission": Permission(hidden=True), "kind": ParticipantKind.EGRESS}),
+        ]
+        for identity, options in joins:
+            outcome(partial(room.connect, identity, **options), seen)
+        c = room.connect("s15", sdk="js", on={"track_published": seen.append})
+        publishes: list[tuple[TrackKind, Any, dict[str, Any]]] = [
+            (TrackKind.AUDIO, TrackSource.MICROPHONE, {"name": _Str("x")}),
+            (TrackKind.AUDIO, TrackSource.MICROPHONE, {"muted": _Bool.TRUE}),
+            (TrackKind.AUDIO, TrackSource.MICROPHONE, {"name": "\udc80"}),
+            (TrackKind.VIDEO, TrackSource.MICROPHONE, {}),
+            (TrackKind.AUDIO, "microphone", {}),
+        ]
+        for kind, source, extra in publishes:
+            outcome(partial(c.publish_track, kind, source, **extra), seen)
+
+    taken = same(script, config=RoomConfig(max_participants=12))
+    assert taken == ["obs", "publish obs", "s14", "s15", "publish s15"]
+
+
+def test_faults_forks_and_limits_give_the_general_paths_joins_and_publishes() -> None:
+    def script(room: Room, seen: list[Any]) -> None:
+        a = room.connect("a")
+        b = room.connect("b", sdk="js")
+        room.interrupt("a", kind=InterruptKind.NETWORK)
+        outcome(lambda: a.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE), seen)
+        outcome(lambda: room.connect("hidden", permission=Permission(hidden=True)), seen)
+        room.interrupt("b")
+        outcome(lambda: b.publish_track(TrackKind.VIDEO, TrackSource.CAMERA), seen)
+        outcome(lambda: room.connect("b"), seen)  # the same identity while it reconnects
+        room.advance(30.0)  # the server closes a's session
+        outcome(lambda: room.connect("a"), seen)
+        outcome(lambda: a.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE), seen)
+        room.advance(100.0)
+        held = room.connect("held", active=False)
+        outcome(lambda: held.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE), seen)
+        room.remove_participant("held")
+        outcome(lambda: held.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE), seen)
+        fork = Room.from_snapshot(room.snapshot())
+        outcome(lambda: fork.connect("forked"), seen)
+        for c in fork.all_clients:
+            outcome(partial(c.publish_track, TrackKind.AUDIO, TrackSource.MICROPHONE), seen)
+        seen.extend((c.identity, c.drain()) for c in fork.all_clients)
+        seen.extend([list(fork.log), list(fork.webhooks), fork.snapshot()])
+        for i in range(5):
+            outcome(partial(room.connect, f"x{i}"), seen)  # until the room is full
+        room.shutdown()
+        outcome(lambda: room.connect("late"), seen)
+        outcome(lambda: a.publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE), seen)
+
+    for config in (
+        RoomConfig(),
+        RoomConfig(token_refresh_interval=10.0, max_participants=5),
+        RoomConfig(max_participants=7),
+    ):
+        taken = same(script, config=config)
+        assert "forked" in taken and "publish forked" in taken and "x0" in taken
+    assert "forked" in same(script, keep_log=False)
+
+
+def test_joins_and_publishes_from_handlers_during_an_advance_log_the_same() -> None:
+    def script(room: Room, seen: list[Any]) -> None:
+        count = [0]
+
+        def join(e: Any) -> None:
+            count[0] += 1
+            if count[0] < 3:
+                c = room.connect(f"late{count[0]}", sdk="js" if count[0] == 1 else "python")
+                c.publish_track(TrackKind.VIDEO, TrackSource.CAMERA, name="v")
+                room.connect("obs", permission=Permission(hidden=True))  # replaces the watcher
+
+        room.clients["obs"].on("connection_quality_changed", join)
+        room.advance(12.0)
+        room.advance(3.0)
+
+    expected = ["obs", "publish obs", "late1", "publish late1", "obs"]
+    for config in (RoomConfig(), RoomConfig(token_refresh_interval=4.0)):
+        assert same(script, config=config)[:5] == expected
+    assert same(script, keep_log=False)[:5] == expected
+
+
+def test_a_dump_of_fused_joins_is_the_general_paths_and_replays() -> None:
+    dumps = []
+    for on in (True, False):
+        seen: list[Any] = []
+        with fused(on) as taken:
+            room = Room("r", config=RoomConfig(max_participants=20, token_refresh_interval=30.0))
+            room.connect("obs").publish_track(TrackKind.AUDIO, TrackSource.MICROPHONE)
+            joins(room, seen)
+            room.connect("hidden", permission=Permission(hidden=True, can_publish=False))
+            room.advance(31.0)
+        assert ("hidden" in taken) is on
+        out = io.StringIO()
+        scenario.dump(room, out, events_of=[c.identity for c in room.all_clients])
+        replayed = scenario.check(io.StringIO(out.getvalue())).room
+        assert replayed.participants == room.participants
+        dumps.append((out.getvalue(), replayed.snapshot()))
+    assert dumps[0] == dumps[1]
