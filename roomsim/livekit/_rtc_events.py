@@ -42,7 +42,7 @@ Owner = Callable[[str, str, str], _fh.FfiOwnedHandle]
 Bufferer = Callable[[bytes], _fr.OwnedBuffer]
 #: writes one event into a ``RoomEvent``
 Filler = Callable[[Any, _fr.RoomEvent], None]
-#: writes one event and a room handle as the ``FfiEvent``, from wire bytes (``_rtc_wire``)
+#: writes one event and a room handle as the ``FfiEvent``, from serialized fragments (``_rtc_wire``)
 Writer = Callable[[Any, int], _ff.FfiEvent]
 
 
@@ -103,7 +103,7 @@ class Encoder:
             E.ConnectionQualityChanged: self._fill_connection_quality_changed,
             E.DataReceived: self._fill_data_received,
         }
-        #: the events written as wire bytes and parsed once (``_rtc_wire``): the attribute
+        #: the events parsed once from cached serialized fragments (``_rtc_wire``): the attribute
         #: event, where that is cheaper than its filler (the reference and the fallback); a
         #: writer of any other event would first clear the kept attributes, as ``fill`` does
         self._writers: Final[dict[type[E.Event], Writer]] = {
@@ -156,8 +156,8 @@ class Encoder:
         return _checked(self.ffi_event(event, room_handle).room_event)
 
     def ffi_event(self, event: E.Event, room_handle: int) -> _ff.FfiEvent:
-        """The ``FfiEvent`` carrying it (the facade's): parsed from the wire bytes of its
-        writer, or written in place by its filler or encoder (also when protobuf refuses a
+        """The ``FfiEvent`` carrying it (the facade's): parsed from the fragments its
+        writer joins, or written in place by its filler or encoder (also when protobuf refuses a
         string the writer took: the filler's setter says why)."""
         writer = self._writers.get(type(event))
         if writer is not None:
@@ -354,7 +354,7 @@ class Encoder:
         if e.topic is not None:
             user.topic = e.topic
 
-    # -- the same, as wire bytes (``_rtc_wire``) --------------------------------------------
+    # -- the same, from serialized fragments (``_rtc_wire``) -----------------------------------
 
     def _write_attributes_changed(self, e: E.ParticipantAttributesChanged, h: int) -> _ff.FfiEvent:
         current = self._current_attributes(e)
