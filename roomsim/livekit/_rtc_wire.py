@@ -24,7 +24,7 @@ its setter raises; the caller falls back to the filler, which raises the same.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from livekit.rtc._proto import ffi_pb2 as _ff
@@ -33,6 +33,9 @@ __all__ = ["attributes_changed"]
 
 #: how many fragments each cache keeps (handles, identities, attribute entries: they repeat)
 _CACHED: Final = 1024
+#: an entry (key and value, in characters) longer than this is serialized each time, not
+#: kept: the caches stay small (a value may be ``max_attributes_size`` long)
+_SMALL: Final = 256
 
 _new_event: Final = _ff.FfiEvent
 
@@ -51,18 +54,41 @@ def _identity_fragment(identity: str) -> bytes:
     return event.SerializePartialToString()
 
 
-@functools.lru_cache(maxsize=_CACHED)
 def _current_fragment(k: str, v: str) -> bytes:
     event = _new_event()
     event.room_event.participant_attributes_changed.attributes.add(key=k, value=v)
     return event.SerializePartialToString()
 
 
-@functools.lru_cache(maxsize=_CACHED)
 def _changed_fragment(k: str, v: str) -> bytes:
     event = _new_event()
     event.room_event.participant_attributes_changed.changed_attributes.add(key=k, value=v)
     return event.SerializePartialToString()
+
+
+#: (key, value) -> its fragment, one cache per map; an entry past ``_SMALL`` is not kept, and a
+#: cache that reaches ``_CACHED`` entries starts again (bounded: at most ~0.5 MiB each)
+_current_cache: dict[tuple[str, str], bytes] = {}
+_changed_cache: dict[tuple[str, str], bytes] = {}
+
+
+def _pieces(
+    entries: Mapping[str, str],
+    cache: dict[tuple[str, str], bytes],
+    make: Callable[[str, str], bytes],
+) -> list[bytes]:
+    """The fragment of each entry, in order: looked up in one C-level pass, the missing ones
+    made (and kept, if short)."""
+    found = list(map(cache.get, entries.items()))
+    if None in found:
+        for i, (k, v) in enumerate(entries.items()):
+            if found[i] is None:
+                found[i] = piece = make(k, v)
+                if len(k) + len(v) <= _SMALL:
+                    if len(cache) >= _CACHED:
+                        cache.clear()
+                    cache[k, v] = piece
+    return found  # type: ignore[return-value]
 
 
 _parse: Final = _ff.FfiEvent.FromString
@@ -78,8 +104,8 @@ def attributes_changed(
             [
                 _handle_fragment(room_handle),
                 _identity_fragment(identity),
-                *map(_current_fragment, current, current.values()),
-                *map(_changed_fragment, changed, changed.values()),
+                *_pieces(current, _current_cache, _current_fragment),
+                *_pieces(changed, _changed_cache, _changed_fragment),
             ]
         )
     )

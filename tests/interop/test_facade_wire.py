@@ -138,3 +138,20 @@ def test_edge_strings_and_handles_give_the_fillers_message_to_facade_and_bridge(
     alice.set_attributes({"": "", "big": ""})
     alice.set_attributes({"🎉": "🎉"})
     assert checked == ["a\x00lice"] * 4
+
+
+def test_long_entries_are_not_cached_and_the_caches_are_bounded() -> None:
+    wire._current_cache.clear()
+    wire._changed_cache.clear()
+    big = "v" * (wire._SMALL + 1)
+    event = wire.attributes_changed(1, "alice", {"k": big, "s": "1"}, {"k": big})
+    entries = event.room_event.participant_attributes_changed
+    assert [(a.key, a.value) for a in entries.attributes] == [("k", big), ("s", "1")]
+    assert [(a.key, a.value) for a in entries.changed_attributes] == [("k", big)]
+    assert list(wire._current_cache) == [("s", "1")] and not wire._changed_cache
+    for i in range(wire._CACHED + 5):
+        wire.attributes_changed(1, "alice", {"n": str(i)}, {"n": str(i)})
+    assert len(wire._current_cache) <= wire._CACHED and len(wire._changed_cache) <= wire._CACHED
+    again = wire.attributes_changed(1, "alice", {"s": "1"}, {})
+    kept = again.room_event.participant_attributes_changed.attributes
+    assert [(a.key, a.value) for a in kept] == [("s", "1")]
