@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Any, Final
 
 from livekit.rtc._proto import ffi_pb2 as _ff
 
@@ -72,22 +72,21 @@ _current_cache: dict[tuple[str, str], bytes] = {}
 _changed_cache: dict[tuple[str, str], bytes] = {}
 
 
-def _pieces(
+def _fill(
+    found: list[bytes | None],
     entries: Mapping[str, str],
     cache: dict[tuple[str, str], bytes],
     make: Callable[[str, str], bytes],
 ) -> list[bytes]:
-    """The fragment of each entry, in order: looked up in one C-level pass, the missing ones
-    made (and kept, if short)."""
-    found = list(map(cache.get, entries.items()))
-    if None in found:
-        for i, (k, v) in enumerate(entries.items()):
-            if found[i] is None:
-                found[i] = piece = make(k, v)
-                if len(k) + len(v) <= _SMALL:
-                    if len(cache) >= _CACHED:
-                        cache.clear()
-                    cache[k, v] = piece
+    """``found`` (each entry's cached fragment or None) with the missing fragments made, and
+    kept if short."""
+    for i, (k, v) in enumerate(entries.items()):
+        if found[i] is None:
+            found[i] = piece = make(k, v)
+            if len(k) + len(v) <= _SMALL:
+                if len(cache) >= _CACHED:
+                    cache.clear()
+                cache[k, v] = piece
     return found  # type: ignore[return-value]
 
 
@@ -99,13 +98,13 @@ def attributes_changed(
 ) -> _ff.FfiEvent:
     """The ``FfiEvent`` of ``participant_attributes_changed`` for the ``RoomEvent`` of
     ``room_handle``: the whole current map, then the changed keys, each in its order."""
+    # each entry's fragment looked up in one C-level pass per map; the missing ones made
+    now: list[Any] = list(map(_current_cache.get, current.items()))
+    if None in now:
+        now = _fill(now, current, _current_cache, _current_fragment)
+    diff: list[Any] = list(map(_changed_cache.get, changed.items()))
+    if None in diff:
+        diff = _fill(diff, changed, _changed_cache, _changed_fragment)
     return _parse(
-        b"".join(
-            [
-                _handle_fragment(room_handle),
-                _identity_fragment(identity),
-                *_pieces(current, _current_cache, _current_fragment),
-                *_pieces(changed, _changed_cache, _changed_fragment),
-            ]
-        )
+        b"".join([_handle_fragment(room_handle), _identity_fragment(identity), *now, *diff])
     )
