@@ -29,6 +29,7 @@ from roomsim import (
     _project_move,  # noqa: F401 (registers the Moved projector)
     mutations,
 )
+from roomsim._apply.participants import full_for
 from roomsim._records import ParticipantRecord, SubChange, TrackRecord
 from roomsim._server import Server, Session
 from roomsim.errors import IllegalState, InvalidArgument, NotFound, RoomClosed, RoomFull
@@ -119,17 +120,13 @@ def apply_move(server: Server, m: mutations.MoveParticipant) -> None:
             "without one); connect it again",
             code="failed_precondition",
         )
-    cfg = dest.config
-    if cfg.max_participants and not rec.dependent:
-        old = dest.records.get(rec.identity)
-        counted = dest.counted - (1 if old is not None and not old.dependent else 0)
-        if counted >= cfg.max_participants:
-            raise RoomFull(
-                f"{who} to room {dest.name!r}: it has reached max_participants="
-                f"{cfg.max_participants}; remove someone there, or raise its "
-                "RoomConfig.max_participants",
-                code="JOIN_FAILURE",
-            )
+    if full_for(dest, rec.identity, rec.dependent):
+        raise RoomFull(
+            f"{who} to room {dest.name!r}: it has reached max_participants="
+            f"{dest.config.max_participants}; remove someone there, or raise its "
+            "RoomConfig.max_participants",
+            code="JOIN_FAILURE",
+        )
     rebind = REBIND.fn
     assert rebind is not None, "roomsim._room_move sets REBIND"
     # commit: the client folds what it has not read of the source, then leaves it unseen

@@ -56,6 +56,16 @@ def apply_connect(server: Server, m: mutations.Connect) -> Session:
     )
 
 
+def full_for(server: Server, identity: str, dependent: bool) -> bool:
+    """Whether ``identity`` joining ``server``, replacing its session there if any, would pass
+    ``max_participants`` (the dependent, agents and egress, are not counted)."""
+    limit = server.config.max_participants
+    if not limit or dependent:
+        return False
+    old = server.records.get(identity)
+    return server.counted - (1 if old is not None and not old.dependent else 0) >= limit
+
+
 def join(
     server: Server,
     identity: str,
@@ -96,16 +106,13 @@ def join(
             code,
         )
     dependent = is_dependent(kind, perm)
-    if cfg.max_participants and not dependent:
-        old = server.records.get(identity)
-        counted = server.counted - (1 if old is not None and not old.dependent else 0)
-        if counted >= cfg.max_participants:
-            raise RoomFull(
-                f"can't connect {identity!r}: room {server.name!r} has reached "
-                f"max_participants={cfg.max_participants} (agents and egress are not "
-                "counted); remove someone, or raise RoomConfig.max_participants",
-                code="JOIN_FAILURE",
-            )
+    if full_for(server, identity, dependent):
+        raise RoomFull(
+            f"can't connect {identity!r}: room {server.name!r} has reached "
+            f"max_participants={cfg.max_participants} (agents and egress are not "
+            "counted); remove someone, or raise RoomConfig.max_participants",
+            code="JOIN_FAILURE",
+        )
     # commit
     if identity in server.records:
         server.end_session(identity, DisconnectReason.DUPLICATE_IDENTITY)
