@@ -25,6 +25,7 @@ from roomsim import mutations as M
 from roomsim._apply import tracks
 from roomsim._apply.participants import join
 from roomsim._profiles import PROFILES
+from roomsim._validate import CLIENT_PROTOCOLS
 from roomsim.model import (
     DEFAULT_PERMISSION,
     EMPTY_MAP,
@@ -101,7 +102,7 @@ def connect(
         and type(sdk) is str
         and sdk in PROFILES
         and type(client_protocol) is int
-        and client_protocol in (0, 1, 2)
+        and client_protocol in CLIENT_PROTOCOLS
         and _current_thread() is room._owner
         and not room._server.closed
     ):

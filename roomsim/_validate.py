@@ -265,11 +265,15 @@ def check_limit(size: int, limit: int, what: str, setting: str, code: str) -> No
         )
 
 
+#: the LiveKit client protocols an SDK may advertise: 0 (legacy), 1 or 2 (current SDKs)
+CLIENT_PROTOCOLS = frozenset({0, 1, 2})
+
+
 def check_client_protocol(v: Any, what: str) -> int:
-    """A LiveKit client protocol an SDK advertises: 0 (legacy), 1 or 2 (current SDKs)."""
+    """A LiveKit client protocol an SDK advertises (one of ``CLIENT_PROTOCOLS``)."""
     if type(v) is not int:
         raise InvalidType(f"{what} takes an int (0, 1 or 2), got {show(v)} (type {typename(v)})")
-    if v not in (0, 1, 2):
+    if v not in CLIENT_PROTOCOLS:
         raise InvalidArgument(
             f"{what} must be 0 (a legacy SDK), 1 or 2 (current SDKs advertise 2), got {v!r}"
         )
